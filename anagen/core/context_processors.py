@@ -1,0 +1,18 @@
+from anagen.accounts.models import Role
+
+
+def staff(request):
+    user = getattr(request, "user", None)
+    if not (user and user.is_authenticated):
+        return {}
+    r = user.roles
+    return {
+        "nav": {
+            "inbox": bool(r & {Role.ADMIN, Role.COORDINATOR}),
+            "patients": bool(r & {Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN}),
+            "calendar": bool(r & {Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN}),
+            "screening_rules": bool(r & {Role.ADMIN, Role.CLINICIAN}),
+            "admin": Role.ADMIN in r,
+        },
+        "user_roles": sorted(user.roles),
+    }

@@ -1,0 +1,31 @@
+from unittest import mock
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_healthz_reports_ok(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_with_a_reason_when_the_database_is_down(client):
+    from django.db import OperationalError
+
+    with mock.patch("anagen.core.views.connection.cursor", side_effect=OperationalError("connection refused")):
+        r = client.get("/healthz")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["database"] == "unreachable"
+    assert "connection refused" in body["reason"]
+
+
+@pytest.mark.django_db
+def test_unknown_page_is_a_friendly_404(client, settings):
+    settings.DEBUG = False
+    r = client.get("/no-such-page/")
+    assert r.status_code == 404
+    assert b"Traceback" not in r.content
+    assert b"Not found" in r.content

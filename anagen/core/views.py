@@ -1,0 +1,60 @@
+"""Home, health check and error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from anagen.accounts.models import Role
+
+log = logging.getLogger(__name__)
+
+
+@require_GET
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # the reason goes to the operator, not a traceback
+        log.warning("health check: database unreachable: %s", exc)
+        return JsonResponse({"status": "error", "database": "unreachable", "reason": str(exc)[:200]}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "core/public_home.html")
+    return staff_home(request)
+
+
+@login_required
+def staff_home(request):
+    user = request.user
+    if user.has_role(Role.COORDINATOR):
+        return redirect("intake:inbox")
+    if user.has_role(Role.CLINICIAN, Role.ADMIN):
+        return redirect("scheduling:calendar")
+    return render(request, "core/home.html")
+
+
+def error_400(request, exception=None):
+    return render(request, "core/error.html", {"title": "Bad request", "message": "The request could not be understood. Go back and try again."}, status=400)
+
+
+def error_403(request, exception=None):
+    message = str(exception) if exception and str(exception) else "You do not have access to this page."
+    return render(request, "core/error.html", {"title": "Not allowed", "message": message}, status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "core/error.html", {"title": "Not found", "message": "There is nothing here. Check the address, or go back to the start page."}, status=404)
+
+
+def error_500(request):
+    return render(request, "core/error.html", {"title": "Something went wrong", "message": "The error has been logged. Try again in a moment; if it happens again, tell your administrator."}, status=500)

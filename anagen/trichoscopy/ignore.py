@@ -1,0 +1,117 @@
+"""Regions of a photograph that are not scalp: burned-in banners and drawn marks.
+
+Dermoscope software writes a banner of text boxes (device, resolution, date, scale)
+into the picture, or pads it with a flat grey bar; reviewers draw arrows and circles on
+it. Dark text and lines look like hairs to a detector, so they are found here and left
+out, together with the fixed regions a profile declares.
+
+A banner row is recognised by what photographs never have: a large share of pixels that
+are exactly flat (no sensor noise) and colourless, in a band touching the top or the
+bottom edge. Drawn marks are recognised by a saturation no skin, hair or dye reaches.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .profiles import Profile
+
+#: Share of a row that must be flat and grey for the row to count as banner.
+BANNER_ROW_FRACTION = 0.25
+#: Banners are searched in this share of the height from the top and the bottom edge.
+BANNER_SEARCH_FRACTION = 0.12
+#: Chroma (max minus min channel, 0 to 255) above which a pixel is a drawn mark.
+MARK_CHROMA = 150
+
+
+def _banner_rows(image: np.ndarray) -> np.ndarray:
+    """Boolean per row: the row belongs to a smooth, colourless band."""
+    img16 = image.astype(np.int16)
+    chroma = img16.max(axis=2) - img16.min(axis=2)
+    gray = image[:, :, 1]
+    kernel = np.ones((3, 5), np.uint8)
+    local_range = cv2.dilate(gray, kernel).astype(np.int16) - cv2.erode(gray, kernel)
+    # JPEG leaves a little ringing on flat boxes; skin is never this grey and smooth.
+    synthetic = (local_range <= 12) & (chroma <= 6)
+    return synthetic.mean(axis=1) >= BANNER_ROW_FRACTION
+
+
+def find_banners(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Find banners along the top and bottom edges.
+
+    Parameters
+    ----------
+    image : ndarray of uint8, shape (h, w, 3)
+
+    Returns
+    -------
+    list of (x0, y0, x1, y1)
+        Full-width rectangles in pixels, end-exclusive.
+    """
+    h, w = image.shape[:2]
+    band = max(4, int(h * BANNER_SEARCH_FRACTION))
+    found: list[tuple[int, int, int, int]] = []
+    top = _band_depth(_banner_rows(image[:band]))
+    if top:
+        found.append((0, 0, w, min(h, top + 3)))
+    bottom = _band_depth(_banner_rows(image[h - band :])[::-1])
+    if bottom:
+        found.append((0, max(0, h - bottom - 3), w, h))
+    return found
+
+
+def _band_depth(rows: np.ndarray, max_gap: int = 3, min_rows: int = 4) -> int:
+    """Depth of the band of banner rows that starts at the edge (index 0), or 0."""
+    last = -1
+    for i, is_banner in enumerate(rows):
+        if is_banner:
+            last = i
+        elif i - last > max_gap:
+            break
+    if last + 1 < min_rows or rows[: last + 1].mean() < 0.5:
+        return 0
+    return last + 1
+
+
+def find_marks(image: np.ndarray) -> np.ndarray:
+    """Mask of strongly saturated drawn marks (arrows, circles, coloured text)."""
+    img16 = image.astype(np.int16)
+    chroma = img16.max(axis=2) - img16.min(axis=2)
+    marks = (chroma >= MARK_CHROMA).astype(np.uint8)
+    if marks.any():
+        marks = cv2.dilate(marks, np.ones((5, 5), np.uint8))
+    return marks.astype(bool)
+
+
+def profile_regions(shape: tuple[int, int], profile: Profile) -> list[tuple[int, int, int, int]]:
+    """The profile's fixed ignore regions in pixels for an image of ``shape``."""
+    h, w = shape
+    out = []
+    for x0, y0, x1, y1 in profile.ignore_regions:
+        out.append((int(round(x0 * w)), int(round(y0 * h)), int(round(x1 * w)), int(round(y1 * h))))
+    return out
+
+
+def ignore_mask(
+    image: np.ndarray, profile: Profile
+) -> tuple[np.ndarray, tuple[tuple[int, int, int, int], ...]]:
+    """Everything to leave out of the analysis.
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (h, w)
+        True where the image is not to be analysed.
+    regions : tuple of (x0, y0, x1, y1)
+        The rectangles behind the mask (profile regions and banners found), in
+        pixels; drawn marks are in the mask only.
+    """
+    h, w = image.shape[:2]
+    rects = profile_regions((h, w), profile)
+    mask = np.zeros((h, w), dtype=bool)
+    if profile.detect_overlays:
+        rects += find_banners(image)
+        mask |= find_marks(image)
+    for x0, y0, x1, y1 in rects:
+        mask[y0:y1, x0:x1] = True
+    return mask, tuple(rects)

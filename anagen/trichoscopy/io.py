@@ -1,0 +1,160 @@
+"""Reading trichoscopy photographs safely.
+
+Dermoscope images arrive as JPEG, PNG or TIFF, 8 or 16 bit, colour or grayscale, and
+sometimes rotated by an EXIF tag. They also arrive broken: cut off during upload, empty,
+renamed documents, or crafted to exhaust memory ("decompression bombs"). `read_image`
+returns a plain ``uint8`` RGB array for every good file and raises `ImageError`, with a
+message a person can act on, for every bad one.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: Largest accepted image, in pixels (about 64 megapixels; a dermoscope gives 1 to 20).
+MAX_PIXELS = 64_000_000
+#: Largest accepted side, in pixels.
+MAX_SIDE_PX = 20_000
+#: Largest accepted file, in bytes.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+ACCEPTED_FORMATS = ("JPEG", "PNG", "TIFF", "MPO")
+
+
+class ImageError(ValueError):
+    """A file that cannot be analysed; the message says why and what to do."""
+
+
+def _open_bytes(source: str | os.PathLike | bytes | BinaryIO) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), "the uploaded data"
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        name = os.path.basename(path)
+        try:
+            size = os.path.getsize(path)
+        except FileNotFoundError:
+            raise ImageError(f"{name}: file not found.") from None
+        except OSError as exc:
+            raise ImageError(f"{name}: cannot be read ({exc.strerror}).") from None
+        if os.path.isdir(path):
+            raise ImageError(f"{name}: is a folder, not an image file.")
+        if size > MAX_FILE_BYTES:
+            raise ImageError(
+                f"{name}: file is {size / 1e6:.0f} MB, more than the "
+                f"{MAX_FILE_BYTES / 1e6:.0f} MB accepted. Export the photograph again "
+                "at the dermoscope's normal resolution."
+            )
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(), name
+        except OSError as exc:
+            raise ImageError(f"{name}: cannot be read ({exc.strerror}).") from None
+    data = source.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError("The uploaded file is larger than the 200 MB accepted.")
+    return data, getattr(source, "name", None) or "the uploaded file"
+
+
+def _to_uint8_rgb(img: Image.Image, name: str) -> np.ndarray:
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if arr.max() > 255 else 255.0
+        arr = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(arr[:, :, None], 3, axis=2)
+    if mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = np.nanmin(arr), np.nanmax(arr)
+        arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+        arr = (np.nan_to_num(arr) * 255 + 0.5).astype(np.uint8)
+        return np.repeat(arr[:, :, None], 3, axis=2)
+    if mode == "RGB":
+        return np.asarray(img, dtype=np.uint8).copy()
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"))
+    return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+
+
+def read_image(source: str | os.PathLike | bytes | BinaryIO) -> np.ndarray:
+    """Read a photograph into an RGB ``uint8`` array, refusing bad files.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file object
+        A JPEG, PNG or TIFF file, 8 or 16 bit, RGB, RGBA or grayscale.
+
+    Returns
+    -------
+    image : ndarray of uint8, shape (height, width, 3)
+        The picture as it is meant to be seen: the EXIF orientation is applied,
+        16-bit samples are scaled to 8 bit, transparency is flattened on white.
+
+    Raises
+    ------
+    ImageError
+        For a missing, empty, truncated or non-image file, an unsupported format, a
+        zero-size or absurdly large image, or a decompression bomb. The message names
+        the file and says what to do.
+
+    Examples
+    --------
+    >>> from anagen.trichoscopy import read_image, ImageError
+    >>> try:
+    ...     read_image(b"not an image")
+    ... except ImageError as exc:
+    ...     print(exc)
+    the uploaded data: not an image (JPEG, PNG or TIFF expected).
+    """
+    data, name = _open_bytes(source)
+    if not data:
+        raise ImageError(f"{name}: the file is empty (0 bytes). Upload the photograph again.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            fmt = img.format
+            width, height = img.size
+            if fmt not in ACCEPTED_FORMATS:
+                raise ImageError(
+                    f"{name}: {fmt} images are not accepted (JPEG, PNG or TIFF expected)."
+                )
+            if width <= 0 or height <= 0:
+                raise ImageError(f"{name}: the image has no pixels ({width} x {height}).")
+            if width > MAX_SIDE_PX or height > MAX_SIDE_PX or width * height > MAX_PIXELS:
+                raise ImageError(
+                    f"{name}: the image claims {width} x {height} pixels, far more than "
+                    "any dermoscope produces; the file is damaged or not a photograph."
+                )
+            if width < 32 or height < 32:
+                raise ImageError(
+                    f"{name}: the image is only {width} x {height} pixels, too small to "
+                    "count hairs. Use the dermoscope's full-resolution photograph."
+                )
+            img.load()
+            img = ImageOps.exif_transpose(img)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(
+            f"{name}: the image is too large to decode safely (possible decompression bomb)."
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image (JPEG, PNG or TIFF expected).") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        text = str(exc)
+        if "truncated" in text or "broken" in text or isinstance(exc, EOFError):
+            raise ImageError(
+                f"{name}: the file is cut off (truncated); upload or copy it again."
+            ) from None
+        raise ImageError(f"{name}: the image data is damaged ({text}).") from None
+    except MemoryError:  # pragma: no cover - depends on the machine
+        raise ImageError(f"{name}: the image is too large to decode.") from None
+    return _to_uint8_rgb(img, name)

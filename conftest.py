@@ -1,0 +1,130 @@
+"""Shared test fixtures: two clinics and a persona per role, so permission tests read as sentences.
+
+- ``coordinator`` works at Birmingham (``clinic``); ``coordinator_b`` at Solihull (``clinic_b``).
+- ``clinician``, ``lab_scientist``, ``evaluator``, ``statistician`` and ``admin_user`` work at Birmingham.
+- ``stranger`` is an active staff account with no role and no clinic.
+Every persona's password is ``PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings, tmp_path):
+    # Argon2 is deliberately slow; tests use a fast hasher. MEDIA under a temp dir.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def clinic(db):
+    from anagen.accounts.models import Clinic, Room
+
+    c = Clinic.objects.create(name="Birmingham", slug="birmingham", address="1 Colmore Row, Birmingham B3 2BJ",
+                              timezone="Europe/London")
+    Room.objects.create(clinic=c, name="Consulting 1")
+    Room.objects.create(clinic=c, name="Procedure 1", is_procedure_room=True)
+    return c
+
+
+@pytest.fixture
+def clinic_b(db):
+    from anagen.accounts.models import Clinic, Room
+
+    c = Clinic.objects.create(name="Solihull", slug="solihull", address="10 High St, Solihull B91 3SX",
+                              timezone="Europe/London")
+    Room.objects.create(clinic=c, name="Consulting A")
+    return c
+
+
+def _staff(email, roles, clinics, **extra):
+    from anagen.accounts.services import staff_create
+
+    return staff_create(email=email, password=PASSWORD, roles=roles, clinics=clinics, **extra)
+
+
+@pytest.fixture
+def admin_user(clinic):
+    return _staff("admin@birmingham.test", ["admin"], [clinic], first_name="Ada", last_name="Admin")
+
+
+@pytest.fixture
+def coordinator(clinic):
+    return _staff("coord@birmingham.test", ["coordinator"], [clinic], first_name="Cora", last_name="Coordinator")
+
+
+@pytest.fixture
+def coordinator_b(clinic_b):
+    return _staff("coord@solihull.test", ["coordinator"], [clinic_b], first_name="Cole", last_name="Solihull")
+
+
+@pytest.fixture
+def clinician(clinic):
+    return _staff("doctor@birmingham.test", ["clinician"], [clinic], first_name="Clara", last_name="Clinician")
+
+
+@pytest.fixture
+def clinician_b(clinic_b):
+    return _staff("doctor@solihull.test", ["clinician"], [clinic_b], first_name="Sam", last_name="Solihull")
+
+
+@pytest.fixture
+def lab_scientist(clinic):
+    return _staff("lab@birmingham.test", ["lab_scientist"], [clinic], first_name="Lab", last_name="Scientist")
+
+
+@pytest.fixture
+def evaluator(clinic):
+    return _staff("evaluator@birmingham.test", ["evaluator"], [clinic], first_name="Eve", last_name="Evaluator")
+
+
+@pytest.fixture
+def statistician(clinic):
+    return _staff("stats@birmingham.test", ["statistician"], [clinic], first_name="Stan", last_name="Statistician")
+
+
+@pytest.fixture
+def stranger(db):
+    from anagen.accounts.models import User
+
+    return User.objects.create_user(email="stranger@nowhere.test", password=PASSWORD)
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` returns the test client logged in as ``user``."""
+
+    def _login(user):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api_client(db):
+    """``api_client(user)`` returns a test client that sends a bearer token for ``user``."""
+    from django.test import Client
+
+    from anagen.accounts.services import token_create
+
+    def _make(user):
+        _, raw = token_create(email=user.email)
+        return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    return _make
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (make test does when one is reachable)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
