@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "anagen.patients",
     "anagen.screening",
     "anagen.scheduling",
+    "anagen.treatments",
+    "anagen.assessments",
+    "anagen.outcomes",
     "anagen.api",
 ]
 

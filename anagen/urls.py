@@ -19,6 +19,9 @@ urlpatterns = [
     path("patients/", include("anagen.patients.urls")),
     path("screening/", include("anagen.screening.urls")),
     path("calendar/", include("anagen.scheduling.urls")),
+    path("treatments/", include("anagen.treatments.urls")),
+    path("assessments/", include("anagen.assessments.urls")),
+    path("outcomes/", include("anagen.outcomes.urls")),
 ]
 
 handler400 = "anagen.core.views.error_400"

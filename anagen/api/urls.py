@@ -83,12 +83,18 @@ def _mount() -> None:
     from anagen.patients.api import router as patients_router
     from anagen.scheduling.api import router as scheduling_router
     from anagen.screening.api import router as screening_router
+    from anagen.treatments.api import router as treatments_router
+    from anagen.assessments.api import router as assessments_router
+    from anagen.outcomes.api import router as outcomes_router
 
     api.add_router("/", accounts_router)
     api.add_router("/inquiries", intake_router)
     api.add_router("/patients", patients_router)
     api.add_router("/screenings", screening_router)
     api.add_router("/appointments", scheduling_router)
+    api.add_router("/treatments", treatments_router)
+    api.add_router("/assessments", assessments_router)
+    api.add_router("/outcomes", outcomes_router)
 
 
 _mount()

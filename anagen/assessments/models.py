@@ -1,0 +1,3 @@
+"""Assessments models."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Outcomes models."""
+
+from django.db import models  # noqa: F401

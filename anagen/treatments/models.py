@@ -1,0 +1,3 @@
+"""Treatments models."""
+
+from django.db import models  # noqa: F401
