@@ -128,3 +128,61 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
+
+
+# --- browser tests -----------------------------------------------------------------------------
+CHROMIUM = os.environ.get("ANAGEN_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "test-artifacts")
+
+
+@pytest.fixture(scope="session")
+def _browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # between page actions are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_browser, live_server, request):
+    """A fresh browser page on the live server; ``page.shot(name)`` keeps a screenshot as an artifact."""
+    context = _browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    folder = os.path.join(ARTIFACTS, "browser", request.node.name)
+    os.makedirs(folder, exist_ok=True)
+    counter = {"n": 0}
+
+    def shot(name: str) -> str:
+        counter["n"] += 1
+        path = os.path.join(folder, f"{counter['n']:02d}-{name}.png")
+        pg.screenshot(path=path, full_page=True)
+        return path
+
+    pg.shot = shot
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def browser_login(page):
+    def _login(user):
+        page.goto("/login/")
+        page.fill("#id_username", user.email)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    return _login

@@ -158,6 +158,7 @@ USE_TZ = True  # stored in UTC, shown in each clinic's timezone
 # --- files ------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("ANAGEN_MEDIA_ROOT", VAR_DIR / "media"))
@@ -168,6 +169,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- e-mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("ANAGEN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("ANAGEN_FROM_EMAIL", "Anagen <no-reply@anagen.example>")
+
+# --- scheduling -------------------------------------------------------------------------------
+# Video consultations get this base URL plus an unguessable room id.
+VIDEO_MEETING_BASE_URL = os.environ.get("ANAGEN_VIDEO_MEETING_BASE_URL", "https://meet.anagen.example/")
 
 # --- audit ------------------------------------------------------------------------------------
 AUDITLOG_INCLUDE_ALL_MODELS = False

@@ -1,10 +1,11 @@
+from anagen import __version__
 from anagen.accounts.models import Role
 
 
 def staff(request):
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
-        return {}
+        return {"ANAGEN_VERSION": __version__}
     r = user.roles
     return {
         "nav": {
@@ -15,4 +16,5 @@ def staff(request):
             "admin": Role.ADMIN in r,
         },
         "user_roles": sorted(user.roles),
+        "ANAGEN_VERSION": __version__,
     }
