@@ -18,23 +18,31 @@ import numpy as np
 from .profiles import Profile
 
 #: Share of a row that must be flat and grey for the row to count as banner.
-BANNER_ROW_FRACTION = 0.25
+BANNER_ROW_FRACTION = 0.3
 #: Banners are searched in this share of the height from the top and the bottom edge.
 BANNER_SEARCH_FRACTION = 0.12
 #: Chroma (max minus min channel, 0 to 255) above which a pixel is a drawn mark.
 MARK_CHROMA = 150
 
 
-def _banner_rows(image: np.ndarray) -> np.ndarray:
-    """Boolean per row: the row belongs to a smooth, colourless band."""
+def _banner_rows(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the share of its pixels at its dominant grey level, and that level.
+
+    A banner row is dominated by one exact grey level (the fill of the text boxes or
+    of the padding bar), colourless; photographed skin varies along any row.
+    """
     img16 = image.astype(np.int16)
     chroma = img16.max(axis=2) - img16.min(axis=2)
     gray = image[:, :, 1]
-    kernel = np.ones((3, 5), np.uint8)
-    local_range = cv2.dilate(gray, kernel).astype(np.int16) - cv2.erode(gray, kernel)
-    # JPEG leaves a little ringing on flat boxes; skin is never this grey and smooth.
-    synthetic = (local_range <= 12) & (chroma <= 6)
-    return synthetic.mean(axis=1) >= BANNER_ROW_FRACTION
+    n = gray.shape[1]
+    score = np.zeros(gray.shape[0])
+    level = np.zeros(gray.shape[0], dtype=np.int16)
+    for i in range(gray.shape[0]):
+        hist = np.bincount(gray[i][chroma[i] <= 6], minlength=256)
+        window = np.convolve(hist, np.ones(5, dtype=np.int64), mode="same")
+        level[i] = int(np.argmax(window))
+        score[i] = window[level[i]] / n
+    return score, level
 
 
 def find_banners(image: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -52,26 +60,43 @@ def find_banners(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     h, w = image.shape[:2]
     band = max(4, int(h * BANNER_SEARCH_FRACTION))
     found: list[tuple[int, int, int, int]] = []
-    top = _band_depth(_banner_rows(image[:band]))
+    top = _band_depth(*_banner_rows(image[:band]))
     if top:
         found.append((0, 0, w, min(h, top + 3)))
-    bottom = _band_depth(_banner_rows(image[h - band :])[::-1])
+    rows, levels = _banner_rows(image[h - band :][::-1])
+    bottom = _band_depth(rows, levels)
     if bottom:
         found.append((0, max(0, h - bottom - 3), w, h))
     return found
 
 
-def _band_depth(rows: np.ndarray, max_gap: int = 3, min_rows: int = 4) -> int:
-    """Depth of the band of banner rows that starts at the edge (index 0), or 0."""
-    last = -1
-    for i, is_banner in enumerate(rows):
-        if is_banner:
+def _band_depth(
+    score: np.ndarray, levels: np.ndarray, max_gap: int = 3, min_rows: int = 4
+) -> int:
+    """Depth of the banner band that starts at the edge (index 0), or 0.
+
+    Rows of one banner share their fill level. Rows crossed by text have a lower
+    score, so they join the band when their level matches the strong rows'.
+    """
+    edge = 12
+    strong = score >= BANNER_ROW_FRACTION
+    if not strong[: edge + max_gap * 4].any():
+        return 0
+    common = np.median(levels[strong])
+    member = (score >= BANNER_ROW_FRACTION / 3) & (np.abs(levels - common) <= 3)
+    starts = np.flatnonzero(member[:edge])
+    if starts.size == 0:
+        return 0
+    last = int(starts[0])
+    for i in range(last, len(member)):
+        if member[i]:
             last = i
         elif i - last > max_gap:
             break
-    if last + 1 < min_rows or rows[: last + 1].mean() < 0.5:
+    depth = last + 1
+    if depth - starts[0] < min_rows or member[starts[0] : depth].mean() < 0.6:
         return 0
-    return last + 1
+    return depth
 
 
 def find_marks(image: np.ndarray) -> np.ndarray:

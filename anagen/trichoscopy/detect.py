@@ -1,0 +1,375 @@
+"""Hair shaft detection: from a photograph to centre lines.
+
+Clipped hairs in a dermoscope picture are dark, elongated bars on brighter skin. The
+detector works in four steps:
+
+1. *Darkness map.* The brightest channel (so coloured ink and pigment, dark in one
+   channel only, stay bright) is compared with a morphological closing that erases every
+   dark structure narrower than the closing window: the relative difference, a
+   normalised black top-hat [1]_, is high on hair shafts and near zero on skin,
+   whatever the illumination.
+2. *Hair mask.* Hysteresis thresholding [2]_ keeps faint, thin parts of a shaft when
+   they touch a clearly dark part. Regions to ignore (banners, drawn marks) are removed.
+3. *Shafts.* Each connected region is thinned to its skeleton. The region's width comes
+   from the distance transform along the skeleton; its length from the skeleton. Short
+   or blob-like regions (follicle openings, ink dots, skin texture) are dropped.
+4. *Splitting and joining.* Touching parallel hairs make one region about twice as wide
+   as a single hair: the number of hairs side by side is the width divided by the
+   typical single-hair width of the image. Crossing hairs make a skeleton with more than
+   two ends: one hair per pair of ends, each found as a straight line through the
+   skeleton (sequential RANSAC [3]_). Pieces of one hair split by glare or a bubble are
+   joined when they are collinear and close.
+
+References
+----------
+.. [1] Soille, P. (2003). Morphological Image Analysis, 2nd ed., Springer, ch. 4.4
+       (top-hat transforms). :DOI:`10.1007/978-3-662-05088-0`
+.. [2] Canny, J. (1986). A computational approach to edge detection. IEEE TPAMI 8(6),
+       679-698. :DOI:`10.1109/TPAMI.1986.4767851`
+.. [3] Fischler, M. A., Bolles, R. C. (1981). Random sample consensus. Commun. ACM
+       24(6), 381-395. :DOI:`10.1145/358669.358692`
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from skimage.morphology import skeletonize
+
+#: Images are analysed with their longer side at most this many pixels.
+WORKING_MAX_SIDE_PX = 800
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Tunable constants of the detector (defaults suit 20x to 70x dermoscopy).
+
+    Lengths are in pixels of the working image (longer side about 640 to 800).
+    """
+
+    closing_px: int = 41
+    smoothing_px: float = 2.0
+    high_threshold: float = 0.35
+    low_threshold: float = 0.22
+    min_length_px: float = 18.0
+    min_elongation: float = 3.0
+    spur_px: float = 6.0
+    parallel_split: float = 1.55
+    join_gap_px: float = 14.0
+    join_angle_deg: float = 12.0
+
+
+DEFAULT_SETTINGS = DetectorSettings()
+
+
+@dataclass(frozen=True)
+class Shaft:
+    """One detected hair in working-image pixels (before measurement)."""
+
+    points: np.ndarray  # (n, 2) float, x and y along the centre line
+    width_px: float
+
+
+def working_scale(shape: tuple[int, int]) -> int:
+    """Integer down-sampling factor that brings the image to the working size."""
+    side = max(shape[:2])
+    return max(1, int(np.ceil(side / WORKING_MAX_SIDE_PX)))
+
+
+def to_working(image: np.ndarray) -> tuple[np.ndarray, int]:
+    """Down-sample an RGB image by an integer factor (area averaging)."""
+    factor = working_scale(image.shape)
+    if factor == 1:
+        return image, 1
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+    return small, factor
+
+
+def darkness_map(image: np.ndarray, settings: DetectorSettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Relative darkness of thin structures, 0 on skin, towards 1 on black hair.
+
+    Parameters
+    ----------
+    image : ndarray of uint8, shape (h, w, 3)
+
+    Returns
+    -------
+    ndarray of float32, shape (h, w)
+        ``(closing(v) - v) / closing(v)``, with ``v`` the brightest channel.
+    """
+    value = image.max(axis=2)
+    # Smoothing first keeps bright skin speckle from lifting the background.
+    value = cv2.GaussianBlur(value, (0, 0), settings.smoothing_px)
+    k = settings.closing_px
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    background = cv2.morphologyEx(value, cv2.MORPH_CLOSE, kernel)
+    background = cv2.GaussianBlur(background, (0, 0), k / 4)
+    bg = np.maximum(background.astype(np.float32), 1.0)
+    return np.clip((bg - value.astype(np.float32)) / bg, 0.0, 1.0)
+
+
+def hair_mask(
+    darkness: np.ndarray, ignore: np.ndarray, settings: DetectorSettings = DEFAULT_SETTINGS
+) -> np.ndarray:
+    """Binary mask of hair pixels by hysteresis thresholding of the darkness map."""
+    low = (darkness >= settings.low_threshold).astype(np.uint8)
+    low[ignore] = 0
+    low = cv2.morphologyEx(low, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    n, labels = cv2.connectedComponents(low, connectivity=8)
+    high = darkness >= settings.high_threshold
+    keep = np.zeros(n, dtype=bool)
+    keep[np.unique(labels[high & (low > 0)])] = True
+    keep[0] = False
+    mask = keep[labels]
+    # Small bright specks inside a shaft (glare on the cuticle) are part of it.
+    inv = (~mask).astype(np.uint8)
+    n_holes, hole_labels, stats, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
+    small = stats[:, cv2.CC_STAT_AREA] <= 30
+    small[0] = False
+    # The background component is the largest one; never fill it.
+    small[int(np.argmax(stats[:, cv2.CC_STAT_AREA]))] = False
+    return mask | small[hole_labels]
+
+
+_NEIGHBOURS = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float32)
+
+
+def _skeleton_ends(skel: np.ndarray, spur_px: float) -> tuple[np.ndarray, int]:
+    """End points of a skeleton, ignoring spurs shorter than ``spur_px``.
+
+    Returns the coordinates (row, col) of the kept ends and their number.
+    """
+    s = skel.astype(np.uint8)
+    nb = cv2.filter2D(s, -1, _NEIGHBOURS, borderType=cv2.BORDER_CONSTANT)
+    ends = (s == 1) & (nb == 1)
+    junctions = (s == 1) & (nb >= 3)
+    if not junctions.any():
+        pts = np.argwhere(ends)
+        return pts, len(pts)
+    # Branches are the skeleton minus (dilated) junctions; a spur is a short branch
+    # holding an end point.
+    jd = cv2.dilate(junctions.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    branches = (s == 1) & ~jd
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(branches.astype(np.uint8), connectivity=8)
+    kept = []
+    for r, c in np.argwhere(ends):
+        lab = labels[r, c]
+        if lab == 0 or stats[lab, cv2.CC_STAT_AREA] >= spur_px:
+            kept.append((r, c))
+    pts = np.array(kept, dtype=np.int64).reshape(-1, 2)
+    return pts, len(pts)
+
+
+def _principal_polyline(points: np.ndarray, n_nodes: int = 8) -> tuple[np.ndarray, float]:
+    """Centre line through skeleton points ``(x, y)`` as a short polyline.
+
+    The points are ordered along their principal axis and averaged in bins, which
+    follows gently curved hairs. Returns the polyline and its length.
+    """
+    centre = points.mean(axis=0)
+    d = points - centre
+    cov = d.T @ d
+    evals, evecs = np.linalg.eigh(cov)
+    axis = evecs[:, -1]
+    t = d @ axis
+    lo, hi = t.min(), t.max()
+    nodes = max(2, min(n_nodes, int((hi - lo) // 10) + 2))
+    edges = np.linspace(lo, hi, nodes + 1)
+    idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, nodes - 1)
+    poly = []
+    for b in range(nodes):
+        sel = idx == b
+        if sel.any():
+            poly.append(points[sel].mean(axis=0))
+    poly = np.array(poly)
+    # Stretch the end nodes out to the extreme projections so the ends are kept.
+    perp = np.array([-axis[1], axis[0]])
+    first = centre + lo * axis + ((poly[0] - centre) @ perp) * perp
+    last = centre + hi * axis + ((poly[-1] - centre) @ perp) * perp
+    poly = np.vstack([first, poly[1:-1], last]) if len(poly) > 2 else np.vstack([first, last])
+    length = float(np.sum(np.hypot(*np.diff(poly, axis=0).T)))
+    return poly, length
+
+
+def _ransac_lines(
+    points: np.ndarray, n_lines: int, tol_px: float, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Fit up to ``n_lines`` straight segments through ``points`` (x, y) in turn."""
+    remaining = points.astype(np.float64)
+    segments = []
+    for _ in range(n_lines):
+        if len(remaining) < 6:
+            break
+        best = None
+        best_count = 0
+        trials = min(60, len(remaining) * 2)
+        for _t in range(trials):
+            i, j = rng.choice(len(remaining), size=2, replace=False)
+            p, q = remaining[i], remaining[j]
+            v = q - p
+            norm = np.hypot(*v)
+            if norm < 4:
+                continue
+            v = v / norm
+            dist = np.abs((remaining - p) @ np.array([-v[1], v[0]]))
+            inl = dist <= tol_px
+            count = int(inl.sum())
+            if count > best_count:
+                best_count, best = count, inl
+        if best is None or best_count < 6:
+            break
+        inliers = remaining[best]
+        poly, _length = _principal_polyline(inliers, n_nodes=2)
+        segments.append(poly)
+        remaining = remaining[~best]
+    return segments
+
+
+def _offset(poly: np.ndarray, distance: float) -> np.ndarray:
+    v = poly[-1] - poly[0]
+    norm = np.hypot(*v) or 1.0
+    normal = np.array([-v[1], v[0]]) / norm
+    return poly + distance * normal
+
+
+def detect_shafts(
+    image: np.ndarray,
+    ignore: np.ndarray,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+) -> tuple[list[Shaft], np.ndarray]:
+    """Find hair shafts in a working-size RGB image.
+
+    Parameters
+    ----------
+    image : ndarray of uint8, shape (h, w, 3)
+        The working-size image (see `to_working`).
+    ignore : ndarray of bool, shape (h, w)
+        Pixels to leave out.
+
+    Returns
+    -------
+    shafts : list of Shaft
+        Centre lines and widths in working-image pixels.
+    mask : ndarray of bool
+        The hair mask they were found in.
+    """
+    darkness = darkness_map(image, settings)
+    mask = hair_mask(darkness, ignore, settings)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return [], mask
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    skel = skeletonize(mask)
+    rng = np.random.default_rng(0)
+
+    candidates = []  # (label, skeleton points xy, width, n_ends)
+    for lab in range(1, n):
+        x, y, w, h, area = stats[lab]
+        if max(w, h) < settings.min_length_px * 0.7:
+            continue
+        sl = (slice(y, y + h), slice(x, x + w))
+        comp_skel = skel[sl] & (labels[sl] == lab)
+        rc = np.argwhere(comp_skel)
+        if len(rc) < 3:
+            continue
+        radii = dist[sl][comp_skel]
+        width = float(max(1.0, 2.0 * np.median(radii) - 1.0))
+        length = len(rc) + width
+        if length < settings.min_length_px or length < settings.min_elongation * width:
+            continue
+        ends, n_ends = _skeleton_ends(comp_skel, settings.spur_px)
+        xy = rc[:, ::-1].astype(np.float64) + (x, y)
+        candidates.append((xy, width, n_ends, area, length))
+
+    if not candidates:
+        return [], mask
+    # Typical width of one hair: the widths of simple shafts (two ends), lower half,
+    # so that merged parallel pairs do not raise it.
+    simple = np.array([c[1] for c in candidates if c[2] <= 2])
+    widths = simple if len(simple) >= 3 else np.array([c[1] for c in candidates])
+    single_width = float(np.percentile(widths, 40))
+
+    shafts: list[Shaft] = []
+    for xy, width, n_ends, area, length in candidates:
+        n_cross = max(1, int(round(n_ends / 2)))
+        ratio = width / single_width
+        # 1 hair below `parallel_split` single widths, 2 up to one more, and so on.
+        n_side = 1 + max(0, int(np.floor(ratio - settings.parallel_split + 1)))
+        if n_cross == 1:
+            poly, _ = _principal_polyline(xy)
+            lines = [poly]
+        else:
+            lines = _ransac_lines(xy, n_cross, max(2.0, width), rng) or [_principal_polyline(xy)[0]]
+        lines = [ln for ln in lines if np.hypot(*(ln[-1] - ln[0])) >= settings.min_length_px * 0.6] or lines[:1]
+        if n_side > len(lines):
+            # Hairs side by side: spread copies of the main line across the width.
+            main = max(lines, key=lambda ln: np.hypot(*(ln[-1] - ln[0])))
+            per = width / n_side
+            extra = [_offset(main, (k - (n_side - 1) / 2) * per) for k in range(n_side)]
+            lines = [ln for ln in lines if ln is not main] + extra
+            w_each = per
+        else:
+            w_each = width
+        for ln in lines:
+            shafts.append(Shaft(points=ln, width_px=w_each))
+    return join_collinear(shafts, settings), mask
+
+
+def join_collinear(shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SETTINGS) -> list[Shaft]:
+    """Join pieces of one hair separated by glare, a bubble or a gap in the mask."""
+    items = list(shafts)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(items)):
+            for j in range(i + 1, len(items)):
+                joined = _try_join(items[i], items[j], settings)
+                if joined is not None:
+                    items[i] = joined
+                    del items[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return items
+
+
+def _direction(points: np.ndarray) -> np.ndarray:
+    v = points[-1] - points[0]
+    return v / (np.hypot(*v) or 1.0)
+
+
+def _try_join(a: Shaft, b: Shaft, settings: DetectorSettings) -> Shaft | None:
+    da, db = _direction(a.points), _direction(b.points)
+    cos = abs(float(da @ db))
+    if cos < np.cos(np.radians(settings.join_angle_deg)):
+        return None
+    ends_a = (a.points[0], a.points[-1])
+    ends_b = (b.points[0], b.points[-1])
+    best = min(
+        ((np.hypot(*(p - q)), ia, ib) for ia, p in enumerate(ends_a) for ib, q in enumerate(ends_b)),
+        key=lambda t: t[0],
+    )
+    gap, ia, ib = best
+    tol = max(settings.join_gap_px, 2.5 * max(a.width_px, b.width_px))
+    if gap > tol:
+        return None
+    # The gap must run along the hairs, not sideways (parallel neighbours).
+    p, q = ends_a[ia], ends_b[ib]
+    normal = np.array([-da[1], da[0]])
+    if abs(float((q - p) @ normal)) > max(2.0, 0.8 * max(a.width_px, b.width_px)):
+        return None
+    # And the pieces must not overlap along their length (that is two hairs).
+    pa = a.points if ia == 1 else a.points[::-1]
+    pb = b.points if ib == 0 else b.points[::-1]
+    if float((pb[-1] - pa[-1]) @ da * np.sign((pa[-1] - pa[0]) @ da)) <= 0:
+        return None
+    width = (a.width_px * _len(a.points) + b.width_px * _len(b.points)) / (_len(a.points) + _len(b.points))
+    return Shaft(points=np.vstack([pa, pb]), width_px=width)
+
+
+def _len(points: np.ndarray) -> float:
+    return float(np.sum(np.hypot(*np.diff(points, axis=0).T)))
