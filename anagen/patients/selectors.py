@@ -1,0 +1,78 @@
+"""Reads for patient records, always through the user: role first (403), then clinic (404)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from anagen.core.permissions import PATIENT_RECORD_ROLES, check_role
+
+from . import rules
+from .models import Consent, Patient, StagingAssessment
+
+
+def can_see_patients(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_role(*PATIENT_RECORD_ROLES))
+
+
+def patient_list(*, user) -> QuerySet[Patient]:
+    """Patients of the user's clinics (PermissionDenied for roles that never see identities)."""
+    check_role(user, *PATIENT_RECORD_ROLES)
+    return Patient.objects.filter(clinic_id__in=list(user.clinic_ids)).select_related("clinic")
+
+
+def patient_get(*, user, pk) -> Patient:
+    """One patient of the user's clinics; 404 for another clinic's patient or a missing one."""
+    qs = patient_list(user=user)
+    try:
+        return qs.get(pk=int(pk))
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such patient in a clinic you work at.") from None
+
+
+def patient_search(*, user, q: str) -> QuerySet[Patient]:
+    """One search box: name parts, date of birth (YYYY-MM-DD or DD/MM/YYYY), phone in any
+    spacing, or e-mail. Every filter is on an indexed column except the name words, which
+    match the short folded ``search_text`` column within the user's clinics.
+    """
+    qs = patient_list(user=user)
+    terms = rules.parse_search(q)
+    if terms.empty:
+        return qs
+    if terms.email:
+        return qs.filter(Q(email=terms.email) | Q(search_text__contains=rules.fold(terms.email)))
+    if terms.phone_digits:
+        if terms.phone:
+            return qs.filter(Q(phone=terms.phone) | Q(phone__endswith=terms.phone_digits))
+        return qs.filter(phone__endswith=terms.phone_digits)
+    if terms.date_of_birth:
+        qs = qs.filter(date_of_birth=terms.date_of_birth)
+    for word in terms.words:
+        qs = qs.filter(search_text__contains=word)
+    return qs
+
+
+def has_active_consent(patient: Patient, kind: str) -> bool:
+    return Consent.objects.filter(patient=patient, kind=kind, withdrawn_at__isnull=True).exists()
+
+
+def current_stagings(patient: Patient) -> dict[str, StagingAssessment]:
+    """The latest assessment on each scale the patient has been staged on."""
+    latest: dict[str, StagingAssessment] = {}
+    for s in patient.stagings.select_related("assessed_by").order_by("-assessed_on", "-id"):
+        latest.setdefault(s.scale, s)
+    return latest
+
+
+def current_staging(patient: Patient) -> StagingAssessment | None:
+    return patient.stagings.order_by("-assessed_on", "-id").first()
+
+
+def patient_appointments(patient: Patient) -> tuple[list, list]:
+    """(upcoming, past) appointments, soonest upcoming first and latest past first."""
+    now = timezone.now()
+    qs = patient.appointments.select_related("clinician", "clinic", "room")
+    upcoming = list(qs.filter(starts_at__gte=now).order_by("starts_at"))
+    past = list(qs.filter(starts_at__lt=now).order_by("-starts_at")[:50])
+    return upcoming, past
