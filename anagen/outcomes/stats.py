@@ -95,6 +95,18 @@ class Rate:
     upper: float | None
     confidence: float = 0.95
 
+    @property
+    def percent(self) -> float | None:
+        return None if self.rate is None else self.rate * 100
+
+    @property
+    def lower_percent(self) -> float | None:
+        return None if self.lower is None else self.lower * 100
+
+    @property
+    def upper_percent(self) -> float | None:
+        return None if self.upper is None else self.upper * 100
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -1,2 +1,11 @@
+from django.urls import path
+
+from . import views
+
 app_name = "outcomes"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.outcome_table, name="table"),
+    path("outcomes.csv", views.outcome_table_csv, name="table_csv"),
+    path("patients/<int:pk>/", views.patient_timeline, name="patient"),
+    path("patients/<int:pk>/report.pdf", views.patient_report, name="report"),
+]
