@@ -1,3 +1,312 @@
-from ninja import Router
+"""Assessments API under /api/v1/assessments: visits, uploads and analysis results.
+
+The same selectors (role, then clinic: 403 / 404) and services as the pages. Uploads are
+multipart; an image's analysis runs in the background: poll ``GET /images/{id}`` for its status
+and progress, then read the automatic and corrected results and fetch the overlay PNG.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.urls import reverse
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from anagen.core.errors import ActionError
+
+from . import selectors, services
+from .models import AssessmentVisit, DeviceProfile, GlobalPhoto, TrichogramImage
+from .views import _file_response
 
 router = Router(tags=["assessments"])
+
+
+class MeasurementOut(Schema):
+    hair_count: int | None
+    field_area_cm2: float | None
+    density_per_cm2: float | None
+    terminal_count: int | None
+    vellus_count: int | None
+    mean_diameter_um: float | None
+    anagen_pct: float | None
+    hair_count_auto: int | None
+    density_per_cm2_auto: float | None
+    terminal_count_auto: int | None
+    vellus_count_auto: int | None
+    mean_diameter_um_auto: float | None
+    is_corrected: bool
+    engine_version: str
+    profile_name: str
+    source_image_id: int | None
+
+
+class VisitOut(Schema):
+    id: int
+    patient_id: int
+    clinic_id: int
+    appointment_id: int | None
+    visit_date: date
+    is_baseline: bool
+    weeks_after_last_session: int | None
+    investigator_global: int | None
+    patient_global: int | None
+    adverse_events_since_last_visit: str
+    notes: str
+    performed_by_id: int | None
+    created_at: datetime
+    measurement: MeasurementOut | None = None
+
+
+class PhotoOut(Schema):
+    id: int
+    visit_id: int
+    view: str
+    sha256: str
+    width: int | None
+    height: int | None
+    uploaded_at: datetime
+    file_url: str
+
+
+class AnalysisOut(Schema):
+    status: str
+    progress: int
+    step: str
+    error: str
+    engine_version: str
+    profile_name: str
+    px_per_mm: float | None
+    automatic: dict | None
+    corrected: dict | None
+    corrections: dict | None
+    regrowth: dict | None
+    corrected_at: datetime | None
+    overlay_url: str | None
+    corrected_overlay_url: str | None
+
+
+class ImageOut(Schema):
+    id: int
+    visit_id: int
+    kind: str
+    sha256: str
+    width: int
+    height: int
+    profile_name: str
+    device_profile_id: int | None
+    uploaded_at: datetime
+    file_url: str
+    analysis: AnalysisOut | None
+
+
+class VisitDetailOut(VisitOut):
+    photos: list[PhotoOut]
+    images: list[ImageOut]
+
+
+class VisitIn(Schema):
+    patient_id: int
+    visit_date: date
+    is_baseline: bool = False
+    weeks_after_last_session: int | None = None
+    appointment_id: int | None = None
+    investigator_global: int | None = None
+    patient_global: int | None = None
+    adverse_events_since_last_visit: str = ""
+    notes: str = ""
+
+
+class VisitPatch(Schema):
+    visit_date: date | None = None
+    weeks_after_last_session: int | None = None
+    investigator_global: int | None = None
+    patient_global: int | None = None
+    adverse_events_since_last_visit: str | None = None
+    notes: str | None = None
+
+
+class CorrectionIn(Schema):
+    added: list[list[float]] = []
+    removed: list[int] = []
+
+
+class MeasurementPointOut(Schema):
+    visit_id: int
+    visit_date: date
+    weeks_after_last_session: int | None
+    is_baseline: bool
+    hair_count: int | None
+    field_area_cm2: float | None
+    density_per_cm2: float | None
+    terminal_count: int | None
+    vellus_count: int | None
+    mean_diameter_um: float | None
+    anagen_pct: float | None
+    is_corrected: bool
+    investigator_global: int | None
+    patient_global: int | None
+
+
+# --- serializers ---------------------------------------------------------------------------
+
+
+def _measurement(visit: AssessmentVisit) -> dict | None:
+    m = selectors.measurement_for(visit)
+    if m is None:
+        return None
+    return {f: getattr(m, f) for f in MeasurementOut.model_fields}
+
+
+def _visit(visit: AssessmentVisit) -> dict:
+    data = {f: getattr(visit, f) for f in VisitOut.model_fields if f != "measurement"}
+    data["measurement"] = _measurement(visit)
+    return data
+
+
+def _photo(photo: GlobalPhoto) -> dict:
+    return {"id": photo.pk, "visit_id": photo.visit_id, "view": photo.view, "sha256": photo.sha256,
+            "width": photo.width, "height": photo.height, "uploaded_at": photo.uploaded_at,
+            "file_url": reverse("api-v1:assessments_photo_file", kwargs={"photo_id": photo.pk})}
+
+
+def _image(image: TrichogramImage) -> dict:
+    a = selectors.analysis_for(image)
+    overlay = reverse("api-v1:assessments_image_overlay", kwargs={"image_id": image.pk})
+    analysis = None
+    if a is not None:
+        analysis = {
+            "status": a.status, "progress": a.progress, "step": a.step, "error": a.error,
+            "engine_version": a.engine_version, "profile_name": a.profile_name, "px_per_mm": a.px_per_mm,
+            "automatic": a.automatic, "corrected": a.corrected, "corrections": a.corrections, "regrowth": a.regrowth,
+            "corrected_at": a.corrected_at,
+            "overlay_url": overlay if a.overlay else None,
+            "corrected_overlay_url": f"{overlay}?corrected=true" if a.corrected_overlay else None,
+        }
+    return {"id": image.pk, "visit_id": image.visit_id, "kind": image.kind, "sha256": image.sha256,
+            "width": image.width, "height": image.height, "profile_name": image.profile_name,
+            "device_profile_id": image.device_profile_id, "uploaded_at": image.uploaded_at,
+            "file_url": reverse("api-v1:assessments_image_file", kwargs={"image_id": image.pk}),
+            "analysis": analysis}
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@router.get("/visits", response=list[VisitOut], url_name="assessments_visits")
+def list_visits(request, patient_id: int):
+    patient = selectors.patient_for_assessments(user=request.auth, pk=patient_id)
+    return [_visit(v) for v in selectors.visit_list(user=request.auth, patient=patient)]
+
+
+@router.post("/visits", response={201: VisitOut}, url_name="assessments_visit_create")
+def create_visit(request, payload: VisitIn):
+    user = request.auth
+    patient = selectors.patient_for_assessments(user=user, pk=payload.patient_id, write=True)
+    appointment = None
+    if payload.appointment_id is not None:
+        from anagen.scheduling.models import Appointment
+
+        appointment = Appointment.objects.filter(pk=payload.appointment_id, clinic__in=list(user.clinic_ids)).first()
+        if appointment is None:
+            raise ActionError("No such appointment in your clinics.", field="appointment_id")
+    visit = services.visit_create(
+        actor=user, patient=patient, visit_date=payload.visit_date, is_baseline=payload.is_baseline,
+        weeks_after_last_session=payload.weeks_after_last_session, appointment=appointment,
+        investigator_global=payload.investigator_global, patient_global=payload.patient_global,
+        adverse_events_since_last_visit=payload.adverse_events_since_last_visit, notes=payload.notes)
+    return 201, _visit(visit)
+
+
+@router.get("/visits/{visit_id}", response=VisitDetailOut, url_name="assessments_visit")
+def get_visit(request, visit_id: int):
+    visit = selectors.visit_get(user=request.auth, pk=visit_id)
+    data = _visit(visit)
+    data["photos"] = [_photo(p) for p in visit.photos.order_by("view", "-uploaded_at")]
+    data["images"] = [_image(i) for i in selectors.visit_images(visit)]
+    return data
+
+
+@router.patch("/visits/{visit_id}", response=VisitOut, url_name="assessments_visit_update")
+def update_visit(request, visit_id: int, payload: VisitPatch):
+    visit = selectors.visit_get(user=request.auth, pk=visit_id, write=True)
+    fields = payload.dict(exclude_unset=True)
+    visit = services.visit_update(actor=request.auth, visit=visit, **fields)
+    return _visit(visit)
+
+
+def _check_patient(visit: AssessmentVisit, patient_id: int | None) -> None:
+    if patient_id is not None and patient_id != visit.patient_id:
+        raise ActionError("This visit belongs to another patient; upload the image to one of this patient's visits.",
+                          code="wrong_patient", field="patient_id")
+
+
+@router.post("/visits/{visit_id}/photos", response={200: PhotoOut, 201: PhotoOut}, url_name="assessments_photo_upload")
+def upload_photo(request, visit_id: int, view: Form[str], file: File[UploadedFile], patient_id: Form[int | None] = None):
+    visit = selectors.visit_get(user=request.auth, pk=visit_id, write=True)
+    _check_patient(visit, patient_id)
+    photo, created = services.global_photo_upload(actor=request.auth, visit=visit, view=view, file=file)
+    return (201 if created else 200), _photo(photo)
+
+
+@router.post("/visits/{visit_id}/images", response={200: ImageOut, 201: ImageOut}, url_name="assessments_image_upload")
+def upload_image(request, visit_id: int, file: File[UploadedFile], kind: Form[str] = "target",
+                 device_profile_id: Form[int | None] = None, patient_id: Form[int | None] = None):
+    visit = selectors.visit_get(user=request.auth, pk=visit_id, write=True)
+    _check_patient(visit, patient_id)
+    device = None
+    if device_profile_id is not None:
+        device = DeviceProfile.objects.filter(pk=device_profile_id).first()
+        if device is None:
+            raise ActionError(f"No device profile {device_profile_id}.", field="device_profile_id")
+    image, created = services.trichogram_image_upload(actor=request.auth, visit=visit, kind=kind, file=file,
+                                                      device_profile=device)
+    return (201 if created else 200), _image(image)
+
+
+@router.get("/images/{image_id}", response=ImageOut, url_name="assessments_image")
+def get_image(request, image_id: int):
+    return _image(selectors.image_get(user=request.auth, pk=image_id))
+
+
+@router.get("/images/{image_id}/file", url_name="assessments_image_file")
+def image_file(request, image_id: int):
+    return _file_response(selectors.image_get(user=request.auth, pk=image_id).file.name)
+
+
+@router.get("/images/{image_id}/overlay.png", url_name="assessments_image_overlay")
+def image_overlay(request, image_id: int, corrected: bool = False):
+    image = selectors.image_get(user=request.auth, pk=image_id)
+    analysis = selectors.analysis_for(image)
+    if analysis is None or not analysis.overlay:
+        raise ActionError("The overlay is drawn once the analysis has finished; poll the image for its status.",
+                          code="not_ready")
+    if corrected:
+        if not analysis.corrected_overlay:
+            raise ActionError("This analysis has not been corrected.", code="not_corrected")
+        return _file_response(analysis.corrected_overlay.name)
+    return _file_response(analysis.overlay.name)
+
+
+@router.post("/images/{image_id}/corrections", response=ImageOut, url_name="assessments_image_correct")
+def correct_image(request, image_id: int, payload: CorrectionIn):
+    image = selectors.image_get(user=request.auth, pk=image_id, write=True)
+    analysis = selectors.analysis_for(image)
+    if analysis is None:
+        raise ActionError("This image has no analysis.", code="not_ready")
+    services.trichogram_analysis_correct(actor=request.auth, analysis=analysis, added=payload.added,
+                                         removed=payload.removed)
+    return _image(image)
+
+
+@router.get("/photos/{photo_id}/file", url_name="assessments_photo_file")
+def photo_file(request, photo_id: int):
+    return _file_response(selectors.photo_get(user=request.auth, pk=photo_id).file.name)
+
+
+@router.get("/patients/{patient_id}/measurements", response=list[MeasurementPointOut],
+            url_name="assessments_patient_measurements")
+def measurements(request, patient_id: int):
+    patient = selectors.patient_for_assessments(user=request.auth, pk=patient_id)
+    return selectors.patient_measurements(user=request.auth, patient=patient)
+

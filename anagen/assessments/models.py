@@ -1,3 +1,261 @@
-"""Assessments models."""
+"""Assessment visits: what was measured at each follow-up.
 
-from django.db import models  # noqa: F401
+A visit holds the standardized global photographs (one per named view), the target-area
+phototrichogram images counted by :mod:`anagen.trichoscopy`, the investigator's and the
+patient's global assessments, and adverse events reported since the last visit.
+
+Images are stored under a path made from their SHA-256 and are never overwritten: the same
+bytes uploaded again give back the stored image; a changed file is a new image. The engine's
+automatic result and the clinician's corrected result are both kept. Density is never typed:
+:class:`Measurement` stores the hair count and the measured field area and derives the density.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+GLOBAL_SCALE = [
+    (-3, "−3 greatly worse"),
+    (-2, "−2 moderately worse"),
+    (-1, "−1 slightly worse"),
+    (0, "0 no change"),
+    (1, "+1 slightly improved"),
+    (2, "+2 moderately improved"),
+    (3, "+3 greatly improved"),
+]
+_global_validators = [MinValueValidator(-3), MaxValueValidator(3)]
+
+
+class DeviceProfile(models.Model):
+    """A clinic's dermoscope: which engine profile it uses and its measured scale.
+
+    Without ``px_per_mm`` the engine still counts hairs, but field area, density and diameters
+    stay empty ("not calibrated"): they are never guessed.
+    """
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="device_profiles")
+    name = models.CharField(max_length=80, help_text="What the staff call the device, e.g. \"Room 2 70x dermoscope\".")
+    engine_profile = models.CharField(max_length=80, default="default",
+                                      help_text="Engine profile name (default, dermoscope-20x, dermoscope-70x, …).")
+    px_per_mm = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.001)],
+                                  help_text="Measured scale in pixels per millimetre; empty until calibrated.")
+    vellus_threshold_um = models.FloatField(default=40.0, validators=[MinValueValidator(1.0)],
+                                            help_text="Hairs thinner than this are vellus (TrichoScan uses 40 µm).")
+    is_default = models.BooleanField(default=False, help_text="Used for the clinic's uploads unless another is chosen.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["clinic__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="device_profile_name_unique_per_clinic"),
+            models.UniqueConstraint(fields=["clinic"], condition=models.Q(is_default=True),
+                                    name="one_default_device_profile_per_clinic"),
+        ]
+
+    def __str__(self) -> str:
+        scale = f"{self.px_per_mm:g} px/mm" if self.px_per_mm else "not calibrated"
+        return f"{self.name} ({self.engine_profile}, {scale})"
+
+    @property
+    def calibrated(self) -> bool:
+        return self.px_per_mm is not None
+
+
+class AssessmentVisit(models.Model):
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="assessment_visits")
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="assessment_visits")
+    # plan: FK to treatments.TreatmentPlan, added with the treatments app's first migration.
+    appointment = models.ForeignKey("scheduling.Appointment", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="assessment_visits")
+    visit_date = models.DateField()
+    is_baseline = models.BooleanField(default=False)
+    weeks_after_last_session = models.PositiveIntegerField(null=True, blank=True)
+    investigator_global = models.SmallIntegerField(null=True, blank=True, choices=GLOBAL_SCALE,
+                                                   validators=_global_validators)
+    patient_global = models.SmallIntegerField(null=True, blank=True, choices=GLOBAL_SCALE,
+                                              validators=_global_validators)
+    adverse_events_since_last_visit = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["visit_date", "id"]
+        indexes = [models.Index(fields=["patient", "visit_date"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(investigator_global__gte=-3, investigator_global__lte=3)
+                                   | models.Q(investigator_global__isnull=True), name="investigator_global_7_point"),
+            models.CheckConstraint(condition=models.Q(patient_global__gte=-3, patient_global__lte=3)
+                                   | models.Q(patient_global__isnull=True), name="patient_global_7_point"),
+        ]
+
+    def __str__(self) -> str:
+        label = "baseline" if self.is_baseline else "follow-up"
+        return f"Assessment {self.visit_date:%Y-%m-%d} ({label}, patient {self.patient_id})"
+
+
+class PhotoView(models.TextChoices):
+    VERTEX = "vertex", "Vertex"
+    FRONTAL = "frontal", "Frontal"
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    OCCIPITAL = "occipital", "Occipital"
+    TOP = "top", "Top"
+
+
+def _visit_folder(visit: AssessmentVisit) -> str:
+    return f"assessments/{visit.clinic_id}/{visit.patient_id}/{visit.pk}"
+
+
+class GlobalPhoto(models.Model):
+    """A standardized global photograph of one view. A new upload adds a row; nothing is overwritten."""
+
+    visit = models.ForeignKey(AssessmentVisit, on_delete=models.PROTECT, related_name="photos")
+    view = models.CharField(max_length=12, choices=PhotoView.choices)
+    file = models.FileField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField(null=True)
+    height = models.PositiveIntegerField(null=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["visit", "view", "-uploaded_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["visit", "view", "sha256"], name="global_photo_unique_bytes")]
+
+    def __str__(self) -> str:
+        return f"{self.get_view_display()} photo {self.sha256[:10]} (visit {self.visit_id})"
+
+
+class ImageKind(models.TextChoices):
+    TARGET = "target", "Target area (clipped)"
+    REGROWTH = "regrowth", "Regrowth (same area 2 to 3 days later)"
+
+
+class TrichogramImage(models.Model):
+    """A dermoscope photograph of the target area, stored once by checksum."""
+
+    visit = models.ForeignKey(AssessmentVisit, on_delete=models.PROTECT, related_name="trichogram_images")
+    kind = models.CharField(max_length=10, choices=ImageKind.choices, default=ImageKind.TARGET)
+    file = models.FileField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=255, blank=True)
+    device_profile = models.ForeignKey(DeviceProfile, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="images")
+    profile_name = models.CharField(max_length=80, help_text="Engine profile the image was analysed with.")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["visit", "uploaded_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["visit", "kind", "sha256"], name="trichogram_unique_bytes")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} image {self.sha256[:10]} (visit {self.visit_id})"
+
+
+class AnalysisStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class TrichogramAnalysis(models.Model):
+    """The engine's result for one image, with its progress while it runs.
+
+    ``automatic`` is never changed once written; a clinician's corrections are stored beside it
+    in ``corrected`` (with the correction itself in ``corrections``) and a second overlay.
+    """
+
+    image = models.OneToOneField(TrichogramImage, on_delete=models.PROTECT, related_name="analysis")
+    status = models.CharField(max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    step = models.CharField(max_length=40, blank=True, default="queued")
+    error = models.TextField(blank=True)
+    engine_version = models.CharField(max_length=40, blank=True)
+    profile_name = models.CharField(max_length=80)
+    px_per_mm = models.FloatField(null=True, blank=True)
+    vellus_threshold_um = models.FloatField(default=40.0)
+    automatic = models.JSONField(null=True, blank=True)
+    regrowth = models.JSONField(null=True, blank=True, help_text="compare_regrowth result, for a regrowth image.")
+    corrections = models.JSONField(null=True, blank=True, help_text='{"added": [[x0,y0,x1,y1], …], "removed": [ids]}')
+    corrected = models.JSONField(null=True, blank=True)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    overlay = models.FileField(max_length=255, blank=True)
+    corrected_overlay = models.FileField(max_length=255, blank=True, null=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "trichogram analyses"
+
+    def __str__(self) -> str:
+        return f"Analysis of image {self.image_id}: {self.status} ({self.progress}%)"
+
+    @property
+    def effective(self) -> dict | None:
+        return self.corrected or self.automatic
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (AnalysisStatus.DONE, AnalysisStatus.FAILED)
+
+
+def _density(count: int | None, area_cm2: float | None) -> float | None:
+    if count is None or not area_cm2:
+        return None
+    return count / area_cm2
+
+
+class Measurement(models.Model):
+    """The visit's phototrichogram numbers: effective values and the automatic ones beside them.
+
+    Effective values are the corrected ones when a clinician corrected the analysis, else the
+    automatic ones. There is no density column: density is ``hair_count / field_area_cm2``.
+    """
+
+    visit = models.OneToOneField(AssessmentVisit, on_delete=models.PROTECT, related_name="measurement")
+    source_image = models.ForeignKey(TrichogramImage, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", help_text="Target-area image the counts come from.")
+    hair_count = models.PositiveIntegerField(null=True, blank=True)
+    field_area_cm2 = models.FloatField(null=True, blank=True, help_text="Measured area of the counted field.")
+    terminal_count = models.PositiveIntegerField(null=True, blank=True)
+    vellus_count = models.PositiveIntegerField(null=True, blank=True)
+    mean_diameter_um = models.FloatField(null=True, blank=True)
+    anagen_pct = models.FloatField(null=True, blank=True)
+    hair_count_auto = models.PositiveIntegerField(null=True, blank=True)
+    terminal_count_auto = models.PositiveIntegerField(null=True, blank=True)
+    vellus_count_auto = models.PositiveIntegerField(null=True, blank=True)
+    mean_diameter_um_auto = models.FloatField(null=True, blank=True)
+    is_corrected = models.BooleanField(default=False)
+    engine_version = models.CharField(max_length=40, blank=True)
+    profile_name = models.CharField(max_length=80, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Measurement of visit {self.visit_id}"
+
+    @property
+    def density_per_cm2(self) -> float | None:
+        return _density(self.hair_count, self.field_area_cm2)
+
+    @property
+    def density_per_cm2_auto(self) -> float | None:
+        return _density(self.hair_count_auto, self.field_area_cm2)
+
+    @property
+    def calibrated(self) -> bool:
+        return self.field_area_cm2 is not None

@@ -1,2 +1,19 @@
+from django.urls import path
+
+from . import views
+
 app_name = "assessments"
-urlpatterns: list = []
+urlpatterns = [
+    path("patients/<int:patient_id>/visits/", views.patient_visits, name="patient_visits"),
+    path("visits/<int:pk>/", views.visit_detail, name="visit"),
+    path("visits/<int:pk>/assessment", views.visit_update, name="visit_update"),
+    path("visits/<int:pk>/photos", views.photo_upload, name="photo_upload"),
+    path("visits/<int:pk>/images", views.image_upload, name="image_upload"),
+    path("images/<int:pk>/", views.image_detail, name="image"),
+    path("images/<int:pk>/status.json", views.image_status, name="image_status"),
+    path("images/<int:pk>/file", views.image_file, name="image_file"),
+    path("images/<int:pk>/overlay.png", views.image_overlay, name="image_overlay"),
+    path("images/<int:pk>/corrections", views.image_correct, name="image_correct"),
+    path("images/<int:pk>/retry", views.image_retry, name="image_retry"),
+    path("photos/<int:pk>/file", views.photo_file, name="photo_file"),
+]

@@ -1,0 +1,165 @@
+"""Reading assessment visits, images and measurements, for the user asking.
+
+Who may see them: clinicians (who also record them), coordinators and admins (read-only) of the
+patient's clinic. A lab scientist, statistician or stranger gets 403: these pages hold
+photographs of patients. Blinded evaluators get 403 too: they will measure coded images in the
+studies feature, never these identifiable ones. A record of a clinic the user does not work at
+is 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from anagen.accounts.models import Role
+from anagen.core.permissions import check_role, has_role
+
+from .models import (
+    AssessmentVisit,
+    DeviceProfile,
+    GlobalPhoto,
+    Measurement,
+    TrichogramAnalysis,
+    TrichogramImage,
+)
+
+READ_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN)
+WRITE_ROLES = (Role.CLINICIAN,)
+
+
+def can_read(user) -> bool:
+    return has_role(user, *READ_ROLES)
+
+
+def can_write(user) -> bool:
+    return has_role(user, *WRITE_ROLES)
+
+
+def check_access(user, *, write: bool = False) -> None:
+    """403 unless the user's role may read (or, with ``write``, record) assessments."""
+    check_role(user, *(WRITE_ROLES if write else READ_ROLES))
+
+
+def _visible(user, prefix: str = "") -> Q:
+    ids = list(user.clinic_ids)
+    return Q(**{f"{prefix}clinic__in": ids}) | Q(**{f"{prefix}patient__clinic__in": ids})
+
+
+def patient_for_assessments(*, user, pk: int, write: bool = False):
+    """The patient, when the user may see (or record) their assessments; 403/404 otherwise."""
+    from anagen.patients.models import Patient
+
+    check_access(user, write=write)
+    patient = Patient.objects.select_related("clinic").filter(pk=pk, clinic__in=list(user.clinic_ids)).first()
+    if patient is None:
+        raise Http404("No such patient in your clinics.")
+    return patient
+
+
+def visit_list(*, user, patient) -> QuerySet[AssessmentVisit]:
+    check_access(user)
+    return (AssessmentVisit.objects.filter(_visible(user), patient=patient)
+            .select_related("measurement", "performed_by", "clinic").order_by("visit_date", "id"))
+
+
+def visit_get(*, user, pk: int, write: bool = False) -> AssessmentVisit:
+    check_access(user, write=write)
+    visit = (AssessmentVisit.objects.filter(_visible(user), pk=pk)
+             .select_related("patient", "clinic", "performed_by", "appointment").first())
+    if visit is None:
+        raise Http404("No such assessment visit in your clinics.")
+    return visit
+
+
+def image_get(*, user, pk: int, write: bool = False) -> TrichogramImage:
+    check_access(user, write=write)
+    image = (TrichogramImage.objects.filter(_visible(user, "visit__"), pk=pk)
+             .select_related("visit__patient", "visit__clinic", "device_profile").first())
+    if image is None:
+        raise Http404("No such image in your clinics.")
+    return image
+
+
+def analysis_for(image: TrichogramImage) -> TrichogramAnalysis | None:
+    return TrichogramAnalysis.objects.filter(image=image).select_related("corrected_by").first()
+
+
+def photo_get(*, user, pk: int) -> GlobalPhoto:
+    check_access(user)
+    photo = GlobalPhoto.objects.filter(_visible(user, "visit__"), pk=pk).select_related("visit").first()
+    if photo is None:
+        raise Http404("No such photograph in your clinics.")
+    return photo
+
+
+def latest_photos(visit: AssessmentVisit) -> dict[str, GlobalPhoto]:
+    """The most recent photograph of each view (earlier uploads stay stored)."""
+    out: dict[str, GlobalPhoto] = {}
+    for photo in visit.photos.order_by("-uploaded_at", "-id"):
+        out.setdefault(photo.view, photo)
+    return out
+
+
+def visit_images(visit: AssessmentVisit) -> list[TrichogramImage]:
+    return list(visit.trichogram_images.select_related("analysis", "uploaded_by", "device_profile")
+                .order_by("uploaded_at", "id"))
+
+
+def device_profiles_for(clinic_id: int) -> QuerySet[DeviceProfile]:
+    return DeviceProfile.objects.filter(clinic_id=clinic_id, is_active=True).order_by("-is_default", "name")
+
+
+def default_device_profile(clinic_id: int) -> DeviceProfile | None:
+    return device_profiles_for(clinic_id).first()
+
+
+def measurement_for(visit: AssessmentVisit) -> Measurement | None:
+    return Measurement.objects.filter(visit=visit).first()
+
+
+@dataclass(frozen=True)
+class MeasurementPoint:
+    """One visit's numbers, for timelines, charts and reports."""
+
+    visit_id: int
+    visit_date: date
+    weeks_after_last_session: int | None
+    is_baseline: bool
+    hair_count: int | None
+    field_area_cm2: float | None
+    density_per_cm2: float | None
+    terminal_count: int | None
+    vellus_count: int | None
+    mean_diameter_um: float | None
+    anagen_pct: float | None
+    is_corrected: bool
+    investigator_global: int | None
+    patient_global: int | None
+
+
+def patient_measurements(*, user, patient) -> list[MeasurementPoint]:
+    """Every assessment visit of ``patient`` with its measurement (None where not measured), by date."""
+    points = []
+    for visit in visit_list(user=user, patient=patient):
+        m = getattr(visit, "measurement", None) if hasattr(visit, "measurement") else None
+        points.append(MeasurementPoint(
+            visit_id=visit.pk,
+            visit_date=visit.visit_date,
+            weeks_after_last_session=visit.weeks_after_last_session,
+            is_baseline=visit.is_baseline,
+            hair_count=m.hair_count if m else None,
+            field_area_cm2=m.field_area_cm2 if m else None,
+            density_per_cm2=m.density_per_cm2 if m else None,
+            terminal_count=m.terminal_count if m else None,
+            vellus_count=m.vellus_count if m else None,
+            mean_diameter_um=m.mean_diameter_um if m else None,
+            anagen_pct=m.anagen_pct if m else None,
+            is_corrected=m.is_corrected if m else False,
+            investigator_global=visit.investigator_global,
+            patient_global=visit.patient_global,
+        ))
+    return points

@@ -1,0 +1,276 @@
+"""Assessment pages: visits, photographs, phototrichogram images, analysis and corrections.
+
+Every view asks the selectors (role, then clinic: 403 / 404) and writes through the services.
+The pages work without JavaScript (refresh to see progress; type segments to add hairs);
+``assessments/trichogram.js`` adds a polling progress bar and click-to-add on the overlay.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from anagen.audit.selectors import record_history
+from anagen.core.errors import ActionError
+
+from . import selectors, services
+from .forms import CorrectionForm, GlobalAssessmentForm, ImageUploadForm, PhotoUploadForm, VisitForm
+from .models import AnalysisStatus, PhotoView
+
+
+def _appointments(patient):
+    from anagen.scheduling.models import Appointment
+
+    return Appointment.objects.filter(patient=patient).order_by("-starts_at")[:30]
+
+
+@login_required
+def patient_visits(request, patient_id: int):
+    write = request.method == "POST"
+    patient = selectors.patient_for_assessments(user=request.user, pk=patient_id, write=write)
+    appointments = list(_appointments(patient)) if selectors.can_write(request.user) else []
+    form = VisitForm(request.POST or None, appointments=appointments)
+    status = 200
+    if write:
+        if form.is_valid():
+            data = form.cleaned_data
+            appointment = next((a for a in appointments if a.pk == data["appointment"]), None)
+            try:
+                visit = services.visit_create(actor=request.user, patient=patient, visit_date=data["visit_date"],
+                                              is_baseline=data["is_baseline"],
+                                              weeks_after_last_session=data["weeks_after_last_session"],
+                                              appointment=appointment, notes=data["notes"])
+            except ActionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, f"Assessment visit of {visit.visit_date:%d %b %Y} opened.")
+                return redirect("assessments:visit", pk=visit.pk)
+        status = 400
+    visits = selectors.visit_list(user=request.user, patient=patient)
+    return render(request, "assessments/visit_list.html", {
+        "patient": patient, "visits": visits, "form": form, "can_write": selectors.can_write(request.user),
+    }, status=status)
+
+
+def _visit_context(request, visit, **extra):
+    images = selectors.visit_images(visit)
+    devices = selectors.device_profiles_for(visit.clinic_id)
+    photos = selectors.latest_photos(visit)
+    ctx = {
+        "visit": visit,
+        "patient": visit.patient,
+        "measurement": selectors.measurement_for(visit),
+        "photo_views": [(value, label, photos.get(value)) for value, label in PhotoView.choices],
+        "photo_count": visit.photos.count(),
+        "images": images,
+        "default_device": selectors.default_device_profile(visit.clinic_id),
+        "can_write": selectors.can_write(request.user),
+        "assessment_form": GlobalAssessmentForm(initial={
+            "investigator_global": visit.investigator_global, "patient_global": visit.patient_global,
+            "weeks_after_last_session": visit.weeks_after_last_session,
+            "adverse_events_since_last_visit": visit.adverse_events_since_last_visit, "notes": visit.notes}),
+        "photo_form": PhotoUploadForm(),
+        "image_form": ImageUploadForm(devices=devices),
+        "history": record_history(visit, related=[*(m for m in [selectors.measurement_for(visit)] if m),
+                                                  *images, *[i.analysis for i in images if hasattr(i, "analysis")]]),
+    }
+    ctx.update(extra)
+    return ctx
+
+
+@login_required
+@require_GET
+def visit_detail(request, pk: int):
+    visit = selectors.visit_get(user=request.user, pk=pk)
+    return render(request, "assessments/visit_detail.html", _visit_context(request, visit))
+
+
+@login_required
+@require_POST
+def visit_update(request, pk: int):
+    visit = selectors.visit_get(user=request.user, pk=pk, write=True)
+    form = GlobalAssessmentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.visit_update(actor=request.user, visit=visit, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Assessment saved.")
+            return redirect("assessments:visit", pk=visit.pk)
+    return render(request, "assessments/visit_detail.html", _visit_context(request, visit, assessment_form=form),
+                  status=400)
+
+
+@login_required
+@require_POST
+def photo_upload(request, pk: int):
+    visit = selectors.visit_get(user=request.user, pk=pk, write=True)
+    form = PhotoUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            photo, created = services.global_photo_upload(actor=request.user, visit=visit,
+                                                          view=form.cleaned_data["view"], file=form.cleaned_data["file"])
+        except ActionError as exc:
+            form.add_error("file" if exc.field in (None, "file") else exc.field, exc.message)
+        else:
+            if created:
+                messages.success(request, f"{photo.get_view_display()} photograph stored.")
+            else:
+                messages.info(request, f"This {photo.get_view_display().lower()} photograph was already stored "
+                                       f"({photo.uploaded_at:%d %b %Y %H:%M}); nothing was overwritten.")
+            return redirect("assessments:visit", pk=visit.pk)
+    return render(request, "assessments/visit_detail.html", _visit_context(request, visit, photo_form=form), status=400)
+
+
+@login_required
+@require_POST
+def image_upload(request, pk: int):
+    visit = selectors.visit_get(user=request.user, pk=pk, write=True)
+    devices = selectors.device_profiles_for(visit.clinic_id)
+    form = ImageUploadForm(request.POST, request.FILES, devices=devices)
+    if form.is_valid():
+        device = devices.filter(pk=form.cleaned_data["device_profile"]).first() if form.cleaned_data["device_profile"] else None
+        try:
+            image, created = services.trichogram_image_upload(actor=request.user, visit=visit, kind=form.cleaned_data["kind"],
+                                                              file=form.cleaned_data["file"], device_profile=device)
+        except ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else "file", exc.message)
+        else:
+            if created:
+                messages.success(request, "Image stored; the analysis is running.")
+            else:
+                messages.info(request, "This image was already uploaded for this visit; the stored one and its analysis are kept.")
+            return redirect("assessments:image", pk=image.pk)
+    return render(request, "assessments/visit_detail.html", _visit_context(request, visit, image_form=form), status=400)
+
+
+def _status_payload(image, analysis) -> dict:
+    payload = {
+        "image_id": image.pk,
+        "status": analysis.status if analysis else None,
+        "progress": analysis.progress if analysis else 0,
+        "step": analysis.step if analysis else "",
+        "error": analysis.error if analysis else "",
+        "finished": bool(analysis and analysis.is_finished),
+        "page_url": reverse("assessments:image", kwargs={"pk": image.pk}),
+    }
+    return payload
+
+
+def _hairs(result: dict | None) -> list[dict]:
+    return list((result or {}).get("hairs", []))
+
+
+@login_required
+@require_GET
+def image_detail(request, pk: int):
+    return _image_page(request, selectors.image_get(user=request.user, pk=pk))
+
+
+def _image_page(request, image, correction_form=None, status=200):
+    analysis = selectors.analysis_for(image)
+    auto = analysis.automatic if analysis else None
+    corrections = (analysis.corrections or {}) if analysis else {}
+    hair_ids = [h["id"] for h in _hairs(auto)]
+    if correction_form is None:
+        correction_form = CorrectionForm(hair_ids=hair_ids, initial={
+            "removed": corrections.get("removed", []),
+            "added": "\n".join(",".join(f"{v:g}" for v in seg) for seg in corrections.get("added", [])),
+        })
+    return render(request, "assessments/image_detail.html", {
+        "image": image, "visit": image.visit, "patient": image.visit.patient, "analysis": analysis,
+        "auto": auto, "corrected": analysis.corrected if analysis else None,
+        "hairs": _hairs(auto), "correction_form": correction_form,
+        "status_json": _status_payload(image, analysis),
+        "can_write": selectors.can_write(request.user),
+        "measurement": selectors.measurement_for(image.visit),
+        "history": record_history(image, related=[analysis] if analysis else []),
+    }, status=status)
+
+
+@login_required
+@require_GET
+def image_status(request, pk: int):
+    image = selectors.image_get(user=request.user, pk=pk)
+    return JsonResponse(_status_payload(image, selectors.analysis_for(image)))
+
+
+@login_required
+@require_POST
+def image_correct(request, pk: int):
+    image = selectors.image_get(user=request.user, pk=pk, write=True)
+    analysis = selectors.analysis_for(image)
+    if analysis is None:
+        raise Http404("This image has no analysis.")
+    form = CorrectionForm(request.POST, hair_ids=[h["id"] for h in _hairs(analysis.automatic)])
+    if form.is_valid():
+        try:
+            added = services.parse_segments(form.cleaned_data["added"])
+            services.trichogram_analysis_correct(actor=request.user, analysis=analysis, added=added,
+                                                 removed=form.cleaned_data["removed"])
+        except ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Correction saved; the automatic result is kept beside it.")
+            return redirect("assessments:image", pk=image.pk)
+    return _image_page(request, image, correction_form=form, status=400)
+
+
+@login_required
+@require_POST
+def image_retry(request, pk: int):
+    image = selectors.image_get(user=request.user, pk=pk, write=True)
+    analysis = selectors.analysis_for(image)
+    if analysis is None:
+        raise Http404("This image has no analysis.")
+    try:
+        services.trichogram_analysis_retry(actor=request.user, analysis=analysis)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The analysis is running again.")
+    return redirect("assessments:image", pk=image.pk)
+
+
+def _file_response(name: str, download_name: str = ""):
+    if not name or not default_storage.exists(name):
+        raise Http404("The file is missing from storage.")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = f'inline; filename="{download_name or name.rsplit("/", 1)[-1]}"'
+    return response
+
+
+@login_required
+@require_GET
+def image_file(request, pk: int):
+    image = selectors.image_get(user=request.user, pk=pk)
+    return _file_response(image.file.name)
+
+
+@login_required
+@require_GET
+def image_overlay(request, pk: int):
+    image = selectors.image_get(user=request.user, pk=pk)
+    analysis = selectors.analysis_for(image)
+    if analysis is None or analysis.status != AnalysisStatus.DONE:
+        raise Http404("The overlay is drawn once the analysis has finished.")
+    if request.GET.get("corrected") and analysis.corrected_overlay:
+        return _file_response(analysis.corrected_overlay.name)
+    return _file_response(analysis.overlay.name)
+
+
+@login_required
+@require_GET
+def photo_file(request, pk: int):
+    photo = selectors.photo_get(user=request.user, pk=pk)
+    return _file_response(photo.file.name)
