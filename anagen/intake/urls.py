@@ -1,10 +1,15 @@
 from django.urls import path
-from django.contrib.auth.decorators import login_required
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "intake"
 urlpatterns = [
-    path("ask/", login_required(TemplateView.as_view(template_name="core/home.html")), name="ask"),
-    path("consultation/", login_required(TemplateView.as_view(template_name="core/home.html")), name="consultation"),
-    path("inbox/", login_required(TemplateView.as_view(template_name="core/home.html")), name="inbox"),
+    path("ask/", views.ask, name="ask"),
+    path("consultation/", views.consultation, name="consultation"),
+    path("thanks/", views.thanks, name="thanks"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/", views.inquiry_detail, name="detail"),
+    path("inbox/<int:pk>/answer/", views.inquiry_answer, name="answer"),
+    path("inbox/<int:pk>/close/", views.inquiry_close, name="close"),
+    path("inbox/<int:pk>/convert/", views.inquiry_convert, name="convert"),
 ]

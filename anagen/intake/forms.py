@@ -1,0 +1,93 @@
+"""Forms for the public inquiry pages and the inbox. Shape here; rules in the services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from anagen.accounts.models import Clinic, Role, User
+
+from .rules import CONCERN_MAX
+
+
+class InquiryForm(forms.Form):
+    name = forms.CharField(required=False, label="Your name")
+    email = forms.CharField(required=False, label="E-mail", widget=forms.EmailInput())
+    phone = forms.CharField(required=False, label="Phone", widget=forms.TextInput(attrs={"type": "tel"}),
+                            help_text="An e-mail address or a phone number (or both), so we can reply.")
+    concern = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}),
+                              help_text=f"Up to {CONCERN_MAX:,} characters.")
+    consent_to_contact = forms.BooleanField(required=False,
+                                            label="I agree that the clinic contacts me about this request.")
+    # A field people never see (CSS class "honey"); bots fill it in.
+    website = forms.CharField(required=False, label="Leave this field empty",
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        if kind == "question":
+            self.fields["concern"].label = "Your question"
+        else:
+            self.fields["concern"].label = "Your hair loss and what you would like to discuss"
+            choices = [("", "Choose…"), ("video", "Video consultation")]
+            choices += [(str(c.pk), c.name) for c in Clinic.objects.filter(is_active=True)]
+            self.fields["preferred_clinic"] = forms.ChoiceField(choices=choices, required=False,
+                                                                label="Where would you like to meet?")
+            self.fields["preferred_times"] = forms.CharField(
+                required=False, label="Preferred days and times", widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="For example: weekday mornings, or Thursday after 5 pm.")
+            self.order_fields(["name", "email", "phone", "concern", "preferred_clinic", "preferred_times",
+                               "consent_to_contact", "website"])
+
+    def clinic_and_video(self) -> tuple[Clinic | None, bool]:
+        value = self.cleaned_data.get("preferred_clinic") or ""
+        if value == "video":
+            return None, True
+        if value.isdigit():
+            return Clinic.objects.filter(pk=int(value), is_active=True).first(), False
+        return None, False
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=10000)
+
+
+class CloseForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=200, label="Reason (optional)")
+
+
+class ClinicianChoice(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        clinics = ", ".join(c.name for c in user.clinics.all())
+        return f"{user.get_full_name() or user.email} ({clinics})"
+
+
+class ConvertForm(forms.Form):
+    first_name = forms.CharField(max_length=80)
+    last_name = forms.CharField(max_length=80)
+    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                    input_formats=["%Y-%m-%d", "%d/%m/%Y"])
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+    clinician = ClinicianChoice(queryset=User.objects.none())
+    starts_at = forms.DateTimeField(label="Date and time (clinic's local time)",
+                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"])
+    mode = forms.ChoiceField(choices=[("in_person", "In person"), ("video", "Video")], widget=forms.RadioSelect,
+                             label="Consultation")
+    allow_duplicate = forms.BooleanField(required=False, label="Register anyway (a different person)")
+    use_existing = forms.BooleanField(required=False, label="Use the existing patient record")
+    existing_patient_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = Clinic.objects.filter(id__in=list(user.clinic_ids), is_active=True)
+        self.fields["clinician"].queryset = (
+            User.objects.filter(is_active=True, role_grants__role=Role.CLINICIAN, clinics__in=list(user.clinic_ids))
+            .distinct().prefetch_related("clinics").order_by("last_name", "first_name"))
+
+    def clean(self):
+        data = super().clean()
+        clinic, clinician = data.get("clinic"), data.get("clinician")
+        if clinic and clinician and not clinician.clinics.filter(pk=clinic.pk).exists():
+            self.add_error("clinician", f"{clinician} does not work at {clinic.name}; choose a clinician of {clinic.name}.")
+        return data
