@@ -10,7 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from ninja import Router, Schema
+from django.http import Http404
+from ninja import Router, Schema, Status
 
 from . import selectors, services
 from .models import RuleSet, Screening
@@ -90,8 +91,8 @@ def screening_create(request, payload: ScreeningIn):
     patient = selectors.patient_for_screening(user=request.user, pk=payload.patient_id, run=True)
     screenings = services.screening_run(actor=request.user, patient=patient, answers=payload.answers,
                                         modalities=payload.modalities, notes=payload.notes)
-    return 201, {"run_id": screenings[0].run_id, "patient_id": patient.pk,
-                 "rule_version": screenings[0].rule_set.version, "screenings": screenings}
+    return Status(201, {"run_id": screenings[0].run_id, "patient_id": patient.pk,
+                 "rule_version": screenings[0].rule_set.version, "screenings": screenings})
 
 
 @router.get("", response=list[ScreeningOut], summary="A patient's screenings, newest first")
@@ -105,8 +106,6 @@ def rules_get(request):
     selectors.rule_set_list(user=request.user)  # role check
     active = selectors.rule_set_active()
     if active is None:
-        from django.http import Http404
-
         raise Http404("No active rules.")
     return active
 
@@ -118,5 +117,5 @@ def rules_put(request, payload: RulesIn):
     try:
         rule_set = services.rule_set_publish(actor=request.user, rules=payload.rules, note=payload.note)
     except services.RulesInvalid as exc:
-        return 400, {"detail": exc.message, "code": exc.code, "errors": exc.errors}
-    return 201, rule_set
+        return Status(400, {"detail": exc.message, "code": exc.code, "errors": exc.errors})
+    return Status(201, rule_set)
