@@ -278,3 +278,33 @@ def screening_refusals(required: dict[str, str], decisions: dict[str, str]) -> l
             out.append(f"The latest screening found the patient {shown} for {name}; a plan needs a screening that "
                        f"found the patient a candidate.")
     return out
+
+
+# --- plan defaults --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseDefaults:
+    sessions: int
+    interval_days: int
+    follow_up_weeks: tuple[int, ...]
+    aftercare: str
+
+
+def combined_defaults(courses: list[CourseDefaults]) -> CourseDefaults:
+    """Defaults for a plan combining several modalities.
+
+    The longest course sets the sessions and interval (adjuncts ride along with it); the
+    follow-up weeks are the union of all, so no modality's assessment is dropped; aftercare
+    instructions are joined without repeats.
+    """
+    if not courses:
+        raise ValueError("Choose at least one treatment.")
+    lead = max(courses, key=lambda c: (c.sessions, c.interval_days))
+    weeks = sorted({w for c in courses for w in c.follow_up_weeks})
+    seen: list[str] = []
+    for c in courses:
+        text = c.aftercare.strip()
+        if text and text not in seen:
+            seen.append(text)
+    return CourseDefaults(lead.sessions, lead.interval_days, tuple(weeks), "\n\n".join(seen))

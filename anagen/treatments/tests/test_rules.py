@@ -126,3 +126,11 @@ class TestScreening:
 
     def test_adjuncts_need_no_screening(self):
         assert rules.screening_refusals({}, {}) == []
+
+
+def test_combined_defaults_follow_the_longest_course_and_keep_every_follow_up():
+    prp = rules.CourseDefaults(3, 30, (12, 24), "No exercise for 48 hours.")
+    minoxidil = rules.CourseDefaults(1, 0, (12, 48), "Apply twice daily.")
+    combined = rules.combined_defaults([minoxidil, prp])
+    assert (combined.sessions, combined.interval_days, combined.follow_up_weeks) == (3, 30, (12, 24, 48))
+    assert "No exercise" in combined.aftercare and "twice daily" in combined.aftercare
