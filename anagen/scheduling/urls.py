@@ -1,6 +1,17 @@
 from django.urls import path
-from django.contrib.auth.decorators import login_required
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "scheduling"
-urlpatterns = [path("", login_required(TemplateView.as_view(template_name="core/home.html")), name="calendar")]
+urlpatterns = [
+    path("", views.calendar, name="calendar"),
+    path("clinicians/<int:clinician_pk>/", views.calendar, name="clinician_calendar"),
+    path("book/", views.book, name="book"),
+    path("availability/", views.availability, name="availability"),
+    path("appointments/<int:pk>/", views.detail, name="detail"),
+    path("appointments/<int:pk>/ics", views.ics, name="ics"),
+    path("appointments/<int:pk>/reschedule", views.reschedule, name="reschedule"),
+    path("appointments/<int:pk>/cancel", views.cancel, name="cancel"),
+    path("appointments/<int:pk>/no-show", views.no_show, name="no_show"),
+    path("appointments/<int:pk>/complete", views.complete, name="complete"),
+]

@@ -1,0 +1,168 @@
+"""Reads for appointments, calendars, availability and free slots, scoped to the user.
+
+Admins, coordinators and clinicians see the appointments of the clinics they work at; every
+other role gets PermissionDenied (403); a record of another clinic is a 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from anagen.accounts.models import Clinic, Role, User
+from anagen.core.permissions import BOOKING_ROLES, check_role, clinic_filter
+
+from . import rules
+from .models import Appointment, AppointmentKind, AppointmentStatus, ClinicianAvailability
+from .services import duration_for
+
+
+def _check(user) -> None:
+    check_role(user, *BOOKING_ROLES)
+
+
+def appointment_list(*, user: User, clinic: Clinic | int | None = None, clinician: User | int | None = None,
+                     patient=None, start: datetime | None = None, end: datetime | None = None,
+                     status: str | None = None) -> QuerySet[Appointment]:
+    """Appointments overlapping ``[start, end)`` at the user's clinics, oldest first, with their rows joined."""
+    _check(user)
+    qs = (Appointment.objects.filter(**clinic_filter(user))
+          .select_related("clinic", "patient", "clinician", "room"))
+    if clinic is not None:
+        qs = qs.filter(clinic=clinic)
+    if clinician is not None:
+        qs = qs.filter(clinician=clinician)
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    if start is not None:
+        qs = qs.filter(ends_at__gt=start)
+    if end is not None:
+        qs = qs.filter(starts_at__lt=end)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("starts_at", "id")
+
+
+def appointment_get(*, user: User, pk: int) -> Appointment:
+    _check(user)
+    appointment = (Appointment.objects.select_related("clinic", "patient", "clinician", "room", "created_by",
+                                                      "cancelled_by")
+                   .filter(pk=pk, **clinic_filter(user)).first())
+    if appointment is None:
+        raise Http404("No appointment with that id at the clinics you work at.")
+    return appointment
+
+
+def clinic_list(*, user: User) -> QuerySet[Clinic]:
+    _check(user)
+    return Clinic.objects.filter(pk__in=user.clinic_ids, is_active=True).order_by("name")
+
+
+def clinic_get(*, user: User, pk: int) -> Clinic:
+    _check(user)
+    clinic = Clinic.objects.filter(pk=pk, pk__in=user.clinic_ids).first()
+    if clinic is None:
+        raise Http404("That clinic is not one you work at.")
+    return clinic
+
+
+def clinicians_of(*, user: User, clinic: Clinic) -> QuerySet[User]:
+    _check(user)
+    if not user.can_see_clinic(clinic.pk):
+        raise Http404("That clinic is not one you work at.")
+    return (User.objects.filter(clinics=clinic, role_grants__role=Role.CLINICIAN, is_active=True)
+            .distinct().order_by("last_name", "first_name"))
+
+
+def clinician_get(*, user: User, pk: int) -> User:
+    """A clinician who works at one of the user's clinics."""
+    _check(user)
+    clinician = (User.objects.filter(pk=pk, role_grants__role=Role.CLINICIAN, clinics__in=list(user.clinic_ids))
+                 .distinct().first())
+    if clinician is None:
+        raise Http404("No clinician with that id at the clinics you work at.")
+    return clinician
+
+
+def availability_list(*, user: User, clinician: User | None = None, clinic: Clinic | None = None,
+                      on: date | None = None) -> QuerySet[ClinicianAvailability]:
+    _check(user)
+    qs = ClinicianAvailability.objects.filter(**clinic_filter(user)).select_related("clinician", "clinic", "room")
+    if clinician is not None:
+        qs = qs.filter(clinician=clinician)
+    if clinic is not None:
+        qs = qs.filter(clinic=clinic)
+    if on is not None:
+        qs = qs.filter(valid_from__lte=on).exclude(valid_until__lt=on)
+    return qs.order_by("clinic__name", "clinician__last_name", "weekday", "start_time")
+
+
+def free_slots(*, user: User, clinician: User, clinic: Clinic, day: date, kind: str = AppointmentKind.FREE_CONSULTATION,
+               duration_minutes: int | None = None, step_minutes: int = 15) -> list[tuple[datetime, datetime]]:
+    """Times on ``day`` (clinic's local date) at which ``clinician`` could see a patient at ``clinic``.
+
+    Leaves out the clinician's booked appointments everywhere and, for a window tied to a room,
+    that room's bookings. Rooms of windows without one are checked when booking.
+    """
+    _check(user)
+    if not user.can_see_clinic(clinic.pk):
+        raise Http404("That clinic is not one you work at.")
+    tz = clinic.tz
+    duration = timedelta(minutes=duration_minutes or duration_for(kind))
+    day_start, day_end = rules.local_day_bounds(day, tz)
+    booked = list(Appointment.objects.filter(status=AppointmentStatus.BOOKED, starts_at__lt=day_end, ends_at__gt=day_start)
+                  .filter(clinician=clinician).values_list("starts_at", "ends_at"))
+    slots: set[tuple[datetime, datetime]] = set()
+    for a in availability_list(user=user, clinician=clinician, clinic=clinic, on=day).filter(weekday=day.weekday()):
+        w = rules.Window(a.weekday, a.start_time, a.end_time, a.valid_from, a.valid_until, a.room_id)
+        w_start, w_end = w.on(day, tz)
+        busy = list(booked)
+        if a.room_id and kind != AppointmentKind.VIDEO_CONSULTATION:
+            busy += list(Appointment.objects.filter(status=AppointmentStatus.BOOKED, room_id=a.room_id,
+                                                    starts_at__lt=w_end, ends_at__gt=w_start)
+                         .values_list("starts_at", "ends_at"))
+        slots.update(rules.free_slots(w_start, w_end, busy, duration=duration, step=timedelta(minutes=step_minutes),
+                                      not_before=timezone.now()))
+    return sorted(slots)
+
+
+# --- calendars ------------------------------------------------------------------------------------
+
+@dataclass
+class CalendarDay:
+    day: date
+    appointments: list[Appointment] = field(default_factory=list)
+
+
+def calendar_days(*, user: User, clinic: Clinic, first_day: date, days: int, clinician: User | None = None,
+                  include_cancelled: bool = True) -> list[CalendarDay]:
+    """``days`` days from ``first_day`` (clinic's local dates), each with its appointments.
+
+    One query for all of them (clinic, patient, clinician and room joined), however many there are.
+    With ``clinician``, the clinician's appointments at every clinic the user works at are shown,
+    so a clash across clinics is visible.
+    """
+    tz = clinic.tz
+    start, _ = rules.local_day_bounds(first_day, tz)
+    _, end = rules.local_day_bounds(first_day + timedelta(days=days - 1), tz)
+    if clinician is not None:
+        qs = appointment_list(user=user, clinician=clinician, start=start, end=end)
+    else:
+        qs = appointment_list(user=user, clinic=clinic, start=start, end=end)
+    if not include_cancelled:
+        qs = qs.exclude(status=AppointmentStatus.CANCELLED)
+    buckets = {first_day + timedelta(days=i): CalendarDay(first_day + timedelta(days=i)) for i in range(days)}
+    for a in qs:
+        local_day = timezone.localtime(a.starts_at, tz).date()
+        if local_day in buckets:
+            buckets[local_day].appointments.append(a)
+    return list(buckets.values())
+
+
+def may_book_any_kind(user: User) -> bool:
+    """Admins and coordinators book every kind; clinicians only follow-up assessments."""
+    return bool(user.roles & {Role.ADMIN, Role.COORDINATOR})
