@@ -13,7 +13,7 @@ def patient_screening_section(request, patient) -> dict | None:
     latest = latest_screenings(patient)
     rows = [{"modality": label, "screening": latest.get(code)} for code, label in Modality.choices]
     return {"template": "screening/_patient_section.html", "screening_rows": rows,
-            "screening_patient": patient, "can_run_screening": can_run(user),
+            "patient_id": patient.pk, "can_run_screening": can_run(user),
             "has_screenings": bool(latest)}
 
 

@@ -129,8 +129,24 @@ def test_the_section_template_renders(rf, clinician, patient, clear_answers):
     screening_run(actor=clinician, patient=patient, answers=clear_answers, modalities=["prp"])
     req = rf.get("/")
     req.user = clinician
-    html = render_to_string("screening/_patient_section.html", patient_screening_section(req, patient), request=req)
+    html = render_to_string("screening/_patient_section.html", {"section": patient_screening_section(req, patient)},
+                            request=req)
     assert "Run screening" in html and "badge candidate" in html and "Not screened" in html
+
+
+def test_the_patient_page_shows_the_screening_section(monkeypatch, login, clinician, coordinator, patient,
+                                                     clear_answers):
+    from anagen.patients import sections
+
+    # Only this app's section, so the test does not depend on the other apps' sections.
+    monkeypatch.setattr(sections, "_registry", [s for s in sections._registry if "screening" in s[1]])
+    screening_run(actor=clinician, patient=patient, answers=clear_answers, modalities=["prp"])
+    page = login(clinician).get(f"/patients/{patient.pk}/").content.decode()
+    assert "Candidacy screening" in page
+    assert f'href="/screening/patients/{patient.pk}/new"' in page
+    assert "badge candidate" in page
+    page = login(coordinator).get(f"/patients/{patient.pk}/").content.decode()
+    assert "Candidacy screening" in page and f"/screening/patients/{patient.pk}/new" not in page
 
 
 # --- rules pages -------------------------------------------------------------------------------
