@@ -59,7 +59,7 @@ def calibrate_scale(image: np.ndarray, spacing_mm: float = 1.0) -> float:
     peak = np.unravel_index(int(np.argmax(p)), p.shape)
     peak_power = p[peak]
     background = float(np.median(power[valid]))
-    if peak_power < 50 * background:
+    if peak_power <= 0 or peak_power < 50 * background:
         raise CalibrationError(
             "no regular graduation lines found: photograph the ruler or slide sharply, "
             "lines across most of the field, and give their spacing with --mm."

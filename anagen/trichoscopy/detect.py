@@ -54,9 +54,10 @@ class DetectorSettings:
     high_threshold: float = 0.35
     low_threshold: float = 0.22
     min_length_px: float = 18.0
-    min_elongation: float = 3.0
+    min_elongation: float = 2.0
     spur_px: float = 6.0
-    parallel_split: float = 1.55
+    parallel_min_ratio: float = 1.3
+    parallel_prominence: float = 0.05
     join_gap_px: float = 14.0
     join_angle_deg: float = 12.0
 
@@ -88,7 +89,17 @@ def to_working(image: np.ndarray) -> tuple[np.ndarray, int]:
     return small, factor
 
 
-def darkness_map(image: np.ndarray, settings: DetectorSettings = DEFAULT_SETTINGS) -> np.ndarray:
+def channel_max(image: np.ndarray) -> np.ndarray:
+    """Brightest channel of an RGB image (faster than ``image.max(axis=2)``)."""
+    r, g, b = cv2.split(image)
+    return cv2.max(cv2.max(r, g), b)
+
+
+def darkness_map(
+    image: np.ndarray,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+    smoothing_px: float | None = None,
+) -> np.ndarray:
     """Relative darkness of thin structures, 0 on skin, towards 1 on black hair.
 
     Parameters
@@ -100,9 +111,9 @@ def darkness_map(image: np.ndarray, settings: DetectorSettings = DEFAULT_SETTING
     ndarray of float32, shape (h, w)
         ``(closing(v) - v) / closing(v)``, with ``v`` the brightest channel.
     """
-    value = image.max(axis=2)
+    value = channel_max(image)
     # Smoothing first keeps bright skin speckle from lifting the background.
-    value = cv2.GaussianBlur(value, (0, 0), settings.smoothing_px)
+    value = cv2.GaussianBlur(value, (0, 0), smoothing_px or settings.smoothing_px)
     k = settings.closing_px
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     background = cv2.morphologyEx(value, cv2.MORPH_CLOSE, kernel)
@@ -228,6 +239,97 @@ def _ransac_lines(
     return segments
 
 
+def _half_max_width(
+    fine: np.ndarray, labels: np.ndarray, lab: int, stat: np.ndarray, skel: np.ndarray
+) -> float:
+    """Shaft width at half its darkness, measured along the skeleton.
+
+    The hysteresis mask of a blurred shaft is wider than the shaft; the full width at
+    half maximum of the lightly smoothed darkness is not, and does not depend on the
+    detection thresholds.
+    """
+    x, y, w, h = (int(v) for v in stat[:4])
+    pad = 3
+    y0, x0 = max(0, y - pad), max(0, x - pad)
+    y1, x1 = min(labels.shape[0], y + h + pad), min(labels.shape[1], x + w + pad)
+    comp = (labels[y0:y1, x0:x1] == lab).astype(np.uint8)
+    region = fine[y0:y1, x0:x1]
+    peak = float(np.percentile(region[comp > 0], 90))
+    near = cv2.dilate(comp, np.ones((5, 5), np.uint8)) > 0
+    half = ((region >= 0.5 * peak) & near).astype(np.uint8)
+    dist = cv2.distanceTransform(half, cv2.DIST_L2, 5)
+    sk = np.zeros_like(comp, dtype=bool)
+    sk[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = skel
+    radii = dist[sk]
+    radii = radii[radii > 0]
+    if radii.size == 0:
+        return 1.0
+    return float(max(1.0, 2.0 * np.median(radii) - 1.0))
+
+
+def count_side_by_side(
+    darkness: np.ndarray, xy: np.ndarray, width: float, settings: DetectorSettings
+) -> int:
+    """Number of hairs lying side by side in a wide region.
+
+    Cross-sections of the darkness map are taken across the region's axis at several
+    places along it; touching parallel shafts show one darkness peak each, separated
+    by the lighter line where they meet. The median peak count is returned.
+    """
+    centre = xy.mean(axis=0)
+    d = xy - centre
+    evals, evecs = np.linalg.eigh(d.T @ d)
+    axis = evecs[:, -1]
+    normal = np.array([-axis[1], axis[0]])
+    t = d @ axis
+    lo, hi = np.percentile(t, 15), np.percentile(t, 85)
+    if hi - lo < 4:
+        return 1
+    half = width * 0.75 + 2.0
+    offsets = np.arange(-half, half + 0.01, 0.5)
+    counts = []
+    h, w = darkness.shape
+    for ti in np.linspace(lo, hi, 7):
+        # Follow the region's own centre at this position, not the global axis.
+        near = np.abs(t - ti) <= 2.0
+        c = xy[near].mean(axis=0) if near.any() else centre + ti * axis
+        px = c[0] + offsets * normal[0]
+        py = c[1] + offsets * normal[1]
+        ix = np.clip(np.round(px).astype(int), 0, w - 1)
+        iy = np.clip(np.round(py).astype(int), 0, h - 1)
+        profile = darkness[iy, ix]
+        counts.append(_count_peaks(profile, settings.parallel_prominence, settings.low_threshold))
+    counts = [c for c in counts if c > 0]
+    if not counts:
+        return 1
+    return max(1, int(np.floor(np.median(counts) + 0.5)))
+
+
+def _count_peaks(profile: np.ndarray, prominence: float, floor: float) -> int:
+    """Peaks of a 1-D profile above ``floor`` separated by dips of ``prominence``."""
+    peaks = 0
+    i = 0
+    n = len(profile)
+    current_max = -1.0
+    in_peak = False
+    for i in range(n):
+        v = profile[i]
+        if not in_peak:
+            if v >= floor and (current_max < 0 or v >= current_min + prominence):
+                in_peak = True
+                current_max = v
+                peaks += 1
+            elif current_max >= 0:
+                current_min = min(current_min, v)
+        else:
+            if v > current_max:
+                current_max = v
+            elif v <= current_max - prominence:
+                in_peak = False
+                current_min = v
+    return peaks
+
+
 def _offset(poly: np.ndarray, distance: float) -> np.ndarray:
     v = poly[-1] - poly[0]
     norm = np.hypot(*v) or 1.0
@@ -258,10 +360,11 @@ def detect_shafts(
     """
     darkness = darkness_map(image, settings)
     mask = hair_mask(darkness, ignore, settings)
+    # A lightly smoothed map for measuring widths and telling side-by-side hairs.
+    fine = darkness_map(image, settings, smoothing_px=0.7)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return [], mask
-    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
     skel = skeletonize(mask)
     rng = np.random.default_rng(0)
 
@@ -275,8 +378,7 @@ def detect_shafts(
         rc = np.argwhere(comp_skel)
         if len(rc) < 3:
             continue
-        radii = dist[sl][comp_skel]
-        width = float(max(1.0, 2.0 * np.median(radii) - 1.0))
+        width = _half_max_width(fine, labels, lab, stats[lab], comp_skel)
         length = len(rc) + width
         if length < settings.min_length_px or length < settings.min_elongation * width:
             continue
@@ -295,9 +397,12 @@ def detect_shafts(
     shafts: list[Shaft] = []
     for xy, width, n_ends, area, length in candidates:
         n_cross = max(1, int(round(n_ends / 2)))
-        ratio = width / single_width
-        # 1 hair below `parallel_split` single widths, 2 up to one more, and so on.
-        n_side = 1 + max(0, int(np.floor(ratio - settings.parallel_split + 1)))
+        n_side = 1
+        if width >= settings.parallel_min_ratio * single_width:
+            # A glossy hair shows a light stripe along its axis too: a second peak
+            # only counts when the region is also wide enough for two hairs.
+            by_width = max(1, int(np.floor(width / single_width + 0.5)))
+            n_side = min(by_width, count_side_by_side(fine, xy, width, settings))
         if n_cross == 1:
             poly, _ = _principal_polyline(xy)
             lines = [poly]

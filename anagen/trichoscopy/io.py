@@ -150,7 +150,7 @@ def read_image(source: str | os.PathLike | bytes | BinaryIO) -> np.ndarray:
         raise ImageError(f"{name}: not an image (JPEG, PNG or TIFF expected).") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         text = str(exc)
-        if "truncated" in text or "broken" in text or isinstance(exc, EOFError):
+        if "truncated" in text.lower() or "broken" in text.lower() or isinstance(exc, EOFError):
             raise ImageError(
                 f"{name}: the file is cut off (truncated); upload or copy it again."
             ) from None

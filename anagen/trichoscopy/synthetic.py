@@ -1,0 +1,544 @@
+"""Synthetic trichoscopy images with known ground truth.
+
+Renders clipped target areas as a dermoscope sees them: skin of a chosen tone with
+low-frequency shading and fine texture, hair shafts of known diameter, length and
+colour (black to grey), crossings, parallel neighbours, tufts of several hairs from one
+follicular opening, thin vellus hairs, glare spots and air bubbles laid over hairs, blur
+and JPEG artefacts, a burned-in banner; and pairs of images: a clipped area and the same
+area days later with anagen hairs grown, and a baseline and follow-up of a tattooed
+target area with hairs lost and new.
+
+Everything is deterministic from ``seed`` and takes a few tens of milliseconds, so the
+images serve tests, benchmarks and demonstration data alike.
+
+Examples
+--------
+>>> from anagen.trichoscopy.synthetic import generate_scalp
+>>> sample = generate_scalp(seed=3, n_hairs=15, px_per_mm=200)
+>>> sample.image.shape, len(sample.truth.hairs)
+((512, 640, 3), 15)
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+from PIL import Image
+
+SKIN_TONES = {
+    "light": (226, 190, 176),
+    "medium": (198, 150, 120),
+    "olive": (180, 140, 100),
+    "dark": (120, 84, 62),
+}
+HAIR_COLOURS = {
+    "black": (22, 18, 16),
+    "dark_brown": (50, 36, 28),
+    "brown": (85, 60, 40),
+    "grey": (120, 118, 116),
+}
+
+
+@dataclass(frozen=True)
+class TrueHair:
+    """A rendered hair. Coordinates in pixels of the generated image.
+
+    ``root`` is where the shaft leaves the skin, ``tip`` its clipped end.
+    """
+
+    root: tuple[float, float]
+    tip: tuple[float, float]
+    diameter_um: float
+    width_px: float
+    length_px: float
+    colour: str
+    hair_class: str
+    cut_by_border: bool
+    unit: int
+    growth_mm: float = 0.0
+    phase: str = "anagen"
+
+
+@dataclass(frozen=True)
+class SyntheticTruth:
+    hairs: tuple[TrueHair, ...]
+    px_per_mm: float
+    shape: tuple[int, int]
+    banner_px: int = 0
+    offset_px: tuple[float, float] = (0.0, 0.0)
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def hair_count(self) -> int:
+        return len(self.hairs)
+
+    @property
+    def vellus_count(self) -> int:
+        return sum(h.hair_class == "vellus" for h in self.hairs)
+
+    @property
+    def terminal_count(self) -> int:
+        return sum(h.hair_class == "terminal" for h in self.hairs)
+
+    @property
+    def mean_diameter_um(self) -> float:
+        return float(np.mean([h.diameter_um for h in self.hairs])) if self.hairs else 0.0
+
+    @property
+    def anagen_pct(self) -> float:
+        grown = [h for h in self.hairs if h.phase == "anagen"]
+        return 100.0 * len(grown) / len(self.hairs) if self.hairs else 0.0
+
+
+@dataclass(frozen=True)
+class SyntheticImage:
+    image: np.ndarray
+    truth: SyntheticTruth
+
+
+# --------------------------------------------------------------------------- skin
+
+
+def _skin(rng: np.random.Generator, shape: tuple[int, int], tone: tuple[int, int, int]) -> np.ndarray:
+    h, w = shape
+    base = np.array(tone, dtype=np.float32)
+    low = rng.normal(0, 1, (max(2, h // 32), max(2, w // 32), 1)).astype(np.float32)
+    low = cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)[:, :, None]
+    fine = rng.normal(0, 1, (h, w)).astype(np.float32)
+    fine = cv2.GaussianBlur(fine, (0, 0), 1.2)[:, :, None]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    vignette = 1.0 - 0.12 * (((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2) * 4
+    img = base[None, None, :] * (1 + 0.05 * low) * vignette[:, :, None] + 6.0 * fine
+    return img
+
+
+# --------------------------------------------------------------------------- hairs
+
+
+def _draw_hair(canvas: np.ndarray, root: np.ndarray, tip: np.ndarray, width: float, colour: tuple[int, int, int], opacity: float) -> None:
+    """Anti-aliased shaft with cylinder shading, drawn in place (float RGB canvas)."""
+    h, w = canvas.shape[:2]
+    r = width / 2 + 2
+    x0 = int(max(0, np.floor(min(root[0], tip[0]) - r)))
+    x1 = int(min(w, np.ceil(max(root[0], tip[0]) + r) + 1))
+    y0 = int(max(0, np.floor(min(root[1], tip[1]) - r)))
+    y1 = int(min(h, np.ceil(max(root[1], tip[1]) + r) + 1))
+    if x0 >= x1 or y0 >= y1:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    ab = tip - root
+    denom = float(ab @ ab) or 1.0
+    t = np.clip(((xx - root[0]) * ab[0] + (yy - root[1]) * ab[1]) / denom, 0, 1)
+    dx = xx - (root[0] + t * ab[0])
+    dy = yy - (root[1] + t * ab[1])
+    dist = np.sqrt(dx * dx + dy * dy)
+    cover = np.clip(width / 2 + 0.5 - dist, 0, 1) * opacity
+    # Cylinder shading: a little lighter towards the edges.
+    rel = np.clip(dist / max(width / 2, 0.5), 0, 1)
+    shade = np.array(colour, dtype=np.float32)[None, None, :] * (1 + 0.5 * rel[:, :, None] ** 2)
+    region = canvas[y0:y1, x0:x1]
+    region[:] = region * (1 - cover[:, :, None]) + shade * cover[:, :, None]
+
+
+def _segment_distance(p0, p1, q0, q1, samples: int = 12) -> float:
+    ts = np.linspace(0, 1, samples)[:, None]
+    a = p0 + ts * (p1 - p0)
+    b = q0 + ts * (q1 - q0)
+    return float(np.min(np.hypot(*(a[:, None, :] - b[None, :, :]).transpose(2, 0, 1))))
+
+
+def _place_hairs(
+    rng: np.random.Generator,
+    n_hairs: int,
+    shape: tuple[int, int],
+    px_per_mm: float,
+    vellus_fraction: float,
+    colours: tuple[str, ...],
+    crossings: int,
+    parallel_pairs: int,
+    tufts: int,
+    length_mm: tuple[float, float],
+    margin_px: float,
+    tip_room_px: float = 0.0,
+) -> list[dict]:
+    h, w = shape
+    main_angle = rng.uniform(0, np.pi)
+    hairs: list[dict] = []
+    unit = 0
+
+    def diameter(vellus: bool) -> float:
+        return float(rng.uniform(18, 34) if vellus else rng.uniform(55, 95))
+
+    def make(root, angle, d_um, colour, unit_id, length=None):
+        length_px = float(length if length is not None else rng.uniform(*length_mm) * px_per_mm)
+        r = np.asarray(root, dtype=float)
+        tip = r + length_px * np.array([np.cos(angle), np.sin(angle)])
+        return {"root": r, "tip": tip, "d": d_um, "colour": colour, "unit": unit_id}
+
+    def grown_tip(c):
+        direction = (c["tip"] - c["root"]) / (np.hypot(*(c["tip"] - c["root"])) or 1.0)
+        return c["tip"] + tip_room_px * direction
+
+    def fits(candidate, ignore_units=()):
+        width = candidate["d"] / 1000 * px_per_mm
+        for other in hairs:
+            if other["unit"] in ignore_units:
+                continue
+            ow = other["d"] / 1000 * px_per_mm
+            gap = _segment_distance(candidate["root"], grown_tip(candidate), other["root"], grown_tip(other))
+            if gap < 1.5 * (width + ow) + 6:
+                return False
+        return True
+
+    def inside(c):
+        # Room for the hair to grow (regrowth pairs) beyond its clipped tip.
+        for p in (c["root"], c["tip"], grown_tip(c)):
+            if not (margin_px <= p[0] <= w - 1 - margin_px and margin_px <= p[1] <= h - 1 - margin_px):
+                return False
+        return True
+
+    n_vellus = int(round(vellus_fraction * n_hairs))
+    plan = (["tuft"] * tufts + ["pair"] * parallel_pairs + ["cross"] * crossings)
+    specials = sum({"tuft": 3, "pair": 2, "cross": 2}[p] for p in plan)
+    if specials > n_hairs:
+        plan, specials = [], 0
+    n_single = n_hairs - specials
+    vellus_left = n_vellus
+    attempts = 0
+    for kind in plan + ["single"] * n_single:
+        while True:
+            attempts += 1
+            if attempts > 20_000:
+                raise ValueError("cannot place that many hairs in this field; use fewer hairs or a larger shape")
+            colour = colours[int(rng.integers(len(colours)))]
+            angle = main_angle + rng.normal(0, 0.35)
+            root = (rng.uniform(margin_px, w - margin_px), rng.uniform(margin_px, h - margin_px))
+            group: list[dict] = []
+            if kind == "single":
+                vellus = vellus_left > 0
+                group.append(make(root, angle, diameter(vellus), "grey" if vellus and rng.random() < 0.5 else colour, unit))
+            elif kind == "pair":
+                d_um = diameter(False)
+                width = d_um / 1000 * px_per_mm
+                normal = np.array([-np.sin(angle), np.cos(angle)])
+                length = rng.uniform(*length_mm) * px_per_mm
+                for k in (0, 1):
+                    r = np.asarray(root) + normal * k * (width * 1.05)
+                    group.append(make(r, angle, d_um, colour, unit, length * rng.uniform(0.85, 1.0)))
+            elif kind == "tuft":
+                for k in (-1, 0, 1):
+                    group.append(make(root, angle + k * 0.28, diameter(False), colour, unit))
+            else:  # cross
+                group.append(make(root, angle, diameter(False), colour, unit))
+                mid = (group[0]["root"] + group[0]["tip"]) / 2
+                a2 = angle + rng.choice([-1, 1]) * rng.uniform(0.7, 1.3)
+                length = rng.uniform(*length_mm) * px_per_mm
+                start = mid - 0.5 * length * np.array([np.cos(a2), np.sin(a2)])
+                group.append(make(start, a2, diameter(False), colour, unit + 1, length))
+            if all(inside(c) for c in group) and all(fits(c) for c in group):
+                break
+        if kind == "single" and vellus_left > 0:
+            vellus_left -= 1
+        hairs.extend(group)
+        unit += 2
+    return hairs
+
+
+def _render(
+    rng: np.random.Generator,
+    skin: np.ndarray,
+    hairs: list[dict],
+    px_per_mm: float,
+    offset: np.ndarray,
+) -> np.ndarray:
+    canvas = skin.copy()
+    for hair in hairs:
+        width = hair["d"] / 1000 * px_per_mm
+        colour = HAIR_COLOURS[hair["colour"]]
+        opacity = 0.8 if hair["colour"] == "grey" else 1.0
+        # Follicle opening: a soft shadow around the root.
+        _draw_hair(canvas, hair["root"] - offset, hair["root"] - offset + 0.01, width * 1.6, tuple(0.8 * np.array(canvas[0, 0])), 0.35)
+        _draw_hair(canvas, hair["root"] - offset, hair["tip"] - offset, width, colour, opacity)
+    return canvas
+
+
+def _glare_and_bubbles(rng, canvas: np.ndarray, hairs: list[dict], glare: int, bubbles: int, offset: np.ndarray) -> None:
+    h, w = canvas.shape[:2]
+    for k in range(glare + bubbles):
+        if hairs and rng.random() < 0.7:
+            hair = hairs[int(rng.integers(len(hairs)))]
+            c = hair["root"] + rng.uniform(0.3, 0.7) * (hair["tip"] - hair["root"]) - offset
+        else:
+            c = np.array([rng.uniform(0, w), rng.uniform(0, h)])
+        if k < glare:
+            mask = np.zeros((h, w), np.float32)
+            axes = (int(rng.uniform(3, 7)), int(rng.uniform(2, 4)))
+            cv2.ellipse(mask, (int(c[0]), int(c[1])), axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
+            mask = cv2.GaussianBlur(mask, (0, 0), 0.8)[:, :, None]
+            canvas[:] = canvas * (1 - mask) + 255.0 * mask
+        else:
+            radius = int(rng.uniform(8, 18))
+            rim = np.zeros((h, w), np.float32)
+            cv2.circle(rim, (int(c[0]), int(c[1])), radius, 1.0, 2, cv2.LINE_AA)
+            inner = np.zeros((h, w), np.float32)
+            cv2.circle(inner, (int(c[0]), int(c[1])), radius - 2, 1.0, -1, cv2.LINE_AA)
+            # A bubble lifts and lightens what is under it; its rim shines.
+            canvas[:] = canvas * (1 - 0.35 * inner[:, :, None]) + 0.35 * inner[:, :, None] * 235.0
+            canvas[:] = canvas * (1 - 0.8 * rim[:, :, None]) + 0.8 * rim[:, :, None] * 250.0
+
+
+def _finish(rng, canvas: np.ndarray, blur_px: float, noise: float, jpeg_quality: int | None, banner_px: int) -> np.ndarray:
+    if blur_px > 0:
+        canvas = cv2.GaussianBlur(canvas, (0, 0), blur_px)
+    if noise > 0:
+        canvas = canvas + rng.normal(0, noise, canvas.shape).astype(np.float32)
+    img = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+    if banner_px:
+        img[:banner_px] = (70, 70, 70)
+        for k, x in enumerate(range(10, img.shape[1] - 60, 90)):
+            cv2.rectangle(img, (x - 6, 0), (x + 74, banner_px - 1), (80, 80, 80), -1)
+            cv2.putText(img, f"{k}x70", (x, banner_px - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (235, 235, 235), 1, cv2.LINE_AA)
+    if jpeg_quality:
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, format="JPEG", quality=int(jpeg_quality))
+        img = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")).copy()
+    return img
+
+
+def _truth(hairs: list[dict], px_per_mm: float, shape, offset, vellus_um: float = 40.0) -> tuple[TrueHair, ...]:
+    h, w = shape
+    out = []
+    for hair in hairs:
+        width = hair["d"] / 1000 * px_per_mm
+        root = hair["root"] - offset
+        tip = hair["tip"] - offset
+        m = width / 2 + 1
+        cut = any(not (m <= p[0] <= w - 1 - m and m <= p[1] <= h - 1 - m) for p in (root, tip))
+        out.append(
+            TrueHair(
+                root=(float(root[0]), float(root[1])),
+                tip=(float(tip[0]), float(tip[1])),
+                diameter_um=float(hair["d"]),
+                width_px=float(width),
+                length_px=float(np.hypot(*(tip - root))),
+                colour=hair["colour"],
+                hair_class="vellus" if hair["d"] < vellus_um else "terminal",
+                cut_by_border=bool(cut),
+                unit=int(hair["unit"]),
+                growth_mm=float(hair.get("growth_mm", 0.0)),
+                phase=hair.get("phase", "anagen"),
+            )
+        )
+    return tuple(out)
+
+
+def generate_scalp(
+    seed: int,
+    n_hairs: int = 20,
+    px_per_mm: float = 200.0,
+    shape: tuple[int, int] = (512, 640),
+    skin_tone: str = "light",
+    hair_colours: tuple[str, ...] = ("black", "dark_brown"),
+    vellus_fraction: float = 0.15,
+    crossings: int = 1,
+    parallel_pairs: int = 1,
+    tufts: int = 0,
+    glare: int = 0,
+    bubbles: int = 0,
+    blur_px: float = 0.0,
+    noise: float = 2.0,
+    jpeg_quality: int | None = None,
+    banner_px: int = 0,
+    length_mm: tuple[float, float] = (0.35, 0.9),
+) -> SyntheticImage:
+    """Render one clipped target area with known hairs.
+
+    Parameters
+    ----------
+    seed : int
+        Everything is determined by it.
+    n_hairs : int
+        Hairs in the field (tufts count 3, parallel pairs and crossings 2).
+    px_per_mm : float
+        Scale; 200 px/mm gives a 3.2 x 2.56 mm field at the default shape.
+    shape : (int, int)
+        ``(height, width)``.
+    skin_tone : str
+        One of ``light``, ``medium``, ``olive``, ``dark``.
+    hair_colours : tuple of str
+        Drawn from ``black``, ``dark_brown``, ``brown``, ``grey``.
+    vellus_fraction : float
+        Share of single hairs that are vellus (18 to 34 µm; terminal 55 to 95 µm).
+    crossings, parallel_pairs, tufts : int
+        Hard cases to include: crossing pairs, touching parallel pairs, and tufts of
+        three hairs from one opening.
+    glare, bubbles : int
+        Specular spots and air bubbles, mostly laid over hairs.
+    blur_px, noise, jpeg_quality : float, float, int or None
+        Gaussian blur sigma, sensor noise sigma, and JPEG re-encoding quality.
+    banner_px : int
+        Height of a burned-in text banner across the top (hairs are kept below it).
+    length_mm : (float, float)
+        Range of visible shaft lengths.
+
+    Returns
+    -------
+    SyntheticImage
+        ``image`` (uint8 RGB) and ``truth``.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    tone = SKIN_TONES[skin_tone]
+    skin = _skin(rng, (h, w), tone)
+    margin = 6 + 0.1 * px_per_mm
+    hairs = _place_hairs(
+        rng, n_hairs, (h - banner_px, w), px_per_mm, vellus_fraction, hair_colours,
+        crossings, parallel_pairs, tufts, length_mm, margin,
+    )
+    offset = np.array([0.0, -float(banner_px)])
+    canvas = _render(rng, skin, hairs, px_per_mm, offset)
+    _glare_and_bubbles(rng, canvas, hairs, glare, bubbles, offset)
+    img = _finish(rng, canvas, blur_px, noise, jpeg_quality, banner_px)
+    truth = SyntheticTruth(hairs=_truth(hairs, px_per_mm, (h, w), offset), px_per_mm=px_per_mm, shape=(h, w), banner_px=banner_px)
+    return SyntheticImage(image=img, truth=truth)
+
+
+def generate_regrowth_pair(
+    seed: int,
+    n_hairs: int = 12,
+    px_per_mm: float = 120.0,
+    shape: tuple[int, int] = (512, 640),
+    anagen_fraction: float = 0.85,
+    days: float = 2.5,
+    growth_mm_per_day: float = 0.35,
+    shift_px: tuple[float, float] = (7.0, -5.0),
+    skin_tone: str = "light",
+    noise: float = 2.0,
+) -> tuple[SyntheticImage, SyntheticImage]:
+    """A clipped area and the same area ``days`` later.
+
+    Anagen hairs (``anagen_fraction`` of them) grow ``growth_mm_per_day`` times
+    ``days`` at their clipped end; telogen hairs do not. The later photograph is
+    shifted by ``shift_px`` = ``(dx, dy)``: a point at ``(x, y)`` in the first image is
+    at ``(x + dx, y + dy)`` in the second.
+
+    Returns
+    -------
+    (SyntheticImage, SyntheticImage)
+        The truth of the second carries each hair's ``growth_mm`` and ``phase``.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    pad = int(np.ceil(max(abs(shift_px[0]), abs(shift_px[1])))) + 2
+    big = (h + 2 * pad, w + 2 * pad)
+    skin = _skin(rng, big, SKIN_TONES[skin_tone])
+    growth_px = growth_mm_per_day * days * px_per_mm
+    max_len = 0.6
+    hairs = _place_hairs(
+        rng, n_hairs, (h, w), px_per_mm, 0.0, ("black", "dark_brown"),
+        0, 0, 0, (0.25, max_len), margin_px=12, tip_room_px=growth_px * 1.15,
+    )
+    n_anagen = int(round(anagen_fraction * len(hairs)))
+    order = rng.permutation(len(hairs))
+    grown = []
+    for rank, idx in enumerate(order):
+        hair = dict(hairs[idx])
+        hair["root"] = hair["root"] + pad
+        hair["tip"] = hair["tip"] + pad
+        hairs[idx] = hair
+    for idx, hair in enumerate(hairs):
+        g = dict(hair)
+        if idx in set(order[:n_anagen].tolist()):
+            direction = (hair["tip"] - hair["root"]) / np.hypot(*(hair["tip"] - hair["root"]))
+            g["tip"] = hair["tip"] + growth_px * direction * rng.uniform(0.85, 1.15)
+            g["growth_mm"] = float(np.hypot(*(g["tip"] - hair["tip"])) / px_per_mm)
+            g["phase"] = "anagen"
+        else:
+            g["phase"] = "telogen"
+        grown.append(g)
+    first_offset = np.array([pad, pad], dtype=float)
+    second_offset = first_offset - np.array(shift_px, dtype=float)
+    images = []
+    for hs, off in ((hairs, first_offset), (grown, second_offset)):
+        canvas = _render(rng, skin, hs, px_per_mm, np.zeros(2))
+        m = cv2.warpAffine(canvas, np.float32([[1, 0, -off[0]], [0, 1, -off[1]]]), (w, h), flags=cv2.INTER_LINEAR)
+        img = _finish(rng, m, 0.0, noise, None, 0)
+        images.append(SyntheticImage(img, SyntheticTruth(_truth(hs, px_per_mm, (h, w), off), px_per_mm, (h, w), offset_px=tuple(shift_px))))
+    # The first image's truth also carries the phase, for convenience.
+    first = images[0]
+    first_hairs = tuple(replace(a, phase=b.phase, growth_mm=b.growth_mm) for a, b in zip(first.truth.hairs, images[1].truth.hairs))
+    return SyntheticImage(first.image, replace(first.truth, hairs=first_hairs)), images[1]
+
+
+def generate_visit_pair(
+    seed: int,
+    n_hairs: int = 18,
+    lost: int = 3,
+    new: int = 4,
+    px_per_mm: float = 200.0,
+    shape: tuple[int, int] = (512, 640),
+    shift_px: tuple[float, float] = (-9.0, 6.0),
+) -> tuple[SyntheticImage, SyntheticImage]:
+    """Baseline and follow-up of the same tattooed target area.
+
+    ``lost`` baseline hairs are gone at follow-up and ``new`` hairs appear; the rest
+    are kept. The follow-up is shifted by ``shift_px`` = ``(dx, dy)``. The truths'
+    ``notes`` hold ``kept``, ``lost`` and ``new`` as index lists into ``truth.hairs``.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    pad = int(np.ceil(max(abs(shift_px[0]), abs(shift_px[1])))) + 2
+    big = (h + 2 * pad, w + 2 * pad)
+    skin = _skin(rng, big, SKIN_TONES["medium"])
+    hairs = _place_hairs(
+        rng, n_hairs + new, (h, w), px_per_mm, 0.1, ("black", "dark_brown"),
+        0, 0, 0, (0.3, 0.8), margin_px=20,
+    )
+    for hair in hairs:
+        hair["root"] = hair["root"] + pad
+        hair["tip"] = hair["tip"] + pad
+    order = rng.permutation(len(hairs))
+    new_idx = set(order[:new].tolist())
+    lost_idx = set(order[new : new + lost].tolist())
+    base = [hr for i, hr in enumerate(hairs) if i not in new_idx]
+    follow = [hr for i, hr in enumerate(hairs) if i not in lost_idx]
+    first_offset = np.array([pad, pad], dtype=float)
+    second_offset = first_offset - np.array(shift_px, dtype=float)
+    base_keys = [i for i in range(len(hairs)) if i not in new_idx]
+    follow_keys = [i for i in range(len(hairs)) if i not in lost_idx]
+    notes = {
+        "kept": [(base_keys.index(i), follow_keys.index(i)) for i in base_keys if i in follow_keys],
+        "lost": [base_keys.index(i) for i in lost_idx],
+        "new": [follow_keys.index(i) for i in new_idx],
+    }
+    images = []
+    for hs, off in ((base, first_offset), (follow, second_offset)):
+        canvas = _render(rng, skin, hs, px_per_mm, np.zeros(2))
+        m = cv2.warpAffine(canvas, np.float32([[1, 0, -off[0]], [0, 1, -off[1]]]), (w, h), flags=cv2.INTER_LINEAR)
+        img = _finish(rng, m, 0.0, 2.0, None, 0)
+        images.append(SyntheticImage(img, SyntheticTruth(_truth(hs, px_per_mm, (h, w), off), px_per_mm, (h, w), offset_px=tuple(shift_px), notes=notes)))
+    return images[0], images[1]
+
+
+def generate_ruler(
+    px_per_mm: float,
+    spacing_mm: float = 1.0,
+    shape: tuple[int, int] = (512, 640),
+    angle_deg: float = 4.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """A photographed ruler: dark graduation lines every ``spacing_mm`` on light plastic."""
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    a = np.radians(angle_deg)
+    u = xx * np.cos(a) + yy * np.sin(a)
+    period = px_per_mm * spacing_mm
+    phase = np.mod(u, period)
+    line = np.clip(1.5 - np.minimum(phase, period - phase), 0, 1)
+    img = 230 - 170 * line + rng.normal(0, 3, (h, w))
+    img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 0.8)
+    return np.repeat(np.clip(img, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)

@@ -1,0 +1,124 @@
+"""Counting and measuring on synthetic images with known ground truth (fixed seeds)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from anagen.trichoscopy import ENGINE_VERSION, ImageAnalysis, Profile, analyze
+from anagen.trichoscopy.synthetic import generate_scalp
+
+SEEDS = range(10, 18)
+
+
+@pytest.fixture(scope="module")
+def synthetic_set(calibrated):
+    out = []
+    for seed in SEEDS:
+        s = generate_scalp(seed=seed, n_hairs=18, skin_tone=("light", "medium", "olive", "dark")[seed % 4],
+                           jpeg_quality=85 if seed % 2 else None)
+        out.append((s, analyze(s.image, calibrated)))
+    return out
+
+
+def test_counts_are_close_to_the_truth(synthetic_set):
+    errors = [abs(r.hair_count - s.truth.hair_count) for s, r in synthetic_set]
+    assert np.mean(errors) <= 2.0, errors
+
+
+def test_mean_diameter_is_within_20_percent(synthetic_set):
+    rel = [abs(r.mean_diameter_um - s.truth.mean_diameter_um) / s.truth.mean_diameter_um for s, r in synthetic_set]
+    assert np.mean(rel) <= 0.2, rel
+
+
+def test_thin_hairs_are_vellus_and_thick_ones_terminal(synthetic_set):
+    for s, r in synthetic_set:
+        for hair in r.hairs:
+            assert hair.hair_class in ("terminal", "vellus")
+        assert r.terminal_count + r.vellus_count == r.hair_count
+    terminal_true = sum(s.truth.terminal_count for s, _ in synthetic_set)
+    terminal_found = sum(r.terminal_count for _, r in synthetic_set)
+    assert abs(terminal_found - terminal_true) <= 0.15 * terminal_true
+
+
+def test_density_is_derived_from_count_and_area(synthetic_set):
+    s, r = synthetic_set[0]
+    h, w = s.image.shape[:2]
+    assert r.field_area_cm2 == pytest.approx(h * w / 200.0**2 / 100, rel=0.02)
+    assert r.density_per_cm2 == pytest.approx(r.hair_count / r.field_area_cm2)
+
+
+def test_without_a_scale_physical_quantities_are_null(sample):
+    r = analyze(sample.image, Profile(name="uncalibrated"))
+    assert r.hair_count > 0
+    assert r.field_area_cm2 is None and r.density_per_cm2 is None and r.mean_diameter_um is None
+    assert r.terminal_count is None and r.vellus_count is None
+    assert all(h.diameter_um is None and h.hair_class == "unclassified" for h in r.hairs)
+
+
+def test_crossing_and_parallel_hairs_are_counted_separately(calibrated):
+    errors = []
+    for seed in range(30, 36):
+        s = generate_scalp(seed=seed, n_hairs=14, crossings=2, parallel_pairs=2, vellus_fraction=0)
+        errors.append(analyze(s.image, calibrated).hair_count - s.truth.hair_count)
+    assert np.mean(np.abs(errors)) <= 2.0, errors
+
+
+def test_glare_and_bubbles_do_not_split_hairs(calibrated):
+    errors = []
+    for seed in range(40, 45):
+        s = generate_scalp(seed=seed, n_hairs=14, glare=4, bubbles=2, vellus_fraction=0, crossings=0, parallel_pairs=0)
+        errors.append(analyze(s.image, calibrated).hair_count - s.truth.hair_count)
+    assert np.mean(errors) <= 1.0, errors  # no systematic over-count from split hairs
+
+
+def test_a_burned_in_banner_is_ignored_not_counted(calibrated):
+    s = generate_scalp(seed=5, n_hairs=12, banner_px=30)
+    r = analyze(s.image, calibrated)
+    assert r.ignored_regions and r.ignored_regions[0][1] == 0 and r.ignored_regions[0][3] >= 30
+    assert all(min(y for _, y in h.centreline) > 25 for h in r.hairs)
+    assert abs(r.hair_count - 12) <= 2
+
+
+def test_profile_regions_are_ignored(sample, calibrated):
+    whole = analyze(sample.image, calibrated)
+    half = analyze(sample.image, Profile(name="left-only", px_per_mm=200, ignore_regions=((0.5, 0.0, 1.0, 1.0),)))
+    assert half.hair_count < whole.hair_count
+    assert all(max(x for x, _ in h.centreline) < 0.5 * 640 + 10 for h in half.hairs)
+    assert half.field_area_cm2 == pytest.approx(whole.field_area_cm2 / 2, rel=0.05)
+
+
+def test_hairs_at_the_border_are_flagged(calibrated):
+    s = generate_scalp(seed=3, n_hairs=16)
+    img = s.image[:, 100:]  # cut the field so some hairs run into the left border
+    r = analyze(img, calibrated)
+    assert any(h.cut_by_border for h in r.hairs)
+    assert not all(h.cut_by_border for h in r.hairs)
+
+
+def test_tufts_form_follicular_units(calibrated):
+    s = generate_scalp(seed=21, n_hairs=12, tufts=2, crossings=0, parallel_pairs=0, vellus_fraction=0)
+    r = analyze(s.image, calibrated)
+    assert sum(len(u.hair_ids) for u in r.follicular_units) == r.hair_count
+    assert max(len(u.hair_ids) for u in r.follicular_units) >= 2
+
+
+def test_result_round_trips_through_json(sample, calibrated):
+    r = analyze(sample.image, calibrated)
+    data = json.loads(json.dumps(r.to_dict()))
+    back = ImageAnalysis.from_dict(data)
+    assert back.hair_count == r.hair_count and len(back.hairs) == len(r.hairs)
+    assert back.engine_version == ENGINE_VERSION and back.profile == "synthetic-200"
+    assert back.to_dict() == data
+
+
+def test_grayscale_and_16_bit_arrays_are_accepted(sample, calibrated):
+    gray = sample.image.mean(axis=2).astype(np.uint8)
+    assert analyze(gray, calibrated).hair_count > 0
+    deep = sample.image.astype(np.uint16) * 257
+    assert analyze(deep, calibrated).hair_count == analyze(sample.image, calibrated).hair_count
+
+
+def test_skin_without_hair_counts_zero(calibrated):
+    s = generate_scalp(seed=2, n_hairs=0, crossings=0, parallel_pairs=0)
+    assert analyze(s.image, calibrated).hair_count == 0
