@@ -13,6 +13,7 @@ def staff(request):
             "patients": bool(r & {Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN}),
             "calendar": bool(r & {Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN}),
             "screening_rules": bool(r & {Role.ADMIN, Role.CLINICIAN}),
+            "outcomes": bool(r & {Role.ADMIN, Role.CLINICIAN, Role.STATISTICIAN}),
             "admin": Role.ADMIN in r,
         },
         "user_roles": sorted(user.roles),

@@ -186,3 +186,11 @@ def test_each_clinic_counts_only_its_own_patients(cohort, clinician_b):
     exo = _rows(clinician_b)["exosomes"]
     assert exo.treated == 1
     assert _week(exo, 12).density_change.mean == pytest.approx(100 / A)
+
+
+def test_outcomes_is_in_the_menu_for_the_roles_that_see_it(statistician, coordinator, login, client):
+    html = login(statistician).get(reverse("outcomes:table")).content.decode()
+    assert f'href="{reverse("outcomes:table")}">Outcomes</a>' in html
+    client.logout()
+    page = login(coordinator).get(reverse("patients:list")).content.decode()
+    assert ">Outcomes</a>" not in page
