@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from django.http import Http404, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from anagen.accounts.models import Room, User
 from anagen.core.errors import ActionError
@@ -139,7 +139,7 @@ def book(request, body: BookIn):
         actor=user, clinic=clinic, patient=_patient(user, body.patient_id), clinician=_clinician(body.clinician_id),
         kind=body.kind, starts_at=body.starts_at, room=_room(body.room_id), notes=body.notes,
         duration_minutes=body.duration_minutes)
-    return 201, appointment
+    return Status(201, appointment)
 
 
 @router.get("/availability", response=list[AvailabilityOut], summary="Clinicians' weekly hours")
