@@ -126,3 +126,44 @@ def test_patient_section_is_hidden_from_roles_without_access(treated_patient, ev
     request = rf.get("/")
     request.user = evaluator
     assert patient_section(request, treated_patient) is None
+
+
+def test_timeline_starts_with_the_inquiry_and_has_consultation_screening_and_sample(coordinator, clinician):
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from anagen.intake.services import inquiry_convert, inquiry_submit
+    from anagen.patients.services import consent_record
+    from anagen.scheduling.services import availability_add
+    from anagen.screening.services import screening_run
+    from anagen.treatments.services import sample_harvest
+
+    clinic = coordinator.clinics.first()
+    day3 = timezone.localdate() + timedelta(days=3)
+    availability_add(actor=coordinator, clinician=clinician, clinic=clinic, weekday=day3.weekday(),
+                     start_time=time(9, 0), end_time=time(17, 0), valid_from=timezone.localdate())
+    inquiry = inquiry_submit(kind="consultation", name="Nina Brown", email="nina@example.com",
+                             concern="Thinning at the crown for two years", preferred_clinic=clinic,
+                             consent_to_contact=True, client="test-client")
+    starts = timezone.make_aware(datetime.combine(day3, time(10, 0)))
+    patient, _ = inquiry_convert(actor=coordinator, inquiry=inquiry, clinic=clinic, clinician=clinician,
+                                 starts_at=starts, video=True, first_name="Nina", last_name="Brown")
+    consent_record(actor=clinician, patient=patient, kind="treatment", document_version="v3 2025-01")
+    screening_run(actor=clinician, patient=patient, answers={}, modalities=["hfsc_micrograft"])
+    sample_harvest(actor=clinician, patient=patient, kind="biopsy", biopsy_count=3, biopsy_diameter_mm="2.0")
+
+    events = selectors.patient_timeline(user=clinician, patient=patient)
+    kinds = [e.kind for e in events]
+    assert kinds.index("inquiry") < kinds.index("registration")
+    for kind in ("appointment", "screening", "consent"):
+        assert kind in kinds, kind
+    assert any(e.kind == "sample" and "harvested" in e.title for e in events)
+    assert events[-1].kind == "appointment"  # the consultation is booked in three days
+
+
+def test_patient_page_shows_the_timeline_and_progress_section(treated_patient, clinician, login):
+    html = login(clinician).get(reverse("patients:detail", kwargs={"pk": treated_patient.pk})).content.decode()
+    assert 'id="outcomes-section"' in html
+    assert _url(treated_patient) in html
+    assert "+29.2 hairs/cm²" in html
