@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.template.loader import get_template
+
 log = logging.getLogger(__name__)
 
 SectionFunc = Callable[..., "dict | None"]
@@ -35,6 +37,23 @@ def unregister(func: SectionFunc) -> None:
     _registry[:] = [item for item in _registry if item[1] != key]
 
 
+class _SafeTemplate:
+    """What ``{% include section.template %}`` renders: the section's template, and if it fails
+    while rendering, nothing (the error is logged with the section's name)."""
+
+    def __init__(self, key: str, template):
+        self.key = key
+        self.inner = getattr(template, "template", template)  # the engine-level Template (not named
+        # "template": {% include %} would unwrap it and skip the guard)
+
+    def render(self, context):
+        try:
+            return self.inner.render(context)
+        except Exception:
+            log.exception("patient page section %s failed to render", self.key)
+            return ""
+
+
 def sections_for(request, patient) -> list[dict]:
     """The sections this request's user may see for ``patient``, in order."""
     out = []
@@ -44,6 +63,13 @@ def sections_for(request, patient) -> list[dict]:
         except Exception:
             log.exception("patient page section %s failed for patient %s", key, patient.pk)
             continue
-        if section and section.get("template"):
-            out.append(section)
+        if not (section and section.get("template")):
+            continue
+        try:
+            # Resolved here, so a missing or broken template leaves the section out, not the page.
+            section["template"] = _SafeTemplate(key, get_template(section["template"]))
+        except Exception:
+            log.exception("patient page section %s: template %r cannot be loaded", key, section.get("template"))
+            continue
+        out.append(section)
     return out
