@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.urls import reverse
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from anagen.core.errors import ActionError
@@ -215,7 +215,7 @@ def create_visit(request, payload: VisitIn):
         weeks_after_last_session=payload.weeks_after_last_session, appointment=appointment,
         investigator_global=payload.investigator_global, patient_global=payload.patient_global,
         adverse_events_since_last_visit=payload.adverse_events_since_last_visit, notes=payload.notes)
-    return 201, _visit(visit)
+    return Status(201, _visit(visit))
 
 
 @router.get("/visits/{visit_id}", response=VisitDetailOut, url_name="assessments_visit")
@@ -246,7 +246,7 @@ def upload_photo(request, visit_id: int, view: Form[str], file: File[UploadedFil
     visit = selectors.visit_get(user=request.auth, pk=visit_id, write=True)
     _check_patient(visit, patient_id)
     photo, created = services.global_photo_upload(actor=request.auth, visit=visit, view=view, file=file)
-    return (201 if created else 200), _photo(photo)
+    return Status(201 if created else 200, _photo(photo))
 
 
 @router.post("/visits/{visit_id}/images", response={200: ImageOut, 201: ImageOut}, url_name="assessments_image_upload")
@@ -261,7 +261,7 @@ def upload_image(request, visit_id: int, file: File[UploadedFile], kind: Form[st
             raise ActionError(f"No device profile {device_profile_id}.", field="device_profile_id")
     image, created = services.trichogram_image_upload(actor=request.auth, visit=visit, kind=kind, file=file,
                                                       device_profile=device)
-    return (201 if created else 200), _image(image)
+    return Status(201 if created else 200, _image(image))
 
 
 @router.get("/images/{image_id}", response=ImageOut, url_name="assessments_image")
