@@ -165,6 +165,13 @@ MEDIA_ROOT = Path(os.environ.get("ANAGEN_MEDIA_ROOT", VAR_DIR / "media"))
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Largest phototrichogram or clinical photograph accepted, checked before the file is decoded.
+ANAGEN_MAX_IMAGE_BYTES = int(os.environ.get("ANAGEN_MAX_IMAGE_BYTES", str(25 * 1024 * 1024)))
+
+# --- background tasks (anagen.core.tasks) -----------------------------------------------------
+# Image analysis runs on an in-process worker thread once the request has committed;
+# ANAGEN_TASKS_EAGER=1 runs each job inline instead (tests, debugging).
+ANAGEN_TASKS_EAGER = _env_bool("ANAGEN_TASKS_EAGER", False)
 
 # --- e-mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("ANAGEN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
