@@ -89,6 +89,17 @@ class ClinicianAvailability(models.Model):
                                    name="availability_valid_until_after_from"),
         ]
 
+    def clean(self) -> None:
+        # The admin edits these rows directly; the same checks as ``services.availability_add``.
+        from django.core.exceptions import ValidationError
+
+        if self.room_id and self.clinic_id and self.room.clinic_id != self.clinic_id:
+            raise ValidationError({"room": f"Room {self.room.name} is not at {self.clinic.name}."})
+        if self.clinician_id and self.clinic_id and not self.clinician.clinics.filter(pk=self.clinic_id).exists():
+            raise ValidationError({"clinician": f"{self.clinician} does not work at {self.clinic.name}."})
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "Give an end time after the start time."})
+
     def __str__(self) -> str:
         return (f"{self.clinician} at {self.clinic.name}, {self.get_weekday_display()} "
                 f"{self.start_time:%H:%M}-{self.end_time:%H:%M}")
