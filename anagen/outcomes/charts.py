@@ -97,7 +97,7 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
     pts = sorted(((d, float(v)) for d, v in points if v is not None and math.isfinite(float(v))),
                  key=lambda p: p[0])
     label = f"{title} ({unit})" if unit else title
-    left, right, top, bottom = 56, 16, 28, 40
+    left, right, top, bottom = 56, 40, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
@@ -132,12 +132,18 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="{MUTED}"/>')
     parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{MUTED}"/>')
 
-    # Treatment sessions.
-    for m in sorted(markers, key=lambda m: m.on):
+    # Treatment sessions, numbered; a label close to the previous one drops a line so they do not overlap.
+    label_x, level = None, 0
+    for i, m in enumerate(sorted(markers, key=lambda m: m.on), start=1):
         mx = x(m.on)
         parts.append(f'<line class="session" x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" y2="{top + plot_h}" '
-                     f'stroke="{MARKER}" stroke-dasharray="2 3"><title>{escape(m.label)} {m.on:%d %b %Y}</title></line>')
-        parts.append(f'<text x="{mx + 3:.1f}" y="{top + 10}" fill="{MARKER}" font-size="9">{escape(m.label)}</text>')
+                     f'stroke="{MARKER}" stroke-dasharray="2 3"><title>Session {i}: {escape(m.label)} '
+                     f'{m.on:%d %b %Y}</title></line>')
+        text = f"{i} {m.label}"
+        level = level + 1 if label_x is not None and mx - label_x < len(text) * 5 + 6 else 0
+        label_x = mx
+        parts.append(f'<text x="{mx + 3:.1f}" y="{top + 10 + 10 * (level % 4)}" fill="{MARKER}" font-size="9">'
+                     f"{escape(text)}</text>")
 
     # Baseline.
     if baseline is not None:

@@ -80,6 +80,11 @@ def patient_for_outcomes(*, user, pk) -> object:
     return patient_get(user=user, pk=pk)
 
 
+KIND_LABELS = {"inquiry": "inquiry", "registration": "registered", "consent": "consent", "staging": "staging",
+               "screening": "screening", "plan": "plan", "appointment": "appointment", "procedure": "procedure",
+               "adverse_event": "adverse event", "sample": "sample", "assessment": "assessment"}
+
+
 @dataclass(frozen=True)
 class TimelineEvent:
     on: dt.date
@@ -88,6 +93,10 @@ class TimelineEvent:
     title: str
     detail: str = ""
     url: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def sort_key(self):
