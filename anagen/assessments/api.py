@@ -46,6 +46,7 @@ class VisitOut(Schema):
     patient_id: int
     clinic_id: int
     appointment_id: int | None
+    plan_id: int | None
     visit_date: date
     is_baseline: bool
     weeks_after_last_session: int | None
@@ -111,6 +112,7 @@ class VisitIn(Schema):
     is_baseline: bool = False
     weeks_after_last_session: int | None = None
     appointment_id: int | None = None
+    plan_id: int | None = None
     investigator_global: int | None = None
     patient_global: int | None = None
     adverse_events_since_last_visit: str = ""
@@ -210,9 +212,16 @@ def create_visit(request, payload: VisitIn):
         appointment = Appointment.objects.filter(pk=payload.appointment_id, clinic__in=list(user.clinic_ids)).first()
         if appointment is None:
             raise ActionError("No such appointment in your clinics.", field="appointment_id")
+    plan = None
+    if payload.plan_id is not None:
+        from anagen.treatments.models import TreatmentPlan
+
+        plan = TreatmentPlan.objects.filter(pk=payload.plan_id, clinic__in=list(user.clinic_ids)).first()
+        if plan is None:
+            raise ActionError("No such treatment plan in your clinics.", field="plan_id")
     visit = services.visit_create(
         actor=user, patient=patient, visit_date=payload.visit_date, is_baseline=payload.is_baseline,
-        weeks_after_last_session=payload.weeks_after_last_session, appointment=appointment,
+        weeks_after_last_session=payload.weeks_after_last_session, appointment=appointment, plan=plan,
         investigator_global=payload.investigator_global, patient_global=payload.patient_global,
         adverse_events_since_last_visit=payload.adverse_events_since_last_visit, notes=payload.notes)
     return Status(201, _visit(visit))

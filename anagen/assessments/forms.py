@@ -30,10 +30,15 @@ class VisitForm(forms.Form):
     weeks_after_last_session = forms.IntegerField(required=False, min_value=0, label="Weeks after the last session")
     appointment = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[],
                                          label="Follow-up appointment")
+    plan = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[], label="Treatment plan",
+                                  help_text="Left empty, the plan of the latest procedure.")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, appointments=(), **kwargs):
+    def __init__(self, *args, appointments=(), plans=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["plan"].choices = [("", "—")] + [(p.pk, f"Plan from {p.start_on:%d %b %Y} ({p.get_status_display()})")
+                                                    for p in plans]
+        self.fields["weeks_after_last_session"].help_text = "Left empty, counted from the latest procedure."
         self.fields["appointment"].choices = [("", "None")] + [
             (a.pk, f"{timezone.localtime(a.starts_at):%d %b %Y %H:%M} · {a.get_kind_display()}") for a in appointments]
 

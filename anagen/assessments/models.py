@@ -68,7 +68,8 @@ class DeviceProfile(models.Model):
 class AssessmentVisit(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="assessment_visits")
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="assessment_visits")
-    # plan: FK to treatments.TreatmentPlan, added with the treatments app's first migration.
+    plan = models.ForeignKey("treatments.TreatmentPlan", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="assessment_visits")
     appointment = models.ForeignKey("scheduling.Appointment", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="assessment_visits")
     visit_date = models.DateField()

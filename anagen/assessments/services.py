@@ -101,9 +101,13 @@ def visit_create(*, actor, patient, visit_date: date, is_baseline: bool = False,
         raise ActionError("Weeks after the last session cannot be negative.", field="weeks_after_last_session")
     if is_baseline and AssessmentVisit.objects.filter(patient=patient, is_baseline=True).exists():
         raise Conflict("This patient already has a baseline visit; record this one as a follow-up.", field="is_baseline")
+    last = _last_session(patient, visit_date)
+    if weeks_after_last_session is None and last is not None and not is_baseline:
+        weeks_after_last_session = (visit_date - last.performed_on).days // 7
+    if plan is None and last is not None:
+        plan = last.plan
     visit.appointment = appointment
-    if plan is not None and hasattr(visit, "plan_id"):
-        visit.plan = plan
+    visit.plan = plan
     visit.is_baseline = bool(is_baseline)
     visit.weeks_after_last_session = weeks_after_last_session
     visit.investigator_global = _check_global(investigator_global, "Investigator global")
@@ -113,6 +117,14 @@ def visit_create(*, actor, patient, visit_date: date, is_baseline: bool = False,
     visit.performed_by = actor
     visit.save()
     return visit
+
+
+def _last_session(patient, visit_date: date):
+    """The patient's latest procedure on or before ``visit_date`` (None before any)."""
+    from anagen.treatments.models import Procedure
+
+    return (Procedure.objects.filter(patient=patient, performed_on__lte=visit_date)
+            .select_related("plan").order_by("-performed_on", "-id").first())
 
 
 VISIT_EDITABLE = ("visit_date", "weeks_after_last_session", "investigator_global", "patient_global",

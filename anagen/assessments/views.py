@@ -31,22 +31,30 @@ def _appointments(patient):
     return Appointment.objects.filter(patient=patient).order_by("-starts_at")[:30]
 
 
+def _plans(patient):
+    from anagen.treatments.models import TreatmentPlan
+
+    return TreatmentPlan.objects.filter(patient=patient).order_by("-start_on")
+
+
 @login_required
 def patient_visits(request, patient_id: int):
     write = request.method == "POST"
     patient = selectors.patient_for_assessments(user=request.user, pk=patient_id, write=write)
     appointments = list(_appointments(patient)) if selectors.can_write(request.user) else []
-    form = VisitForm(request.POST or None, appointments=appointments)
+    plans = list(_plans(patient)) if selectors.can_write(request.user) else []
+    form = VisitForm(request.POST or None, appointments=appointments, plans=plans)
     status = 200
     if write:
         if form.is_valid():
             data = form.cleaned_data
             appointment = next((a for a in appointments if a.pk == data["appointment"]), None)
+            plan = next((p for p in plans if p.pk == data["plan"]), None)
             try:
                 visit = services.visit_create(actor=request.user, patient=patient, visit_date=data["visit_date"],
                                               is_baseline=data["is_baseline"],
                                               weeks_after_last_session=data["weeks_after_last_session"],
-                                              appointment=appointment, notes=data["notes"])
+                                              appointment=appointment, plan=plan, notes=data["notes"])
             except ActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
