@@ -85,3 +85,13 @@ def test_visit_windows_are_two_weeks_until_week_12_then_four():
 def test_a_patient_counts_once_per_week_with_the_nearest_visit():
     chosen = stats.assign_visits([(11, "a"), (12.5, "b"), (13, "c"), (30, "x"), (45, "d")])
     assert chosen == {12: "b", 44: "d"}
+
+
+def test_the_docstring_examples_hold():
+    import doctest
+
+    from anagen.outcomes import charts
+
+    for module in (stats, charts):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
