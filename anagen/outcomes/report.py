@@ -91,6 +91,14 @@ def _report_image(label: str, point) -> ReportImage | None:
                        overlay_uri=_data_uri(overlay) if overlay else "", corrected=corrected)
 
 
+GLOBAL_LABELS = {-3: "−3 greatly worse", -2: "−2 moderately worse", -1: "−1 slightly worse", 0: "0 no change",
+                 1: "+1 slightly improved", 2: "+2 moderately improved", 3: "+3 greatly improved"}
+
+
+def _global_label(value: int | None) -> str:
+    return "–" if value is None else GLOBAL_LABELS.get(value, str(value))
+
+
 def progress_report_context(*, user, patient) -> dict:
     progress = selectors.patient_progress(user=user, patient=patient)
     images = [im for im in (_report_image("Baseline", progress.baseline), _report_image("Latest", progress.latest))
@@ -102,7 +110,9 @@ def progress_report_context(*, user, patient) -> dict:
         "progress": progress,
         "images": images,
         "latest_row": latest_row,
-        "globals": [v for v in progress.visits
+        "globals": [{"visit_date": v.visit_date, "investigator": _global_label(v.investigator_global),
+                     "patient": _global_label(v.patient_global)}
+                    for v in progress.visits
                     if getattr(v, "investigator_global", None) is not None
                     or getattr(v, "patient_global", None) is not None],
         "generated_at": timezone.localtime(),

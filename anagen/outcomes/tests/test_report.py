@@ -75,6 +75,7 @@ def test_a_missing_image_file_leaves_a_gap_not_a_failed_report(treated_patient, 
 def test_report_includes_the_global_assessments(treated_patient, clinician):
     html = report.progress_report_html(user=clinician, patient=treated_patient)
     assert "Global assessments" in html and "Patient's own assessment" in html
+    assert "+1 slightly improved" in html and "+2 moderately improved" in html
 
 
 def test_report_for_a_patient_with_no_measurements_still_renders(coordinator, clinician, login):
