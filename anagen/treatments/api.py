@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from anagen.accounts.models import Clinic, Room, User
 
@@ -175,7 +175,7 @@ def plan_create(request, payload: PlanIn):
     data = payload.dict()
     patient = _patient(request, data.pop("patient_id"))
     clinician = _staff(request, data.pop("clinician_id"))
-    return 201, services.plan_create(actor=request.auth, patient=patient, clinician=clinician, **data)
+    return Status(201, services.plan_create(actor=request.auth, patient=patient, clinician=clinician, **data))
 
 
 @router.get("/plans/{plan_id}", response=PlanOut, summary="One treatment plan")
@@ -192,7 +192,7 @@ def plan_changes(request, plan_id: int):
 def plan_change(request, plan_id: int, payload: PlanChangeIn):
     plan = selectors.plan_get(user=request.auth, pk=plan_id)
     data = payload.dict(exclude_none=True)
-    return 201, services.plan_revise(actor=request.auth, plan=plan, reason=data.pop("reason"), **data)
+    return Status(201, services.plan_revise(actor=request.auth, plan=plan, reason=data.pop("reason"), **data))
 
 
 @router.get("/plans/{plan_id}/proposals", response=list[ProposalOut], summary="Visits the plan proposes")
@@ -270,7 +270,7 @@ def product_list(request):
 
 @router.post("/products", response={201: ProductOut}, summary="Add a product")
 def product_create(request, payload: ProductIn):
-    return 201, services.product_create(actor=request.auth, **payload.dict())
+    return Status(201, services.product_create(actor=request.auth, **payload.dict()))
 
 
 @router.get("/lots", response=list[LotOut], summary="Lots at the caller's clinics")
@@ -285,8 +285,8 @@ def lot_receive(request, payload: LotIn):
     clinic = Clinic.objects.filter(pk=payload.clinic_id, pk__in=request.auth.clinic_ids).first()
     if product is None or clinic is None:
         raise Http404("No such product, or the clinic is not one you work at.")
-    return 201, services.lot_receive(actor=request.auth, product=product, clinic=clinic, lot_number=payload.lot_number,
-                                     expires_on=payload.expires_on, quantity=payload.quantity)
+    return Status(201, services.lot_receive(actor=request.auth, product=product, clinic=clinic, lot_number=payload.lot_number,
+                                     expires_on=payload.expires_on, quantity=payload.quantity))
 
 
 @router.get("/lots/{lot_id}", response=LotOut, summary="One lot")
@@ -435,8 +435,8 @@ def procedure_create(request, payload: ProcedureIn):
         if sample is None:
             raise Http404(f"No sample {payload.sample_code} at your clinics.")
     data = payload.dict(exclude={"patient_id", "modality", "plan_id", "lots", "sample_code"})
-    return 201, services.procedure_record(actor=user, patient=patient, modality=modality, plan=plan, lots=lots,
-                                          sample=sample, **data)
+    return Status(201, services.procedure_record(actor=user, patient=patient, modality=modality, plan=plan, lots=lots,
+                                          sample=sample, **data))
 
 
 @router.get("/procedures/{procedure_id}", response=ProcedureOut, summary="One procedure")
@@ -501,7 +501,7 @@ def adverse_event_create(request, payload: AdverseEventIn):
     patient = _patient(request, data.pop("patient_id"))
     procedure_id = data.pop("procedure_id")
     procedure = selectors.procedure_get(user=request.auth, pk=procedure_id) if procedure_id is not None else None
-    return 201, services.adverse_event_record(actor=request.auth, patient=patient, procedure=procedure, **data)
+    return Status(201, services.adverse_event_record(actor=request.auth, patient=patient, procedure=procedure, **data))
 
 
 @router.get("/adverse-events/{event_id}", response=AdverseEventOut, summary="One adverse event")
@@ -577,7 +577,7 @@ def sample_list(request, status: str | None = None, code: str | None = None):
 def sample_create(request, payload: SampleIn):
     data = payload.dict()
     patient = _patient(request, data.pop("patient_id"))
-    return 201, services.sample_harvest(actor=request.auth, patient=patient, **data)
+    return Status(201, services.sample_harvest(actor=request.auth, patient=patient, **data))
 
 
 @router.get("/samples/{sample_id}", response=SampleOut, summary="One sample")
@@ -593,6 +593,6 @@ def custody_list(request, sample_id: int):
 @router.post("/samples/{sample_id}/custody", response={201: CustodyOut}, summary="Record the next custody step")
 def custody_create(request, sample_id: int, payload: CustodyIn):
     sample = selectors.sample_get(user=request.auth, pk=sample_id)
-    return 201, services.custody_record(actor=request.auth, sample=sample, step=payload.step, at=payload.at,
-                                        details=payload.details, notes=payload.notes)
+    return Status(201, services.custody_record(actor=request.auth, sample=sample, step=payload.step, at=payload.at,
+                                        details=payload.details, notes=payload.notes))
 
