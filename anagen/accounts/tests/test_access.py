@@ -77,3 +77,53 @@ def test_openapi_document_is_served(client, db):
     r = client.get("/api/v1/openapi.json")
     assert r.status_code == 200
     assert r.json()["info"]["title"] == "Anagen API"
+
+
+def test_staff_list_shows_only_colleagues_of_the_callers_clinics(api_client, coordinator, coordinator_b, clinician):
+    emails = {s["email"] for s in api_client(coordinator).get("/api/v1/staff").json()}
+    assert emails == {coordinator.email, clinician.email}
+
+
+def test_staff_list_can_filter_by_role(api_client, coordinator, clinician):
+    body = api_client(coordinator).get("/api/v1/staff?role=clinician").json()
+    assert [s["email"] for s in body] == [clinician.email]
+
+
+@pytest.mark.parametrize("persona", ["evaluator", "lab_scientist", "stranger"])
+def test_staff_list_is_refused_to_roles_without_front_desk_duties(api_client, persona, request):
+    user = request.getfixturevalue(persona)
+    r = api_client(user).get("/api/v1/staff")
+    assert r.status_code == 403
+    assert r.json()["code"] == "forbidden"
+
+
+def test_a_stranger_sees_no_clinic(api_client, stranger, clinic):
+    assert api_client(stranger).get("/api/v1/clinics").json() == []
+
+
+def test_session_writes_to_the_api_need_the_csrf_token(login, admin_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user, backend="django.contrib.auth.backends.ModelBackend")
+    r = client.post("/api/v1/me")  # any write: refused before routing
+    assert r.status_code in (401, 403, 405)
+    assert r.status_code != 500
+
+
+def test_revoked_tokens_stop_working(coordinator, client):
+    from anagen.accounts.services import token_create, token_revoke
+
+    token, raw = token_create(email=coordinator.email)
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    token_revoke(token=token)
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_only_a_hash_of_the_token_is_stored(coordinator):
+    from anagen.accounts.models import ApiToken
+    from anagen.accounts.services import token_create
+
+    _, raw = token_create(email=coordinator.email)
+    stored = ApiToken.objects.get()
+    assert raw not in (stored.key_hash, stored.prefix) and len(stored.key_hash) == 64
