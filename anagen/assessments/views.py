@@ -84,8 +84,8 @@ def _visit_context(request, visit, **extra):
             "investigator_global": visit.investigator_global, "patient_global": visit.patient_global,
             "weeks_after_last_session": visit.weeks_after_last_session,
             "adverse_events_since_last_visit": visit.adverse_events_since_last_visit, "notes": visit.notes}),
-        "photo_form": PhotoUploadForm(),
-        "image_form": ImageUploadForm(devices=devices),
+        "photo_form": PhotoUploadForm(auto_id="photo_%s"),
+        "image_form": ImageUploadForm(devices=devices, auto_id="image_%s"),
         "history": record_history(visit, related=[*(m for m in [selectors.measurement_for(visit)] if m),
                                                   *images, *[i.analysis for i in images if hasattr(i, "analysis")]]),
     }
@@ -121,7 +121,7 @@ def visit_update(request, pk: int):
 @require_POST
 def photo_upload(request, pk: int):
     visit = selectors.visit_get(user=request.user, pk=pk, write=True)
-    form = PhotoUploadForm(request.POST, request.FILES)
+    form = PhotoUploadForm(request.POST, request.FILES, auto_id="photo_%s")
     if form.is_valid():
         try:
             photo, created = services.global_photo_upload(actor=request.user, visit=visit,
@@ -143,7 +143,7 @@ def photo_upload(request, pk: int):
 def image_upload(request, pk: int):
     visit = selectors.visit_get(user=request.user, pk=pk, write=True)
     devices = selectors.device_profiles_for(visit.clinic_id)
-    form = ImageUploadForm(request.POST, request.FILES, devices=devices)
+    form = ImageUploadForm(request.POST, request.FILES, devices=devices, auto_id="image_%s")
     if form.is_valid():
         device = devices.filter(pk=form.cleaned_data["device_profile"]).first() if form.cleaned_data["device_profile"] else None
         try:
