@@ -245,3 +245,27 @@ def test_the_treatment_section_is_hidden_from_roles_that_may_not_see_it(rf, lab_
         request = rf.get("/")
         request.user = user
         assert patient_section(request, prp_plan.patient) is None
+
+
+def test_every_read_page_renders_for_a_clinician(login, clinician, prp_plan, lot, released_sample):
+    c = login(clinician)
+    proc = services.procedure_record(actor=clinician, patient=prp_plan.patient, modality=modality("prp"),
+                                     performed_on=TODAY(), zones={"vertex": 1}, plan=prp_plan, lots=[(lot, 1)])
+    event = services.adverse_event_record(actor=clinician, patient=prp_plan.patient, procedure=proc,
+                                          description="Tenderness", onset_on=TODAY(), severity=1, relation="probable")
+    for url in (reverse("treatments:lots"), reverse("treatments:lot", args=[lot.pk]),
+                reverse("treatments:plan_revise", args=[prp_plan.pk]), reverse("treatments:plan", args=[prp_plan.pk]),
+                reverse("treatments:procedure", args=[proc.pk]), reverse("treatments:adverse_event", args=[event.pk]),
+                reverse("treatments:sample_new", args=[prp_plan.patient_id]),
+                reverse("treatments:adverse_event_new", args=[prp_plan.patient_id]),
+                reverse("treatments:sample", args=[released_sample.pk])):
+        assert c.get(url).status_code == 200, url
+
+
+def test_an_adverse_event_is_followed_up_from_its_page(login, clinician, consented):
+    event = services.adverse_event_record(actor=clinician, patient=consented, description="Swelling",
+                                          onset_on=TODAY(), severity=2, relation="possible")
+    r = login(clinician).post(reverse("treatments:adverse_event", args=[event.pk]), {
+        "description": "Swelling", "onset_on": TODAY().isoformat(), "severity": 4, "relation": "possible",
+        "action": "hospitalised", "outcome": "recovering"})
+    assert r.status_code == 400 and b"mark it serious" in r.content
