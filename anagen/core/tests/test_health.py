@@ -29,3 +29,22 @@ def test_unknown_page_is_a_friendly_404(client, settings):
     assert r.status_code == 404
     assert b"Traceback" not in r.content
     assert b"Not found" in r.content
+
+
+@pytest.mark.parametrize("persona, shown, hidden", [
+    ("coordinator", ["Inbox", "Patients", "Calendar", "Treatments"], ["Samples", "Outcomes", "Admin"]),
+    ("clinician", ["Patients", "Calendar", "Lots", "Samples", "Outcomes"], ["Inbox", "Admin"]),
+    ("lab_scientist", ["Samples"], ["Patients", "Calendar", "Inbox", "Lots", "Outcomes"]),
+    ("statistician", ["Outcomes"], ["Patients", "Calendar", "Samples"]),
+    ("evaluator", [], ["Patients", "Calendar", "Samples", "Outcomes", "Inbox"]),
+])
+def test_the_menu_offers_what_the_role_may_open(persona, shown, hidden, request, login):
+    import re
+
+    html = login(request.getfixturevalue(persona)).get("/login/", follow=True).content.decode()
+    nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', html, re.S).group(1)
+    links = re.findall(r">([A-Za-z ]+)</a>", nav)
+    for label in shown:
+        assert label in links
+    for label in hidden:
+        assert label not in links
