@@ -51,10 +51,10 @@ class DetectorSettings:
 
     closing_px: int = 41
     smoothing_px: float = 2.0
-    high_threshold: float = 0.35
-    low_threshold: float = 0.22
-    min_length_px: float = 18.0
-    min_elongation: float = 2.0
+    high_threshold: float = 0.42
+    low_threshold: float = 0.26
+    min_length_px: float = 26.0
+    min_elongation: float = 2.5
     spur_px: float = 6.0
     parallel_min_ratio: float = 1.3
     parallel_prominence: float = 0.05
