@@ -121,7 +121,7 @@ class ErrorOut(Schema):
 @router.get("", response=PatientPage, summary="Search patients of your clinics (name, date of birth, phone, e-mail)")
 def patient_list(request, q: str = "", limit: int = 50, offset: int = 0):
     limit = max(1, min(limit, 200))
-    qs = selectors.patient_search(user=request.auth, q=q[:200]).order_by("last_name", "first_name", "id")
+    qs = selectors.search_order(selectors.patient_search(user=request.auth, q=q[:200]))
     return {"count": qs.count(), "results": list(qs[max(offset, 0):max(offset, 0) + limit])}
 
 

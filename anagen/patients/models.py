@@ -58,6 +58,9 @@ class Patient(models.Model):
             models.Index(fields=["clinic", "date_of_birth"], name="patient_clinic_dob_idx"),
             models.Index(fields=["clinic", "phone"], name="patient_clinic_phone_idx"),
             models.Index(fields=["clinic", "email"], name="patient_clinic_email_idx"),
+            # Name words are matched inside search_text: scanning this narrow index is far
+            # cheaper than visiting every row.
+            models.Index(fields=["clinic", "search_text"], name="patient_clinic_search_idx"),
         ]
 
     def __str__(self) -> str:

@@ -58,9 +58,10 @@ def fold(text: str) -> str:
     return " ".join(plain.lower().split())
 
 
-def search_text(*, first_name: str, last_name: str, email: str = "", patient_number: str = "") -> str:
-    """The folded text a patient is found by (names, e-mail, patient number), one column."""
-    return fold(" ".join(p for p in (first_name, last_name, email, patient_number) if p))
+def search_text(*, first_name: str, last_name: str, email: str = "", patient_number: str = "", phone: str = "") -> str:
+    """The folded text a patient is found by (names, e-mail, patient number, phone digits), one column."""
+    digits = re.sub(r"\D", "", phone or "")
+    return fold(" ".join(p for p in (first_name, last_name, email, patient_number, digits) if p))
 
 
 _DIGITS_ONLY = re.compile(r"^[\d\s().+\-/]+$")

@@ -124,7 +124,8 @@ def _check_patient(actor, patient: Patient, *roles: str) -> None:
 
 def _refresh_search_text(patient: Patient) -> None:
     patient.search_text = rules.search_text(first_name=patient.first_name, last_name=patient.last_name,
-                                            email=patient.email, patient_number=patient.patient_number)
+                                            email=patient.email, patient_number=patient.patient_number,
+                                            phone=patient.phone)
 
 
 def _next_patient_number() -> str:

@@ -28,7 +28,7 @@ PAGE_SIZE = 25
 @role_required(*PATIENT_RECORD_ROLES)
 def patient_list(request):
     q = request.GET.get("q", "").strip()[:200]
-    qs = selectors.patient_search(user=request.user, q=q).order_by("last_name", "first_name", "id")
+    qs = selectors.search_order(selectors.patient_search(user=request.user, q=q)).select_related("clinic")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "patients/list.html", {
         "q": q, "page": page, "can_register": has_role(request.user, *FRONT_DESK_ROLES),
