@@ -48,3 +48,18 @@ def test_the_menu_offers_what_the_role_may_open(persona, shown, hidden, request,
         assert label in links
     for label in hidden:
         assert label not in links
+
+
+@pytest.mark.django_db
+def test_migrate_refreshes_sqlite_statistics():
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL keeps its own statistics")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS sqlite_stat1")
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        assert cursor.fetchone()[0] == 1
