@@ -70,7 +70,8 @@ def assess_quality(
     mean = float(values.mean())
     dark = float(np.mean(values < 0.04))
     bright = float(np.mean(values > 0.98))
-    glare_px = (image.min(axis=2) >= 245) & valid
+    r, gr, b = cv2.split(image)
+    glare_px = (cv2.min(cv2.min(r, gr), b) >= 245) & valid
     glare = float(glare_px.sum() / valid.sum())
     skin = valid & (gray > 25) & ~glare_px
     if hair is not None:
