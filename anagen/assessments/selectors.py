@@ -141,25 +141,39 @@ class MeasurementPoint:
     patient_global: int | None
 
 
+def _point(visit: AssessmentVisit, m: Measurement | None) -> MeasurementPoint:
+    return MeasurementPoint(
+        visit_id=visit.pk,
+        visit_date=visit.visit_date,
+        weeks_after_last_session=visit.weeks_after_last_session,
+        is_baseline=visit.is_baseline,
+        hair_count=m.hair_count if m else None,
+        field_area_cm2=m.field_area_cm2 if m else None,
+        density_per_cm2=m.density_per_cm2 if m else None,
+        terminal_count=m.terminal_count if m else None,
+        vellus_count=m.vellus_count if m else None,
+        mean_diameter_um=m.mean_diameter_um if m else None,
+        anagen_pct=m.anagen_pct if m else None,
+        is_corrected=m.is_corrected if m else False,
+        investigator_global=visit.investigator_global,
+        patient_global=visit.patient_global,
+    )
+
+
 def patient_measurements(*, user, patient) -> list[MeasurementPoint]:
     """Every assessment visit of ``patient`` with its measurement (None where not measured), by date."""
-    points = []
-    for visit in visit_list(user=user, patient=patient):
-        m = getattr(visit, "measurement", None) if hasattr(visit, "measurement") else None
-        points.append(MeasurementPoint(
-            visit_id=visit.pk,
-            visit_date=visit.visit_date,
-            weeks_after_last_session=visit.weeks_after_last_session,
-            is_baseline=visit.is_baseline,
-            hair_count=m.hair_count if m else None,
-            field_area_cm2=m.field_area_cm2 if m else None,
-            density_per_cm2=m.density_per_cm2 if m else None,
-            terminal_count=m.terminal_count if m else None,
-            vellus_count=m.vellus_count if m else None,
-            mean_diameter_um=m.mean_diameter_um if m else None,
-            anagen_pct=m.anagen_pct if m else None,
-            is_corrected=m.is_corrected if m else False,
-            investigator_global=visit.investigator_global,
-            patient_global=visit.patient_global,
-        ))
-    return points
+    return [_point(visit, getattr(visit, "measurement", None)) for visit in visit_list(user=user, patient=patient)]
+
+
+def measurement_points(patient_ids) -> dict[int, list[MeasurementPoint]]:
+    """Measured visits per patient, oldest first.
+
+    No access check: for aggregate tables (outcomes) whose caller has already limited
+    ``patient_ids`` to the user's clinics.
+    """
+    out: dict[int, list[MeasurementPoint]] = {}
+    qs = (Measurement.objects.filter(visit__patient_id__in=list(patient_ids)).select_related("visit")
+          .order_by("visit__visit_date", "visit__id"))
+    for m in qs:
+        out.setdefault(m.visit.patient_id, []).append(_point(m.visit, m))
+    return out

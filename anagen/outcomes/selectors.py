@@ -38,6 +38,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from anagen.accounts.models import Role
+from anagen.assessments.selectors import MeasurementPoint, measurement_points
+from anagen.assessments.selectors import patient_measurements as assessments_patient_measurements
 from anagen.core.errors import ActionError
 from anagen.core.permissions import check_role
 
@@ -280,57 +282,17 @@ def patient_timeline(*, user, patient) -> list[TimelineEvent]:
     return sorted(events, key=lambda e: e.sort_key)
 
 
-@dataclass(frozen=True)
-class Point:
-    """One measured visit (the same fields as the assessments app's ``MeasurementPoint``)."""
-
-    visit_id: int
-    visit_date: dt.date
-    weeks_after_last_session: int | None
-    is_baseline: bool
-    hair_count: int | None
-    field_area_cm2: float | None
-    density_per_cm2: float | None
-    terminal_count: int | None
-    vellus_count: int | None
-    mean_diameter_um: float | None
-    anagen_pct: float | None
-    is_corrected: bool
-    investigator_global: int | None
-    patient_global: int | None
+def _points(patient_ids: Sequence[int]) -> dict[int, list[MeasurementPoint]]:
+    """Measured visits per patient, oldest first."""
+    return measurement_points(patient_ids)
 
 
-def _points(patient_ids: Sequence[int]) -> dict[int, list[Point]]:
-    """Measured visits per patient, oldest first, straight from the assessments models."""
-    Measurement = _model("assessments", "Measurement")
-    out: dict[int, list[Point]] = defaultdict(list)
-    if Measurement is None:
-        return out
-    qs = (Measurement.objects.filter(visit__patient_id__in=list(patient_ids)).select_related("visit")
-          .order_by("visit__visit_date", "visit__id"))
-    for m in qs:
-        v = m.visit
-        out[v.patient_id].append(Point(
-            visit_id=v.pk, visit_date=v.visit_date, weeks_after_last_session=v.weeks_after_last_session,
-            is_baseline=v.is_baseline, hair_count=m.hair_count, field_area_cm2=m.field_area_cm2,
-            density_per_cm2=m.density_per_cm2, terminal_count=m.terminal_count, vellus_count=m.vellus_count,
-            mean_diameter_um=m.mean_diameter_um, anagen_pct=m.anagen_pct, is_corrected=m.is_corrected,
-            investigator_global=v.investigator_global, patient_global=v.patient_global))
-    return out
-
-
-def patient_measurements(*, user, patient) -> list:
-    """The patient's measured visits, through the assessments app's selector when it has one."""
+def patient_measurements(*, user, patient) -> list[MeasurementPoint]:
+    """The patient's measured visits (the assessments app's selector, with the timeline's roles)."""
     check_role(user, *TIMELINE_ROLES)
     if not user.can_see_clinic(patient.clinic_id):
         raise Http404("No such patient in a clinic you work at.")
-    try:
-        from anagen.assessments.selectors import patient_measurements as assessments_points
-    except ImportError:
-        assessments_points = None
-    if assessments_points is not None:
-        return list(assessments_points(user=user, patient=patient))
-    return _points([patient.pk]).get(patient.pk, [])
+    return list(assessments_patient_measurements(user=user, patient=patient))
 
 
 @dataclass(frozen=True)
