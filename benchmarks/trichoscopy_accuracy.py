@@ -11,6 +11,10 @@ The true count of an image is the number of objects whose class is not ``abnorma
 absolute error, root mean square error, median absolute error, the mean absolute error
 by true-count bucket, the same for a constant predictor (the mean true count: the floor
 any method must beat), and the time per image. Uses the engine's default settings.
+
+When the folder has a ``list.txt`` (one image stem per line), the table is repeated for
+its even- and odd-numbered lines (1-based): tune on one half, report the other, and
+the difference between the halves shows how much the tuning fitted its own half.
 """
 
 from __future__ import annotations
@@ -104,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     for label, p in (("engine", pred_a), ("constant (mean count)", constant)):
         row = errors_table(truth_a, p)
         print(f"| {label} | " + " | ".join(f"{row[c]:.2f}" for c in cols) + " |")
+    listing = args.voc / "list.txt"
+    if listing.exists():
+        line_of = {stem: i for i, stem in enumerate(listing.read_text().split(), start=1)}
+        for half, parity in (("even lines of list.txt", 0), ("odd lines of list.txt", 1)):
+            sel = np.array([line_of.get(n, -1) % 2 == parity and n in line_of for n in names])
+            if sel.any():
+                row = errors_table(truth_a[sel], pred_a[sel])
+                print(f"| engine, {half} ({int(sel.sum())}) | " + " | ".join(f"{row[c]:.2f}" for c in cols) + " |")
     t = np.array(times)
     print(f"time per image: mean {t.mean():.0f} ms, median {np.median(t):.0f} ms, max {t.max():.0f} ms "
           "(analysis only, decode excluded)")
