@@ -2,6 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from anagen.core.demo import DEMO_PASSWORD, database_is_empty, demo_logins, load_demo
 
+MAX_PATIENTS = 800  # the Ofcom drama range holds 1,000 phone numbers, shared with the inquiries
+
 
 class Command(BaseCommand):
     help = ("Load demo data: two clinics plus video consultations, one staff member per role, patients "
@@ -12,15 +14,29 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="only load when the database has no clinics yet")
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--patients", type=int, default=220)
+        parser.add_argument("--max-images", type=int, default=260,
+                            help="cap on the phototrichograms drawn and analysed (where the time goes)")
 
     def handle(self, *args, **opts):
-        if opts["patients"] < 1:
-            raise CommandError("--patients must be at least 1.")
+        if not 1 <= opts["patients"] <= MAX_PATIENTS:
+            raise CommandError(f"--patients must be between 1 and {MAX_PATIENTS}.")
+        if opts["max_images"] < 0:
+            raise CommandError("--max-images must be 0 or more.")
         if opts["if_empty"] and not database_is_empty():
             self.stdout.write("Database already has data: demo data not loaded.")
         else:
-            summary = load_demo(seed=opts["seed"], n_patients=opts["patients"], log=self.stdout.write)
+            if not database_is_empty():
+                raise CommandError("The database already has clinics; the demo loads into an empty database only "
+                                   "(use a fresh one, or --if-empty to skip).")
+            summary = load_demo(seed=opts["seed"], n_patients=opts["patients"], max_images=opts["max_images"],
+                                log=self.stdout.write)
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {summary}"))
+            if summary.failures:
+                self.stdout.write(self.style.WARNING(f"{summary.failures} patient histories were refused by a rule "
+                                                     "and left out (see above)."))
+            if summary.showcase_pk:
+                self.stdout.write(f"Follow the showcase patient from inquiry to the 58-week chart and report: "
+                                  f"/patients/{summary.showcase_pk}/ (log in as clinician@anagen.example)")
         self.stdout.write("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
         for role, email in demo_logins():
             self.stdout.write(f"  {role:<14} {email}")

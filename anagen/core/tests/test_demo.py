@@ -1,0 +1,154 @@
+"""The demo data: a small demo is loaded once for the module (twice, to check it is deterministic).
+
+The full demo (220 patients, about 250 analysed images) is too slow for a test; the small one
+runs the same code with fewer patients and images.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.test.utils import override_settings
+
+from anagen.core.demo import FIELD_AREA_CM2, demo_digest, load_demo
+
+# The marker also makes pytest-django create the test database before the module fixture runs.
+pytestmark = pytest.mark.django_db
+
+N_PATIENTS = 18
+MAX_IMAGES = 8
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Load the small demo twice from an empty database (the first load, without images, rolled back)."""
+    media = tmp_path_factory.mktemp("demo-media")
+    with django_db_blocker.unblock(), override_settings(
+            MEDIA_ROOT=str(media), PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        with transaction.atomic():
+            with transaction.atomic():
+                # Without images (the slow part): the images draw from their own random stream.
+                first = load_demo(seed=1, n_patients=N_PATIENTS, max_images=0, log=lambda _: None)
+                first_digest = demo_digest()
+                transaction.set_rollback(True)
+            summary = load_demo(seed=1, n_patients=N_PATIENTS, max_images=MAX_IMAGES, log=lambda _: None)
+            yield {"summary": summary, "first": first, "first_digest": first_digest, "digest": demo_digest()}
+            transaction.set_rollback(True)
+
+
+def test_the_same_seed_gives_the_same_patients_and_appointments(demo):
+    assert demo["digest"] == demo["first_digest"]
+    assert demo["summary"].showcase == demo["first"].showcase
+
+
+def test_two_clinics_and_one_staff_member_per_role(demo):
+    from anagen.accounts.models import Clinic, Role, User
+
+    assert sorted(Clinic.objects.values_list("name", flat=True)) == ["Birmingham", "Solihull"]
+    for role in Role.values:
+        holders = [u for u in User.objects.all() if u.has_role(role)]
+        assert len(holders) == (2 if role == Role.CLINICIAN else 1), role
+
+
+def test_every_requested_patient_is_registered_with_a_drama_range_phone(demo):
+    from anagen.patients.models import Patient
+
+    assert demo["summary"].failures == 0
+    assert Patient.objects.count() == N_PATIENTS
+    for p in Patient.objects.all():
+        assert p.phone.startswith("+447700900"), p.phone
+        assert p.email == "" or p.email.endswith("@example.com")
+    assert set(Patient.objects.values_list("clinic__slug", flat=True)) == {"birmingham", "solihull"}
+
+
+def test_every_appointment_kind_is_present_past_and_ahead(demo):
+    from anagen.scheduling.models import Appointment, AppointmentKind
+
+    assert set(Appointment.objects.values_list("kind", flat=True)) == set(AppointmentKind.values)
+    assert Appointment.objects.filter(status="completed").exists()
+    assert demo["summary"].counts["future_appointments"] > 0
+    assert Appointment.objects.filter(kind="video_consultation", room__isnull=True).exists()
+
+
+def test_no_clinician_or_room_is_double_booked(demo):
+    from anagen.scheduling.models import Appointment
+
+    live = Appointment.objects.exclude(status="cancelled")
+    overlapping = live.exclude(pk=OuterRef("pk")).filter(starts_at__lt=OuterRef("ends_at"),
+                                                        ends_at__gt=OuterRef("starts_at"))
+    clinician_clash = live.filter(Exists(overlapping.filter(clinician=OuterRef("clinician"))))
+    room_clash = live.filter(room__isnull=False).filter(Exists(overlapping.filter(room=OuterRef("room"))))
+    assert live.count() > N_PATIENTS
+    assert not clinician_clash.exists()
+    assert not room_clash.exists()
+
+
+def test_no_past_appointment_is_left_booked(demo):
+    from django.utils import timezone
+
+    from anagen.scheduling.models import Appointment
+
+    assert not Appointment.objects.filter(status="booked", starts_at__lt=timezone.now()).exists()
+
+
+def test_screenings_store_the_rule_version(demo):
+    from anagen.screening.models import Screening
+
+    assert Screening.objects.exists()
+    assert not Screening.objects.filter(rule_set__isnull=True).exists()
+    assert set(Screening.objects.values_list("rule_set__version", flat=True)) == {1}
+
+
+def test_measurements_derive_density_from_count_and_area(demo):
+    from anagen.assessments.models import Measurement, TrichogramAnalysis
+
+    assert not TrichogramAnalysis.objects.exclude(status="done").exists()
+    measurements = list(Measurement.objects.all())
+    assert measurements
+    for m in measurements:
+        assert m.field_area_cm2 == pytest.approx(FIELD_AREA_CM2, rel=0.01)
+        assert m.density_per_cm2 == pytest.approx(m.hair_count / m.field_area_cm2)
+        assert 20 < m.density_per_cm2 < 260
+
+
+def test_the_showcase_patient_is_followed_from_inquiry_to_58_weeks(demo):
+    from anagen.assessments.models import AssessmentVisit
+    from anagen.patients.models import Patient
+
+    patient = Patient.objects.get(pk=demo["summary"].showcase_pk)
+    assert patient.inquiries.filter(status="converted").exists()
+    assert patient.stagings.exists()
+    assert patient.screenings.filter(modality="hfsc_micrograft", decision="candidate").exists()
+    procedure = patient.procedures.get(modality__code="hfsc_micrograft")
+    assert procedure.sample.custody.filter(step="implanted").exists()
+    assert patient.procedures.filter(product_uses__isnull=False).exists()
+    visits = AssessmentVisit.objects.filter(patient=patient)
+    assert visits.filter(is_baseline=True).count() == 1
+    assert list(visits.filter(is_baseline=False).values_list("weeks_after_last_session", flat=True)) == [4, 12, 23, 44, 58]
+    assert all(hasattr(v, "measurement") for v in visits)
+    assert visits.filter(measurement__anagen_pct__isnull=False).exists()
+
+
+def test_the_audit_trail_names_who_acted_and_when(demo):
+    from auditlog.models import LogEntry
+
+    from anagen.patients.models import Patient
+
+    patient = Patient.objects.get(pk=demo["summary"].showcase_pk)
+    created = LogEntry.objects.get_for_object(patient).filter(action=LogEntry.Action.CREATE).get()
+    assert created.actor.email == "coordinator@anagen.example"
+    assert created.timestamp == patient.created_at  # replayed at the time it happened
+
+
+def test_if_empty_does_nothing_on_a_second_run(demo):
+    from anagen.patients.models import Patient
+
+    before = Patient.objects.count()
+    out = io.StringIO()
+    call_command("demo", "--if-empty", stdout=out)
+    assert "already has data" in out.getvalue()
+    assert Patient.objects.count() == before
