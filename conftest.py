@@ -133,6 +133,7 @@ def pytest_collection_modifyitems(config, items):
 # --- browser tests -----------------------------------------------------------------------------
 CHROMIUM = os.environ.get("ANAGEN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "test-artifacts")
+VIEWPORT = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="session")
@@ -157,7 +158,7 @@ def _browser():
 @pytest.fixture
 def page(_browser, live_server, request):
     """A fresh browser page on the live server; ``page.shot(name)`` keeps a screenshot as an artifact."""
-    context = _browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context = _browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
     pg = context.new_page()
     pg.set_default_timeout(15000)
     folder = os.path.join(ARTIFACTS, "browser", request.node.name)
@@ -168,6 +169,11 @@ def page(_browser, live_server, request):
         counter["n"] += 1
         path = os.path.join(folder, f"{counter['n']:02d}-{name}.png")
         pg.screenshot(path=path, full_page=True)
+        # A full-page capture of a page taller than the window can leave headless Chromium's input
+        # routing on the stretched page, and the next click on a lower button is silently lost
+        # (the screening form's "Screen"): a real resize and back puts the window right.
+        pg.set_viewport_size({"width": VIEWPORT["width"], "height": VIEWPORT["height"] + 1})
+        pg.set_viewport_size(VIEWPORT)
         return path
 
     pg.shot = shot

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from django.http import Http404
 from ninja import Router, Schema
 
-from anagen.accounts.models import Clinic, User
+from anagen.accounts.models import Clinic, Room, User
 from anagen.core.permissions import FRONT_DESK_ROLES, check_role
 from anagen.patients.models import Patient
 from anagen.patients.services import DuplicatePatient
@@ -87,6 +87,7 @@ class ConvertIn(Schema):
     date_of_birth: date | None = None
     existing_patient_id: int | None = None
     allow_duplicate: bool = False
+    room_id: int | None = None
 
 
 class ConvertOut(Schema):
@@ -163,6 +164,11 @@ def inquiry_convert(request, inquiry_id: int, body: ConvertIn):
     clinician = User.objects.filter(pk=body.clinician_id, clinics__in=mine).distinct().first()
     if clinic is None or clinician is None:
         raise Http404
+    room = None
+    if body.room_id is not None:
+        room = Room.objects.filter(pk=body.room_id, clinic_id__in=mine).first()
+        if room is None:
+            raise Http404
     existing = None
     if body.existing_patient_id is not None:
         existing = Patient.objects.filter(pk=body.existing_patient_id, clinic_id__in=mine).first()
@@ -172,7 +178,8 @@ def inquiry_convert(request, inquiry_id: int, body: ConvertIn):
         patient, appointment = services.inquiry_convert(
             actor=request.auth, inquiry=inquiry, clinic=clinic, clinician=clinician, starts_at=body.starts_at,
             video=body.video, first_name=body.first_name, last_name=body.last_name,
-            date_of_birth=body.date_of_birth, existing_patient=existing, allow_duplicate=body.allow_duplicate)
+            date_of_birth=body.date_of_birth, existing_patient=existing, allow_duplicate=body.allow_duplicate,
+            room=room)
     except DuplicatePatient as exc:
         return 409, {"detail": exc.message, "code": exc.code, "existing_patient_id": exc.existing.pk,
                      "existing_patient_number": exc.existing.patient_number}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from anagen.accounts.models import Clinic, Role, User
+from anagen.accounts.models import Clinic, Role, Room, User
 
 from .rules import CONCERN_MAX
 
@@ -74,6 +74,8 @@ class ConvertForm(forms.Form):
                                     input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"])
     mode = forms.ChoiceField(choices=[("in_person", "In person"), ("video", "Video")], widget=forms.RadioSelect,
                              label="Consultation")
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="From the clinician's hours",
+                                  help_text="In person only; leave it to use the room named in the clinician's hours.")
     allow_duplicate = forms.BooleanField(required=False, label="Register anyway (a different person)")
     use_existing = forms.BooleanField(required=False, label="Use the existing patient record")
     existing_patient_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -84,6 +86,8 @@ class ConvertForm(forms.Form):
         self.fields["clinician"].queryset = (
             User.objects.filter(is_active=True, role_grants__role=Role.CLINICIAN, clinics__in=list(user.clinic_ids))
             .distinct().prefetch_related("clinics").order_by("last_name", "first_name"))
+        self.fields["room"].queryset = Room.objects.filter(clinic_id__in=list(user.clinic_ids), is_active=True,
+                                                           clinic__is_active=True).select_related("clinic")
 
     def clean(self):
         data = super().clean()

@@ -16,7 +16,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from anagen.accounts.models import Clinic, User
+from anagen.accounts.models import Clinic, Room, User
 from anagen.core.errors import ActionError, NotFound
 from anagen.core.permissions import FRONT_DESK_ROLES, check_role
 from anagen.patients.models import ConsentKind, Patient
@@ -165,9 +165,11 @@ def inquiry_close(*, actor, inquiry: Inquiry, reason: str = "") -> Inquiry:
 def inquiry_convert(*, actor, inquiry: Inquiry, clinic: Clinic, clinician: User, starts_at: datetime,
                     video: bool = False, first_name: str = "", last_name: str = "",
                     date_of_birth: date | None = None, existing_patient: Patient | None = None,
-                    allow_duplicate: bool = False) -> tuple[Patient, Appointment]:
+                    allow_duplicate: bool = False, room: Room | None = None) -> tuple[Patient, Appointment]:
     """Register the inquirer (or use ``existing_patient``) and book a free consultation, in one
     transaction: when the booking fails (a double booking, say), nothing is written.
+
+    ``room`` is needed in person when the clinician's hours name no room; video takes none.
 
     ``starts_at`` without a timezone is read in the clinic's timezone.
     """
@@ -191,7 +193,7 @@ def inquiry_convert(*, actor, inquiry: Inquiry, clinic: Clinic, clinician: User,
     if inquiry.preferred_times:
         notes += f"\nPreferred times: {inquiry.preferred_times[:200]}"
     appointment = appointment_book(actor=actor, patient=patient, clinician=clinician, clinic=clinic, kind=kind,
-                                   starts_at=starts_at, notes=notes)
+                                   starts_at=starts_at, notes=notes, room=None if video else room)
     inquiry.status = InquiryStatus.CONVERTED
     inquiry.converted_patient = patient
     inquiry.converted_appointment = appointment

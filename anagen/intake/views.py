@@ -137,7 +137,7 @@ def inquiry_convert(request, pk):
                     actor=request.user, inquiry=inquiry, clinic=data["clinic"], clinician=data["clinician"],
                     starts_at=data["starts_at"], video=data["mode"] == "video", first_name=data["first_name"],
                     last_name=data["last_name"], date_of_birth=data["date_of_birth"], existing_patient=existing,
-                    allow_duplicate=data["allow_duplicate"])
+                    allow_duplicate=data["allow_duplicate"], room=data["room"])
             except DuplicatePatient as exc:
                 duplicate = exc.existing
                 form.add_error(None, exc.message)
