@@ -17,8 +17,11 @@ detector works in four steps:
    as a single hair: the number of hairs side by side is the width divided by the
    typical single-hair width of the image. Crossing hairs make a skeleton with more than
    two ends: one hair per pair of ends, each found as a straight line through the
-   skeleton (sequential RANSAC [3]_). Pieces of one hair split by glare or a bubble are
-   joined when they are collinear and close.
+   skeleton (sequential RANSAC [3]_); a third end with no second line long enough is a
+   forked tip (two hairs pressed together, spreading where they were cut). Pieces of
+   one hair split by glare or a bubble are joined when they are collinear and close.
+   Fragments, and stubs cut by the field border, much shorter than the image's median
+   hair are dropped.
 
 References
 ----------
@@ -61,6 +64,8 @@ class DetectorSettings:
     join_gap_px: float = 14.0
     join_angle_deg: float = 12.0
     min_relative_length: float = 0.35
+    border_relative_length: float = 0.8
+    forked_pairs: bool = True
 
 
 DEFAULT_SETTINGS = DetectorSettings()
@@ -433,6 +438,11 @@ def detect_shafts(
             # only counts when the region is also wide enough for two hairs.
             by_width = max(1, int(np.floor(width / single_width + 0.5)))
             n_side = min(by_width, count_side_by_side(fine, xy, width, settings))
+        if settings.forked_pairs and n_ends >= 3:
+            # A third skeleton end is a forked tip: hairs leaving one opening pressed
+            # together, spreading only where they were cut. When no second straight
+            # line is long enough to stand on its own, they lie side by side.
+            n_side = max(n_side, 2)
         if n_cross == 1:
             poly, _ = _principal_polyline(xy)
             lines = [poly]
@@ -453,6 +463,7 @@ def detect_shafts(
             if n_side > 1:
                 side_by_side[id(shafts[-1])] = shafts[-1]
     shafts = drop_fragments(join_collinear(shafts, settings), settings)
+    shafts = drop_border_stubs(shafts, ignore, settings)
     # Report each lone shaft's width as the sub-pixel full width at half maximum of
     # its cross-sections (hairs side by side keep their share of the joint width).
     return [
@@ -526,6 +537,43 @@ def drop_fragments(shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SET
     lengths = np.array([_len(s.points) + s.width_px for s in shafts])
     floor = settings.min_relative_length * float(np.median(lengths))
     return [s for s, length in zip(shafts, lengths) if length >= floor]
+
+
+def drop_border_stubs(
+    shafts: list[Shaft], ignore: np.ndarray, settings: DetectorSettings = DEFAULT_SETTINGS
+) -> list[Shaft]:
+    """Leave out hairs cut by the field border that show less than most of their length.
+
+    A hair whose end touches the image edge (or an ignored region) and that is
+    shorter than ``border_relative_length`` times the image's median hair lies
+    mostly outside the field; whether it belongs to the target area is a counting
+    -frame question, and counting every stub inflates sparse fields. Hairs cut by
+    the border but shown at nearly full length are kept. Needs a handful of hairs
+    to know the median.
+    """
+    if len(shafts) < 5 or settings.border_relative_length <= 0:
+        return shafts
+    lengths = np.array([_len(s.points) + s.width_px for s in shafts])
+    floor = settings.border_relative_length * float(np.median(lengths))
+    kept = []
+    for s, length in zip(shafts, lengths):
+        if length < floor:
+            margin = s.width_px / 2 + 2
+            if _at_border(s.points[0], margin, ignore) or _at_border(s.points[-1], margin, ignore):
+                continue
+        kept.append(s)
+    return kept
+
+
+def _at_border(point: np.ndarray, margin: float, ignore: np.ndarray) -> bool:
+    h, w = ignore.shape
+    x, y = float(point[0]), float(point[1])
+    if x < margin or y < margin or x > w - 1 - margin or y > h - 1 - margin:
+        return True
+    m = int(np.ceil(margin))
+    x0, x1 = max(0, int(x) - m), min(w, int(x) + m + 1)
+    y0, y1 = max(0, int(y) - m), min(h, int(y) + m + 1)
+    return bool(ignore[y0:y1, x0:x1].any())
 
 
 def join_collinear(shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SETTINGS) -> list[Shaft]:

@@ -149,3 +149,57 @@ def test_short_fragments_are_dropped_relative_to_the_image_hairs():
     assert len(kept) == 6
     # Too few hairs to know what is typical: nothing is dropped.
     assert len(drop_fragments([shaft(100), shaft(20)])) == 2
+
+
+def _forked_pairs_scene(seed):
+    """Six hairs, three of them with a second hair from the same opening pressed
+    against them (no lighter line between) and spreading only near the cut tip."""
+    from anagen.trichoscopy.synthetic import _draw_hair, _finish, _skin
+
+    rng = np.random.default_rng(seed)
+    canvas = _skin(rng, (512, 640), (200, 160, 140))
+    width, colour, n = 12.0, (40, 30, 25), 0
+    for i, (x, y) in enumerate([(90, 110), (300, 110), (500, 110), (90, 330), (300, 330), (500, 330)]):
+        ang = np.radians(rng.uniform(-20, 20) + 90)
+        d = np.array([np.cos(ang), np.sin(ang)])
+        nrm = np.array([-d[1], d[0]])
+        root = np.array([x, y], float) - 60 * d
+        _draw_hair(canvas, root, root + 130 * d, width, colour, 1.0)
+        n += 1
+        if i % 2 == 0:
+            bend = root + 0.7 * width * nrm + 105 * d
+            _draw_hair(canvas, root + 0.7 * width * nrm, bend, width, colour, 1.0)
+            _draw_hair(canvas, bend, bend + 28 * (d * np.cos(0.5) + nrm * np.sin(0.5)), width, colour, 1.0)
+            n += 1
+    return _finish(rng, canvas, 1.0, 2.0, None, 0), n
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pressed_together_pairs_with_a_forked_tip_count_both_hairs(calibrated, seed):
+    from anagen.trichoscopy.detect import DetectorSettings
+
+    image, n_true = _forked_pairs_scene(seed)
+    r = analyze(image, calibrated)
+    assert r.hair_count == n_true == len(r.hairs)
+    # Without the forked-tip rule each pair reads as one shaft.
+    assert analyze(image, calibrated, DetectorSettings(forked_pairs=False)).hair_count < n_true
+
+
+def test_short_stubs_cut_by_the_border_are_dropped_full_length_border_hairs_kept():
+    from anagen.trichoscopy.detect import Shaft, drop_border_stubs
+
+    def shaft(x0, y0, x1, y1):
+        return Shaft(points=np.array([[x0, y0], [x1, y1]], dtype=float), width_px=4.0)
+
+    ignore = np.zeros((200, 300), dtype=bool)
+    ignore[:10] = True  # a banner along the top
+    inner = [shaft(50 + 20 * k, 60, 50 + 20 * k, 160) for k in range(6)]
+    stub_edge = shaft(0.0, 100, 40, 100)  # 40 px, cut by the left edge
+    stub_banner = shaft(250, 11, 250, 50)  # cut by the banner
+    long_edge = shaft(299.0, 40, 200, 40)  # cut, but shown at full length
+    short_inside = shaft(200, 150, 250, 150)  # short, but not cut: a fragment rule's business
+    kept = {id(s) for s in drop_border_stubs(inner + [stub_edge, stub_banner, long_edge, short_inside], ignore)}
+    assert id(stub_edge) not in kept and id(stub_banner) not in kept
+    assert id(long_edge) in kept and id(short_inside) in kept and all(id(s) in kept for s in inner)
+    # Too few hairs to know what is typical: nothing is dropped.
+    assert len(drop_border_stubs([inner[0], stub_edge], ignore)) == 2
