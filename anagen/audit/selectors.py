@@ -38,13 +38,30 @@ def history_for_records(model: type[Model], pks) -> list[HistoryEntry]:
     return [_entry(e) for e in qs.select_related("actor", "content_type").order_by("-timestamp", "-id")[:500]]
 
 
+def _own_field_names(content_type: ContentType) -> set[str] | None:
+    model = content_type.model_class()
+    if model is None:
+        return None
+    return {f.name for f in model._meta.get_fields() if f.concrete or f.many_to_many and not f.auto_created}
+
+
+def _readable_changes(e: LogEntry) -> dict[str, list]:
+    """The record's own fields that changed: auditlog also lists reverse relations on create
+    ("consents: None → patients.Consent.None") and unchanged empty values, which only add noise."""
+    changes = e.changes_dict if hasattr(e, "changes_dict") else (e.changes or {})
+    own = _own_field_names(e.content_type)
+    return {name: change for name, change in changes.items()
+            if (own is None or name in own) and not (isinstance(change, (list, tuple)) and len(change) == 2
+                                                     and change[0] == change[1])}
+
+
 def _entry(e: LogEntry) -> HistoryEntry:
     return HistoryEntry(
         when=e.timestamp,
         action=ACTIONS.get(e.action, "accessed"),
         record=f"{e.content_type.name}: {e.object_repr}",
         actor=str(e.actor) if e.actor else (e.actor_email or "system"),
-        changes=e.changes_dict if hasattr(e, "changes_dict") else (e.changes or {}),
+        changes=_readable_changes(e),
         remote_addr=e.remote_addr,
         request_id=e.cid,
     )

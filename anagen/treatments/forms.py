@@ -7,7 +7,7 @@ from django import forms
 from . import rules
 from .models import AdverseEvent, Lot, Modality, PlanStatus, Procedure, ProductKind, SampleKind
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> reads
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 

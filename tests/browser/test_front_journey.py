@@ -88,6 +88,8 @@ def test_public_request_to_booked_consultation_to_screening_result(page, browser
     page.wait_for_url(re.compile(r"/patients/\d+/$"))
     patient = Patient.objects.get(last_name="Okafor")
     assert page.locator("text=is registered and booked").first.is_visible()
+    appointments = page.locator("section[aria-labelledby=appointments-heading]")
+    assert appointments.locator("a[href*='/calendar/appointments/']").count() == 1
     page.shot("patient-registered")
     appointment = Appointment.objects.get(patient=patient)
     assert timezone.localtime(appointment.starts_at, clinic.tz).date() == next_monday
@@ -123,6 +125,7 @@ def test_public_request_to_booked_consultation_to_screening_result(page, browser
     page.shot("result")
     assert page.locator("[data-modality=prp]").inner_text() == "Candidate"
     assert page.locator("text=version 1").first.is_visible()
+    assert page.locator("text=Receding or thinning hair with follicles still present.").first.is_visible()
 
     # 5. Back on the patient page the result and its reasons show in the screening section.
     page.goto(f"/patients/{patient.pk}/")
