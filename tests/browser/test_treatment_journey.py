@@ -53,8 +53,9 @@ def candidate(catalogue, clinic, coordinator, clinician):
     assert [s.decision for s in screenings] == ["candidate"]
     baseline = visit_create(actor=clinician, patient=patient, visit_date=today - timedelta(days=100),
                             is_baseline=True)
-    Measurement.objects.create(visit=baseline, hair_count=80, field_area_cm2=0.65, terminal_count=70,
-                               vellus_count=10, mean_diameter_um=55.0, hair_count_auto=80)
+    # Same dermoscope field as the follow-up image (240 x 200 px at 100 px/mm = 0.048 cm²).
+    Measurement.objects.create(visit=baseline, hair_count=6, field_area_cm2=0.048, terminal_count=5,
+                               vellus_count=1, mean_diameter_um=55.0, hair_count_auto=6)
     return patient
 
 
