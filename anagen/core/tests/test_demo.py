@@ -87,12 +87,15 @@ def test_no_clinician_or_room_is_double_booked(demo):
     assert not room_clash.exists()
 
 
-def test_no_past_appointment_is_left_booked(demo):
+def test_no_appointment_before_today_is_left_booked(demo):
+    from datetime import datetime, time
+
     from django.utils import timezone
 
     from anagen.scheduling.models import Appointment
 
-    assert not Appointment.objects.filter(status="booked", starts_at__lt=timezone.now()).exists()
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time(0)))
+    assert not Appointment.objects.filter(status="booked", starts_at__lt=midnight).exists()
 
 
 def test_screenings_store_the_rule_version(demo):

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="only load when the database has no clinics yet")
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--patients", type=int, default=220)
-        parser.add_argument("--max-images", type=int, default=260,
+        parser.add_argument("--max-images", type=int, default=300,
                             help="cap on the phototrichograms drawn and analysed (where the time goes)")
 
     def handle(self, *args, **opts):
