@@ -158,7 +158,7 @@ def _browser():
 @pytest.fixture
 def page(_browser, live_server, request):
     """A fresh browser page on the live server; ``page.shot(name)`` keeps a screenshot as an artifact."""
-    context = _browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    context = _browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-GB", timezone_id="Europe/London")
     pg = context.new_page()
     pg.set_default_timeout(15000)
     folder = os.path.join(ARTIFACTS, "browser", request.node.name)

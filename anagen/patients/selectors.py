@@ -97,12 +97,3 @@ def current_stagings(patient: Patient) -> dict[str, StagingAssessment]:
 
 def current_staging(patient: Patient) -> StagingAssessment | None:
     return patient.stagings.order_by("-assessed_on", "-id").first()
-
-
-def patient_appointments(patient: Patient) -> tuple[list, list]:
-    """(upcoming, past) appointments, soonest upcoming first and latest past first."""
-    now = timezone.now()
-    qs = patient.appointments.select_related("clinician", "clinic", "room")
-    upcoming = list(qs.filter(starts_at__gte=now).order_by("starts_at"))
-    past = list(qs.filter(starts_at__lt=now).order_by("-starts_at")[:50])
-    return upcoming, past

@@ -78,7 +78,6 @@ def patient_detail(request, pk):
     prior = list(patient.prior_treatments.all())
     medical = MedicalHistory.objects.filter(patient=patient).first()
     hair_loss = HairLossHistory.objects.filter(patient=patient).first()
-    upcoming, past = selectors.patient_appointments(patient)
     related = [*consents, *stagings, *prior, *(r for r in (medical, hair_loss) if r)]
     return render(request, "patients/detail.html", {
         "patient": patient,
@@ -89,8 +88,6 @@ def patient_detail(request, pk):
         "medical": medical,
         "medical_flags": [(f.replace("_", " ").capitalize(), getattr(medical, f)) for f in MedicalHistory.FLAGS] if medical else [],
         "hair_loss": hair_loss,
-        "upcoming": upcoming,
-        "past": past,
         "can_edit_contact": has_role(user, *FRONT_DESK_ROLES),
         "can_clinical": has_role(user, *CLINICAL_ROLES),
         "can_consent": has_role(user, *services.CONSENT_ROLES),

@@ -129,7 +129,7 @@ def test_detail_page_shows_every_part_of_the_record_and_its_history(login, coord
     services.hair_loss_history_update(actor=clinician, patient=patient, onset_year=2012)
     body = login(clinician).get(f"/patients/{patient.pk}/").content.decode()
     for text in ("Demographics", "Consents", "Staging history", "Hair-loss history", "Medical history",
-                 "Prior treatments", "Minoxidil", "2012", "Keloid tendency", "Upcoming", "History", "created"):
+                 "Prior treatments", "Minoxidil", "2012", "Keloid tendency", "Appointments", "Book an appointment", "History", "created"):
         assert text in body, text
 
 
