@@ -13,6 +13,7 @@ from django.http import Http404
 from ninja import Field, Router, Schema
 
 from anagen.accounts.models import Clinic
+from anagen.core.errors import ActionError
 from anagen.core.permissions import FRONT_DESK_ROLES, check_role
 
 from . import selectors, services
@@ -152,6 +153,9 @@ def patient_patch(request, patient_id: int, body: PatientPatch):
     patient = selectors.patient_get(user=request.auth, pk=patient_id)
     fields = body.dict(exclude_unset=True)
     allow = fields.pop("allow_duplicate", False)
+    if not fields:
+        raise ActionError("Send a JSON object with at least one field to change, e.g. {\"phone\": \"07700 900123\"}.",
+                          code="empty_patch")
     try:
         return 200, services.patient_update(actor=request.auth, patient=patient, allow_duplicate=allow, **fields)
     except services.DuplicatePatient as exc:

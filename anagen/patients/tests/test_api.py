@@ -102,3 +102,13 @@ def test_staging_through_the_api(api_client, clinician, coordinator, patient):
     r = api_client(clinician).post(f"/api/v1/patients/{patient.pk}/stagings", {**body, "stage": "VIII"},
                                    content_type="application/json")
     assert r.status_code == 400 and "Norwood" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("body", ["[]", '"text"', "{}"])
+def test_a_patch_that_changes_nothing_is_refused_with_a_hint(api_client, coordinator, clinic, body):
+    from anagen.patients.services import patient_register
+
+    patient = patient_register(actor=coordinator, clinic=clinic, first_name="Ann", last_name="Patch")
+    r = api_client(coordinator).patch(f"/api/v1/patients/{patient.pk}", body, content_type="application/json")
+    assert r.status_code == 400
+    assert "at least one field" in r.json()["detail"]
