@@ -59,8 +59,13 @@ def draw_overlay(image: np.ndarray, analysis: ImageAnalysis, profile: Profile | 
         text += f", {analysis.density_per_cm2:.0f}/cm2"
     text += f" | {verdict}" + (" | corrected" if analysis.corrected else "")
     bar = int(24 * scale)
+    text_thickness = max(1, thickness - 1)
+    font_scale = 0.55 * scale
+    text_w = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, text_thickness)[0][0]
+    if text_w > w - 12:  # small images: shrink the caption rather than cut it off
+        font_scale *= (w - 12) / text_w
     cv2.rectangle(canvas, (0, h - bar), (w, h), (0, 0, 0), -1)
-    cv2.putText(canvas, text, (6, h - int(7 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.55 * scale, (255, 255, 255), max(1, thickness - 1), cv2.LINE_AA)
+    cv2.putText(canvas, text, (6, h - int(7 * scale)), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), text_thickness, cv2.LINE_AA)
     return canvas
 
 
