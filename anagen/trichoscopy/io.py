@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import warnings
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 #: Largest accepted image, in pixels (about 64 megapixels; a dermoscope gives 1 to 20).
 MAX_PIXELS = 64_000_000
@@ -83,6 +84,25 @@ def _to_uint8_rgb(img: Image.Image, name: str) -> np.ndarray:
     return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
 
 
+_strict_load_lock = threading.Lock()
+
+
+def _load_strictly(img: Image.Image) -> None:
+    """Decode ``img``, refusing truncated data whatever the process-wide Pillow setting.
+
+    Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` is one global, and some libraries switch it on
+    when imported (WeasyPrint does), after which a cut-off photograph would decode with its
+    missing part filled in grey and be counted. The lock keeps two decodes from racing on it.
+    """
+    with _strict_load_lock:
+        saved = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            img.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
 def read_image(source: str | os.PathLike | bytes | BinaryIO) -> np.ndarray:
     """Read a photograph into an RGB ``uint8`` array, refusing bad files.
 
@@ -138,7 +158,7 @@ def read_image(source: str | os.PathLike | bytes | BinaryIO) -> np.ndarray:
                     f"{name}: the image is only {width} x {height} pixels, too small to "
                     "count hairs. Use the dermoscope's full-resolution photograph."
                 )
-            img.load()
+            _load_strictly(img)
             img = ImageOps.exif_transpose(img)
     except ImageError:
         raise

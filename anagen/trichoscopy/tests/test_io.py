@@ -73,6 +73,16 @@ def test_it_refuses_a_truncated_jpeg(jpeg_bytes):
         read_image(jpeg_bytes[: len(jpeg_bytes) // 2])
 
 
+def test_it_refuses_a_truncated_jpeg_even_when_another_library_allows_them(jpeg_bytes, monkeypatch):
+    # WeasyPrint, imported by the web app for PDF reports, switches this global on.
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    with pytest.raises(ImageError, match="truncated|damaged"):
+        read_image(jpeg_bytes[: len(jpeg_bytes) // 2])
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # the setting is put back
+
+
 def test_it_refuses_a_missing_file_and_a_folder(tmp_path):
     with pytest.raises(ImageError, match="not found"):
         read_image(tmp_path / "nope.jpg")
