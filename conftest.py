@@ -123,6 +123,14 @@ def api_client(db):
 
 
 def pytest_collection_modifyitems(config, items):
+    # A transactional test empties every table when it ends, the rows that data migrations
+    # seed (treatment catalogue, screening rules, appointment types) included, and every later
+    # test would run without them. serialized_rollback=True puts them back.
+    for item in items:
+        mark = item.get_closest_marker("django_db")
+        if mark and mark.kwargs.get("transaction") and not mark.kwargs.get("serialized_rollback"):
+            raise pytest.UsageError(f"{item.nodeid}: use pytest.mark.django_db(transaction=True, "
+                                    "serialized_rollback=True) so the seeded data survives the test")
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (make test does when one is reachable)")
     for item in items:
