@@ -50,9 +50,19 @@ def _readable_changes(e: LogEntry) -> dict[str, list]:
     ("consents: None → patients.Consent.None") and unchanged empty values, which only add noise."""
     changes = e.changes_dict if hasattr(e, "changes_dict") else (e.changes or {})
     own = _own_field_names(e.content_type)
-    return {name: change for name, change in changes.items()
-            if (own is None or name in own) and not (isinstance(change, (list, tuple)) and len(change) == 2
-                                                     and change[0] == change[1])}
+    out = {}
+    for name, change in changes.items():
+        if own is not None and name not in own:
+            continue
+        if isinstance(change, (list, tuple)) and len(change) == 2:
+            old, new = change
+            if old == new:
+                continue
+            # A new record: its primary key and the fields left empty say nothing.
+            if e.action == LogEntry.Action.CREATE and (name == "id" or new in (None, "", "None")):
+                continue
+        out[name] = change
+    return out
 
 
 def _entry(e: LogEntry) -> HistoryEntry:

@@ -78,3 +78,13 @@ def test_api_changes_are_attributed_to_the_tokens_owner(api_client, admin_user, 
     r = client.get("/api/v1/me")
     assert r.status_code == 200 and r["X-Request-ID"]
     assert current_request_id() is None  # the request id does not leak past the request
+
+
+def test_history_of_a_new_record_shows_only_the_values_it_was_given(clinic):
+    from anagen.accounts.models import Room
+
+    room = Room.objects.create(clinic=clinic, name="Laser")
+    created = record_history(room)[-1]
+    assert created.action == "created"
+    assert created.changes["name"][1] == "Laser"
+    assert "id" not in created.changes
