@@ -15,6 +15,30 @@ import pytest
 PASSWORD = "correct-horse-battery-staple"
 
 
+SEED_MIGRATIONS = [
+    "anagen.treatments.migrations.0002_seed_catalogue",
+    "anagen.screening.migrations.0002_seed_rules_v1",
+    "anagen.scheduling.migrations.0003_seed_appointment_types",
+]
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rows_in_transactional_tests(request):
+    """A transactional test (browser, concurrency) starts after an earlier one has flushed every
+    table, the rows that data migrations seed included: put the catalogue, the screening rules
+    and the appointment types back, as a migrated database has them."""
+    mark = request.node.get_closest_marker("django_db")
+    if not (mark and mark.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    for path in SEED_MIGRATIONS:
+        importlib.import_module(path).seed(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings, tmp_path):
     # Argon2 is deliberately slow; tests use a fast hasher. MEDIA under a temp dir.
@@ -98,7 +122,7 @@ def stranger(db):
 
 
 @pytest.fixture
-def login(client):
+def login(client, db):
     """``login(user)`` returns the test client logged in as ``user``."""
 
     def _login(user):
@@ -123,14 +147,6 @@ def api_client(db):
 
 
 def pytest_collection_modifyitems(config, items):
-    # A transactional test empties every table when it ends, the rows that data migrations
-    # seed (treatment catalogue, screening rules, appointment types) included, and every later
-    # test would run without them. serialized_rollback=True puts them back.
-    for item in items:
-        mark = item.get_closest_marker("django_db")
-        if mark and mark.kwargs.get("transaction") and not mark.kwargs.get("serialized_rollback"):
-            raise pytest.UsageError(f"{item.nodeid}: use pytest.mark.django_db(transaction=True, "
-                                    "serialized_rollback=True) so the seeded data survives the test")
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (make test does when one is reachable)")
     for item in items:

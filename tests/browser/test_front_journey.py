@@ -13,7 +13,7 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CONTRAINDICATIONS = ("target_area_bald", "active_scalp_infection", "scalp_inflammation", "cancer_under_treatment",
                      "pregnant_or_breastfeeding", "bleeding_disorder", "anticoagulants", "autoimmune_disease",

@@ -6,7 +6,7 @@ import pytest
 
 from anagen.assessments.models import Measurement, TrichogramAnalysis
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_clinician_uploads_an_image_and_corrects_the_count_on_the_overlay(page, browser_login, clinician, visit, device,

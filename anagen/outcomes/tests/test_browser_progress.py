@@ -4,7 +4,7 @@ import pytest
 
 from . import factories as f
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_clinician_sees_the_updated_chart_and_downloads_the_progress_report(page, browser_login, treated_patient,

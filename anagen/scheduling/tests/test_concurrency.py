@@ -20,7 +20,7 @@ from .conftest import at, next_monday
 
 THREADS = 8
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _race(calls) -> tuple[list, list, list]:

@@ -7,7 +7,7 @@ import pytest
 from anagen.screening.models import RuleSet
 from anagen.screening.rules import seed_rules
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
