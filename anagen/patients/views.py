@@ -109,6 +109,19 @@ def _done(request, patient, message):
     return redirect("patients:detail", pk=patient.pk)
 
 
+def _record_page(request, patient, form, write, *, done, title, submit="Save"):
+    """Show ``form``; on a valid post, ``write(actor=..., patient=..., **cleaned_data)`` (a service)
+    and go back to the patient page, or show the service's refusal on the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            write(actor=request.user, patient=patient, **form.cleaned_data)
+        except ActionError as exc:
+            forms.apply_action_error(form, exc)
+        else:
+            return _done(request, patient, done)
+    return _form_page(request, patient, form, title=title, submit=submit)
+
+
 @role_required(*PATIENT_RECORD_ROLES)
 def patient_edit(request, pk):
     patient = selectors.patient_get(user=request.user, pk=pk)
@@ -140,14 +153,7 @@ def patient_diagnosis(request, pk):
     check_role(request.user, *CLINICAL_ROLES)
     form = forms.DiagnosisForm(request.POST or None, initial={"diagnosis": patient.diagnosis,
                                                               "diagnosis_detail": patient.diagnosis_detail})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.patient_update(actor=request.user, patient=patient, **form.cleaned_data)
-        except ActionError as exc:
-            forms.apply_action_error(form, exc)
-        else:
-            return _done(request, patient, "Diagnosis saved.")
-    return _form_page(request, patient, form, title=f"Diagnosis: {patient.full_name}")
+    return _record_page(request, patient, form, services.patient_update, done="Diagnosis saved.", title=f"Diagnosis: {patient.full_name}")
 
 
 @role_required(*PATIENT_RECORD_ROLES)
@@ -155,14 +161,7 @@ def staging_add(request, pk):
     patient = selectors.patient_get(user=request.user, pk=pk)
     check_role(request.user, *CLINICAL_ROLES)
     form = forms.StagingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.staging_record(actor=request.user, patient=patient, **form.cleaned_data)
-        except ActionError as exc:
-            forms.apply_action_error(form, exc)
-        else:
-            return _done(request, patient, "Stage recorded.")
-    return _form_page(request, patient, form, title=f"Record a stage: {patient.full_name}", submit="Record")
+    return _record_page(request, patient, form, services.staging_record, done="Stage recorded.", title=f"Record a stage: {patient.full_name}", submit="Record")
 
 
 @role_required(*PATIENT_RECORD_ROLES)
@@ -172,14 +171,7 @@ def medical_history_edit(request, pk):
     current = MedicalHistory.objects.filter(patient=patient).first()
     initial = {f: getattr(current, f) for f in (*MedicalHistory.FLAGS, "medications", "allergies", "notes")} if current else {}
     form = forms.MedicalHistoryForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.medical_history_update(actor=request.user, patient=patient, **form.cleaned_data)
-        except ActionError as exc:
-            forms.apply_action_error(form, exc)
-        else:
-            return _done(request, patient, "Medical history saved.")
-    return _form_page(request, patient, form, title=f"Medical history: {patient.full_name}")
+    return _record_page(request, patient, form, services.medical_history_update, done="Medical history saved.", title=f"Medical history: {patient.full_name}")
 
 
 @role_required(*PATIENT_RECORD_ROLES)
@@ -189,14 +181,7 @@ def hair_loss_history_edit(request, pk):
     current = HairLossHistory.objects.filter(patient=patient).first()
     initial = {f: getattr(current, f) for f in ("onset_year", "progression", "family_history", "pattern_notes")} if current else {}
     form = forms.HairLossHistoryForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.hair_loss_history_update(actor=request.user, patient=patient, **form.cleaned_data)
-        except ActionError as exc:
-            forms.apply_action_error(form, exc)
-        else:
-            return _done(request, patient, "Hair-loss history saved.")
-    return _form_page(request, patient, form, title=f"Hair-loss history: {patient.full_name}")
+    return _record_page(request, patient, form, services.hair_loss_history_update, done="Hair-loss history saved.", title=f"Hair-loss history: {patient.full_name}")
 
 
 @role_required(*PATIENT_RECORD_ROLES)
@@ -204,14 +189,7 @@ def prior_treatment_add(request, pk):
     patient = selectors.patient_get(user=request.user, pk=pk)
     check_role(request.user, *services.HISTORY_ROLES)
     form = forms.PriorTreatmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.prior_treatment_add(actor=request.user, patient=patient, **form.cleaned_data)
-        except ActionError as exc:
-            forms.apply_action_error(form, exc)
-        else:
-            return _done(request, patient, "Prior treatment added.")
-    return _form_page(request, patient, form, title=f"Add a prior treatment: {patient.full_name}", submit="Add")
+    return _record_page(request, patient, form, services.prior_treatment_add, done="Prior treatment added.", title=f"Add a prior treatment: {patient.full_name}", submit="Add")
 
 
 @require_POST
@@ -231,14 +209,7 @@ def consent_add(request, pk):
     patient = selectors.patient_get(user=request.user, pk=pk)
     check_role(request.user, *services.CONSENT_ROLES)
     form = forms.ConsentForm(request.POST or None, initial={"kind": request.GET.get("kind")})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_record(actor=request.user, patient=patient, **form.cleaned_data)
-        except ActionError as exc:
-            forms.apply_action_error(form, exc)
-        else:
-            return _done(request, patient, "Consent recorded.")
-    return _form_page(request, patient, form, title=f"Record a consent: {patient.full_name}", submit="Record")
+    return _record_page(request, patient, form, services.consent_record, done="Consent recorded.", title=f"Record a consent: {patient.full_name}", submit="Record")
 
 
 @role_required(*PATIENT_RECORD_ROLES)
