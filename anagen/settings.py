@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "anagen.assessments",
     "anagen.outcomes",
     "anagen.api",
+    "anagen.demo",
 ]
 
 MIDDLEWARE = [

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.test.utils import override_settings
 
-from anagen.core.demo import FIELD_AREA_CM2, demo_digest, load_demo
+from anagen.demo import FIELD_AREA_CM2, demo_digest, load_demo
 
 # The marker also makes pytest-django create the test database before the module fixture runs.
 pytestmark = pytest.mark.django_db
