@@ -164,6 +164,7 @@ class MemberForm(forms.Form):
 
 
 class EndForm(forms.Form):
+    prefix = "end"  # shares the subject page with the code-break form
     status = forms.ChoiceField(choices=[(SubjectStatus.WITHDRAWN, "Withdrawn"),
                                         (SubjectStatus.LOST, "Lost to follow-up")])
     on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
@@ -171,5 +172,6 @@ class EndForm(forms.Form):
 
 
 class CodeBreakForm(forms.Form):
+    prefix = "code_break"
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
                              label="Emergency that needs the assignment")

@@ -172,11 +172,11 @@ def test_an_emergency_code_break_is_recorded_flagged_and_told_to_the_team(random
     client.force_login(clinician, backend="django.contrib.auth.backends.ModelBackend")
     mail.outbox = []
     url = f"/studies/{study.pk}/subjects/{subject.pk}/code-break"
-    r = client.post(url, {"reason": "short"})
+    r = client.post(url, {"code_break-reason": "short"})
     assert r.status_code == 400 and b"at least a sentence" in r.content
     assert not CodeBreak.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        r = client.post(url, {"reason": "Anaphylaxis after the second session; the emergency team needs the product."})
+        r = client.post(url, {"code_break-reason": "Anaphylaxis after the second session; the emergency team needs the product."})
     assert r.status_code == 302
     cb = CodeBreak.objects.get()
     subject.refresh_from_db()

@@ -112,7 +112,7 @@ def test_enrol_randomize_and_end_on_the_pages(login, recruiting_study, clinician
     r = client.post(f"/studies/{recruiting_study.pk}/subjects/{subject.pk}/randomize", follow=True)
     assert b"is randomized" in r.content and b"Blinded" in r.content
     r = client.post(f"/studies/{recruiting_study.pk}/subjects/{subject.pk}/end",
-                    {"status": "lost_to_follow_up", "on": "2000-01-01", "reason": "No answer"})
+                    {"end-status": "lost_to_follow_up", "end-on": "2000-01-01", "end-reason": "No answer"})
     assert r.status_code == 400 and b"before the subject was enrolled" in r.content
     subject.refresh_from_db()
     assert subject.status == "randomized"
