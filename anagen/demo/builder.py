@@ -19,6 +19,7 @@ from anagen.demo.context import DemoContext
 from anagen.demo.intake import _open_inquiries
 from anagen.demo.scheduling import _hours
 from anagen.demo.stories import PatientRun, _plan_stories
+from anagen.demo.studies import _studies
 from anagen.demo.treatments import _recall, _stock
 
 # --- the whole demo -----------------------------------------------------------------------------
@@ -106,6 +107,8 @@ def load_demo(*, seed: int = 2026, n_patients: int = 220, max_images: int = 300,
         with transaction.atomic():
             _open_inquiries(ctx, max(4, n_patients // 6))
             _recall(ctx)
+        with transaction.atomic():
+            _studies(ctx, seed)
         _mail_outbox_clear()
     log("  " + ", ".join(f"{k} {v}" for k, v in sorted(ctx.stats.items())))
     showcase = ctx.showcase
