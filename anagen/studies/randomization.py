@@ -86,3 +86,27 @@ def allocation_correct(*, actor, allocation: Allocation, decision: str, reason: 
     return AllocationCorrection.objects.create(
         allocation=allocation, decision=_text(decision, "decision", "decision", 2000, required=True),
         reason=_text(reason, "reason", "reason", 2000, required=True), decided_by=actor, decided_at=timezone.now())
+
+
+def balance(*, actor, study: Study):
+    """For the unblinded statistician: the balance report (counts per arm overall, per stratum and
+    factor level, imbalance, predictability) and the positions whose stored arm differs from the
+    sequence re-derived from the seed (the randomization audit; empty when all agree)."""
+    from django.core.exceptions import PermissionDenied
+
+    from anagen.evidence.randomization import balance_report, verify_sequence
+
+    from . import blinding
+    from .services import approved_version
+
+    if not blinding.is_unblinded(actor, study):
+        raise PermissionDenied("Only an unblinded member of the study team sees the allocation balance.")
+    version = approved_version(study)
+    if version is None:
+        raise Conflict("The protocol is not signed off yet: nothing has been randomized.", code="draft")
+    spec = _spec(study, version.content)
+    history = list(Allocation.objects.filter(study=study).order_by("sequence_number")
+                   .values_list("subject__factors", "arm_code"))
+    levels = {"site": list(study.sites.values_list("slug", flat=True)), "sex": ["female", "male"]}
+    levels = {k: v for k, v in levels.items() if k in spec.strata_factors or k in spec.minimization_factors}
+    return balance_report(spec, history, levels=levels), verify_sequence(spec, history)

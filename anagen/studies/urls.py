@@ -20,4 +20,5 @@ urlpatterns = [
     path("<int:pk>/subjects/<int:subject_pk>/code-break", views.subject_code_break, name="code_break"),
     path("<int:pk>/enrol/<int:patient_pk>", views.enrol, name="enrol"),
     path("<int:pk>/dashboard", views.dashboard, name="dashboard"),
+    path("<int:pk>/balance", views.balance, name="balance"),
 ]

@@ -68,6 +68,7 @@ def _study_context(request, study) -> dict:
         "role_label": StudyRole(blinding.study_role(request.user, study)).label,
         "can_edit": selectors.can(request.user, study, "edit"),
         "can_enrol": selectors.can(request.user, study, "enrol"),
+        "unblinded": blinding.is_unblinded(request.user, study),
     }
 
 
@@ -299,3 +300,15 @@ def evaluator_home(request):
     if not studies and not request.user.has_role(Role.EVALUATOR):
         raise Http404("You read images for no study.")
     return render(request, "studies/reading.html", {"studies": studies})
+
+
+@role_required(*STUDY_PAGE_ROLES)
+def balance(request, pk: int):
+    study = selectors.study_get(user=request.user, pk=pk)
+    try:
+        report, mismatches = randomization.balance(actor=request.user, study=study)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+        return redirect("studies:detail", pk=study.pk)
+    return render(request, "studies/balance.html", {"study": study, "report": report, "mismatches": mismatches,
+                                                    "arms": report.arms})

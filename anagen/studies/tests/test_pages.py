@@ -169,3 +169,43 @@ def test_the_api_runs_the_protocol_journey_with_clear_refusals(api_client, stati
     r = _json(stats, "post", f"/api/v1/studies/{sid}/amendments", {"reason": "More sites"})
     assert r.status_code == 201 and r.json()["number"] == 2
     assert stats.get(f"/api/v1/studies/{sid}/versions/1").json()["approved_at"] is not None
+
+
+def test_the_balance_page_of_a_draft_says_why_there_is_nothing(login, team, statistician, clinic):
+    from anagen.accounts.services import staff_create
+    from anagen.studies.services import member_add
+
+    independent = staff_create(email="indep@birmingham.test", password="x", roles=["statistician"], clinics=[clinic])
+    member_add(actor=statistician, study=team, user=independent, role="unblinded_statistician")
+    r = login(independent).get(f"/studies/{team.pk}/balance", follow=True)
+    assert r.status_code == 200 and b"not signed off yet" in r.content
+
+
+def test_arms_and_scheme_cannot_change_in_an_amendment_once_subjects_are_randomized(recruiting_study, statistician,
+                                                                                     clinician, subject):
+    from anagen.core.errors import Conflict
+    from anagen.studies.randomization import subject_randomize
+    from anagen.studies.services import protocol_amend, study_update
+
+    subject_randomize(actor=clinician, subject=subject)
+    protocol_amend(actor=statistician, study=recruiting_study, reason="Add a third arm")
+    with pytest.raises(Conflict, match="can no longer change"):
+        study_update(actor=statistician, study=recruiting_study, arms=ARMS + [{"code": "X", "name": "Third"}])
+    with pytest.raises(Conflict, match="can no longer change"):
+        study_update(actor=statistician, study=recruiting_study, strata_factors=["site"])
+    study_update(actor=statistician, study=recruiting_study, target_enrolment=36)
+
+
+def test_api_refuses_wrong_roles_and_hides_other_clinics_subjects(api_client, recruiting_study, subject, evaluator,
+                                                                  clinician_b, statistician, clinic_b):
+    from anagen.studies.services import member_add
+
+    r = _json(api_client(evaluator), "post",
+              f"/api/v1/studies/{recruiting_study.pk}/subjects/{subject.pk}/code-break",
+              {"reason": "An emergency that needs the product."})
+    assert r.status_code == 403
+    recruiting_study.sites.add(clinic_b)
+    member_add(actor=statistician, study=recruiting_study, user=clinician_b, role="investigator")
+    other = api_client(clinician_b)
+    assert other.get(f"/api/v1/studies/{recruiting_study.pk}/subjects/{subject.pk}").status_code == 404
+    assert other.get(f"/api/v1/studies/{recruiting_study.pk}/subjects").json() == []

@@ -120,3 +120,30 @@ def test_the_seed_is_in_no_audit_entry_and_the_arm_not_in_the_allocations(subjec
     entry = LogEntry.objects.get_for_object(allocation).get()
     assert set(entry.changes_dict) <= {"study", "subject", "sequence_number", "randomized_at", "randomized_by"}
     assert "arm_code" not in entry.changes_dict
+
+
+def test_the_unblinded_statistician_sees_the_balance_and_the_audit_blinded_members_get_403(
+        recruiting_study, statistician, clinician, clinic, make_patient, login):
+    from anagen.studies.randomization import balance
+
+    subjects = _enrol(recruiting_study, clinician, make_patient, clinic, 6)
+    for s in subjects:
+        subject_randomize(actor=clinician, subject=s)
+    from anagen.accounts.services import staff_create
+
+    independent = staff_create(email="indep@birmingham.test", password="x", roles=["statistician"],
+                               clinics=[clinic])
+    services.member_add(actor=statistician, study=recruiting_study, user=independent, role="unblinded_statistician")
+    report, mismatches = balance(actor=independent, study=recruiting_study)
+    assert report.n == 6 and sum(report.counts.values()) == 6 and mismatches == []
+    assert set(report.by_factor["site"]) == {"birmingham"}
+    page = login(independent).get(f"/studies/{recruiting_study.pk}/balance")
+    assert page.status_code == 200 and b"exactly the sequence re-derived" in page.content
+    # A stored arm that is not the sequence's shows in the audit.
+    first = Allocation.objects.get(sequence_number=0)
+    Allocation.objects.filter(pk=first.pk).update(arm_code="PL" if first.arm_code == "MG" else "MG")
+    assert balance(actor=independent, study=recruiting_study)[1] == [0]
+    for person in (statistician, clinician):
+        with pytest.raises(PermissionDenied):
+            balance(actor=person, study=recruiting_study)
+        assert login(person).get(f"/studies/{recruiting_study.pk}/balance").status_code == 403
