@@ -60,7 +60,13 @@ def can(user, study: Study, what: str) -> bool:
 
 
 def subject_list(*, user, study: Study) -> QuerySet[Subject]:
-    """The study's subjects at the clinics the user works at."""
+    """The study's subjects at the clinics the user works at.
+
+    Evaluators get 403: they read coded images and must not know whose, or which subject's, they are."""
+    if blinding.study_role(user, study) == StudyRole.EVALUATOR:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Evaluators read coded images; the subjects' records are not shown to them.")
     return (study.subjects.filter(site_id__in=list(user.clinic_ids))
             .select_related("patient", "site", "allocation", "study").order_by("code"))
 

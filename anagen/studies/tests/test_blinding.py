@@ -136,7 +136,7 @@ def test_the_crawl_sees_the_assignment_where_an_unblinded_member_looks(randomize
     assert any("/api/v1/studies" in p and "arm_code" in p for p in found)
 
 
-def test_the_crawl_fails_when_a_template_starts_printing_the_arm(randomized, evaluator, client, api_client, settings,
+def test_the_crawl_fails_when_a_template_starts_printing_the_arm(randomized, clinician, client, api_client, settings,
                                                                  tmp_path):
     # Negative control: a subject page that prints the allocation, as a careless edit would.
     study, subject, allocation = randomized
@@ -148,8 +148,8 @@ def test_the_crawl_fails_when_a_template_starts_printing_the_arm(randomized, eva
     (leaky / "subject_list.html").write_text(text.replace("<td>{{ a.label }}</td>",
                                                           "<td>{{ a.label }} Arm {{ s.allocation.arm_code }}</td>"))
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path), *settings.TEMPLATES[0]["DIRS"]]}]
-    client.force_login(evaluator, backend="django.contrib.auth.backends.ModelBackend")
-    found = leaks(client, api_client(evaluator), study, subject, allocation)
+    client.force_login(clinician, backend="django.contrib.auth.backends.ModelBackend")
+    found = leaks(client, api_client(clinician), study, subject, allocation)
     assert f"/studies/{study.pk}/subjects/: changes with the arm" in found
     assert all(f"/studies/{study.pk}/subjects/" in p for p in found)
 
@@ -205,12 +205,39 @@ def test_only_an_investigator_who_is_a_clinician_breaks_the_code(randomized, eva
             services.code_break(actor=person, subject=subject, reason="An emergency that needs the product.")
 
 
-def test_the_api_answers_blinded_and_unblinded_members_differently(randomized, evaluator, pharmacist, api_client):
+def test_the_api_answers_blinded_and_unblinded_members_differently(randomized, statistician, pharmacist, api_client):
     study, subject, allocation = randomized
     url = f"/api/v1/studies/{study.pk}/subjects/{subject.pk}"
-    blind = api_client(evaluator).get(url).json()["randomization"]
+    blind = api_client(statistician).get(url).json()["randomization"]
     assert blind == {"randomized": True, "randomized_at": blind["randomized_at"], "blinded": True,
                      "assignment": "Blinded"}
     seen = api_client(pharmacist).get(url).json()["randomization"]
     assert seen["arm_code"] == allocation.arm_code and seen["blinded"] is False
     assert json.dumps(seen).count(allocation.arm_code) >= 1
+
+
+@pytest.mark.parametrize("persona", ["stranger", "clinician_b", "lab_scientist"])
+def test_every_studies_page_and_route_refuses_people_off_the_team(randomized, persona, request, client, api_client):
+    study, subject, _ = randomized
+    user = request.getfixturevalue(persona)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    api = api_client(user)
+    for url in _pages(study, subject)[:-1]:  # the patient page has its own rules
+        r = client.get(url)
+        if f"/studies/{study.pk}/" in url:
+            assert r.status_code in (403, 404, 405), url
+        else:  # the list, new-study and reading pages: allowed or not, never this study
+            assert r.status_code in (200, 403, 404) and study.title.encode() not in r.content, url
+    for url in _api_routes(study, subject):
+        if url.rstrip("/").endswith("/studies"):
+            assert api.get(url).json() in ([], {"detail": "Your role does not allow studies.", "code": "forbidden"})
+        else:
+            assert api.get(url).status_code in (403, 404), url
+
+
+def test_evaluators_see_no_subject_records(randomized, evaluator, client, api_client):
+    study, subject, _ = randomized
+    client.force_login(evaluator, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(f"/studies/{study.pk}/subjects/").status_code == 403
+    assert client.get(f"/studies/{study.pk}/subjects/{subject.pk}/").status_code == 403
+    assert api_client(evaluator).get(f"/api/v1/studies/{study.pk}/subjects").status_code == 403
