@@ -40,7 +40,8 @@ class DemoSummary:
                 f"{c['appointments']} appointments ({c['future_appointments']} ahead), {c['screenings']} screenings, "
                 f"{c['plans']} plans, {c['procedures']} procedures, {c['samples']} samples, "
                 f"{c['adverse_events']} adverse events, {c['visits']} assessment visits, {c['images']} images "
-                f"({c['measurements']} measurements) in {self.elapsed_s:.0f} s "
+                f"({c['measurements']} measurements), {c['studies']} study ({c['study_subjects']} subjects) "
+                f"in {self.elapsed_s:.0f} s "
                 f"(images {self.image_s:.0f} s). Showcase patient: {self.showcase}")
 
 
@@ -51,6 +52,7 @@ def _counts(ctx: DemoContext) -> dict:
     from anagen.patients.models import Patient
     from anagen.scheduling.models import Appointment
     from anagen.screening.models import Screening
+    from anagen.studies.models import Study, Subject
     from anagen.treatments.models import AdverseEvent, AutologousSample, Procedure, TreatmentPlan
 
     return {
@@ -62,6 +64,7 @@ def _counts(ctx: DemoContext) -> dict:
         "samples": AutologousSample.objects.count(), "adverse_events": AdverseEvent.objects.count(),
         "visits": AssessmentVisit.objects.count(), "images": TrichogramImage.objects.count(),
         "measurements": Measurement.objects.count(),
+        "studies": Study.objects.count(), "study_subjects": Subject.objects.exclude(status="screen_failed").count(),
     }
 
 
