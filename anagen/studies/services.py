@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -86,8 +87,6 @@ def _check_study_role(actor, study: Study, roles, what: str) -> None:
     if role is None:
         raise NotFound("No such study, or you are not on its team.")
     if role not in roles:
-        from django.core.exceptions import PermissionDenied
-
         names = ", ".join(StudyRole(r).label for r in roles)
         raise PermissionDenied(f"Only a study {names} may {what}.")
 
@@ -252,6 +251,20 @@ def _clean(study: Study | None, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+SCHEME_FIELDS = ("design", "algorithm", "block_multiples", "strata_factors", "minimization_factors", "p_best")
+
+
+def _scheme_changes(study: Study, clean: dict[str, Any]) -> list[str]:
+    """The arms and randomization fields that ``clean`` would actually change (a form re-sends them all)."""
+    changed = [name for name in SCHEME_FIELDS if name in clean and clean[name] != getattr(study, name)]
+    if "arms" in clean:
+        current = [{"code": a.code, "name": a.name, "is_placebo": a.is_placebo, "ratio": a.ratio}
+                   for a in study.arms.order_by("id")]
+        if clean["arms"] != current:
+            changed.insert(0, "arms")
+    return changed
+
+
 def protocol_content(study: Study) -> dict[str, Any]:
     """The protocol as plain data: what a version freezes. The seed is never part of it."""
     pi = study.principal_investigator
@@ -345,10 +358,9 @@ def study_update(*, actor, study: Study, **changes) -> Study:
         not_theirs = [c.name for c in clean["sites"] if not actor.can_see_clinic(c.pk)]
         if not_theirs:
             raise ActionError(f"You do not work at {', '.join(not_theirs)}; choose sites you work at.", field="sites")
-    if study.allocations.exists() and {"arms", "design", "algorithm", "strata_factors", "minimization_factors",
-                                       "block_multiples", "p_best"} & set(changes):
-        raise Conflict("Subjects have been randomized: the arms and the randomization scheme can no longer change.",
-                       code="randomized")
+    if study.allocations.exists() and _scheme_changes(study, clean):
+        raise Conflict("Subjects have been randomized: the arms and the randomization scheme can no longer change "
+                       f"({', '.join(_scheme_changes(study, clean))}).", code="randomized")
     _apply(study, clean)
     version.content = protocol_content(study)
     version.save()
@@ -519,6 +531,9 @@ def subject_screen_fail(*, actor, study: Study, patient: Patient, reason: str = 
     """Record a screen failure with its reasons (they feed the CONSORT diagram)."""
     study = _lock(study)
     version = _check_can_screen(actor, study, patient)
+    if Subject.objects.filter(study=study, patient=patient).exclude(status=SubjectStatus.SCREEN_FAILED).exists():
+        raise Conflict(f"{patient} is already enrolled in this study; a screen failure cannot follow.",
+                       code="duplicate")
     result, facts = eligibility_for(study, patient, version)
     reason = _text(reason, "reason", "reason", 2000)
     if not reason:

@@ -106,3 +106,11 @@ def test_withdrawal_and_loss_to_follow_up_are_recorded_with_date_and_reason(recr
     assert (ended.status, ended.ended_on, ended.end_reason) == ("withdrawn", today, "Moved abroad for work")
     with pytest.raises(Conflict):
         services.subject_end(actor=clinician, subject=ended, status="lost_to_follow_up", on=today, reason="x")
+
+
+def test_an_enrolled_patient_cannot_also_be_recorded_as_a_screen_failure(recruiting_study, clinician, subject,
+                                                                         eligible_patient):
+    with pytest.raises(Conflict, match="already enrolled"):
+        services.subject_screen_fail(actor=clinician, study=recruiting_study, patient=eligible_patient,
+                                     reason="Declined")
+    assert Subject.objects.count() == 1

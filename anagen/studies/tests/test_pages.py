@@ -209,3 +209,23 @@ def test_api_refuses_wrong_roles_and_hides_other_clinics_subjects(api_client, re
     other = api_client(clinician_b)
     assert other.get(f"/api/v1/studies/{recruiting_study.pk}/subjects/{subject.pk}").status_code == 404
     assert other.get(f"/api/v1/studies/{recruiting_study.pk}/subjects").json() == []
+
+
+def test_an_amendment_through_the_edit_page_works_after_randomization(login, recruiting_study, statistician,
+                                                                      clinician, subject):
+    from anagen.studies.forms import StudyForm
+    from anagen.studies.randomization import subject_randomize
+    from anagen.studies.services import protocol_amend
+
+    subject_randomize(actor=clinician, subject=subject)
+    protocol_amend(actor=statistician, study=recruiting_study, reason="Larger target after the interim look")
+    data = StudyForm.initial_for(recruiting_study)
+    data.update(target_enrolment="48", principal_investigator="", sites=[s.pk for s in recruiting_study.sites.all()],
+                age_min_years="18", age_max_years="65", p_best="0.8")
+    client = login(statistician)
+    r = client.post(f"/studies/{recruiting_study.pk}/edit", data)
+    assert r.status_code == 302, r.content.decode()[:3000]
+    assert recruiting_study.versions.get(number=2).content["target_enrolment"] == 48
+    changed = {**data, "arms": data["arms"].replace("Saline placebo", "Saline")}
+    r = client.post(f"/studies/{recruiting_study.pk}/edit", changed)
+    assert r.status_code == 400 and b"can no longer change (arms)" in r.content
