@@ -193,8 +193,17 @@ def subject_list(request, pk: int):
 
 
 def _subject_page(request, study, subject, *, end_form=None, code_break_form=None, status=200):
+    from django.utils import timezone
+
+    from .schedule import visit_windows
+
+    assignment = blinding.assignment_view(request.user, subject)
+    schedule = (visit_windows(subject.protocol_version.content.get("visits") or [],
+                              timezone.localtime(assignment.randomized_at).date())
+                if assignment.randomized else [])
     return render(request, "studies/subject_detail.html", {
-        "study": study, "subject": subject, "assignment": blinding.assignment_view(request.user, subject),
+        "schedule": schedule,
+        "study": study, "subject": subject, "assignment": assignment,
         "can_randomize": selectors.can(request.user, study, "randomize"),
         "can_code_break": selectors.can(request.user, study, "code_break"),
         "end_form": end_form or EndForm(), "code_break_form": code_break_form or CodeBreakForm(),

@@ -229,3 +229,19 @@ def test_an_amendment_through_the_edit_page_works_after_randomization(login, rec
     changed = {**data, "arms": data["arms"].replace("Saline placebo", "Saline")}
     r = client.post(f"/studies/{recruiting_study.pk}/edit", changed)
     assert r.status_code == 400 and b"can no longer change (arms)" in r.content
+
+
+def test_the_subject_page_shows_the_visit_windows_from_the_randomization_date(login, recruiting_study, clinician,
+                                                                              subject):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from anagen.studies.randomization import subject_randomize
+
+    allocation = subject_randomize(actor=clinician, subject=subject)
+    day = timezone.localtime(allocation.randomized_at).date()
+    r = login(clinician).get(f"/studies/{recruiting_study.pk}/subjects/{subject.pk}/")
+    w23 = day + timedelta(weeks=23)
+    assert (f"<td>Week 23</td><td>{w23:%Y-%m-%d}</td><td>{w23 - timedelta(days=14):%Y-%m-%d} to "
+            f"{w23 + timedelta(days=14):%Y-%m-%d}</td>").encode() in r.content
