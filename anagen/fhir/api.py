@@ -85,7 +85,7 @@ def bulk_file(request, rtype: str, clinic: str = "", deidentified: bool | None =
     patients, clinic_obj = selectors.bulk_patients(user=request.auth, clinic_code=clinic or None)
     opts = selectors.export_options(deidentified=deid, site_url=_site_url(request))
     services.export_record(actor=request.auth, via=ExportVia.API, scope=ExportScope.BULK, deidentified=deid,
-                           clinic=clinic_obj, resource_counts={rtype: -1})  # -1: streamed, count not known upfront
+                           clinic=clinic_obj, resource_counts={rtype: None})  # streamed: not counted upfront
     lines = (services.dumps(r) + "\n" for r in selectors.export_resources(patients, opts, types=[rtype]))
     response = StreamingHttpResponse(lines, content_type=FHIR_NDJSON)
     response["Content-Disposition"] = f'attachment; filename="{rtype}.ndjson"'

@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.management import CommandError, call_command
 
 from anagen.fhir.models import FhirExport
@@ -76,7 +77,9 @@ def test_a_second_export_replaces_the_files_of_the_first(tmp_path, patient, reco
 def test_as_a_statistician_the_export_is_deidentified(tmp_path, statistician, patient, record):
     text = run("--all", "--out", str(tmp_path / "out"), "--user", statistician.email)
     assert "de-identified" in text
-    assert FhirExport.objects.get().actor == statistician
+    export = FhirExport.objects.get()
+    assert export.actor == statistician
+    assert LogEntry.objects.get_for_object(export).get().actor == statistician
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -11,7 +11,9 @@ under their name. Every export is recorded in the export log and the audit trail
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 
+from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
@@ -47,10 +49,12 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         try:
             user = self._user(opts["user"])
-            if opts["patient"]:
-                self._patient(opts, user)
-            else:
-                self._all(opts, user)
+            # The audit trail names the staff member the export is made as, as it would on the web.
+            with set_actor(user) if user is not None else nullcontext():
+                if opts["patient"]:
+                    self._patient(opts, user)
+                else:
+                    self._all(opts, user)
         except ActionError as exc:
             raise CommandError(exc.message) from None
         except PermissionDenied as exc:
