@@ -105,3 +105,9 @@ def test_unknown_types_are_refused_with_the_list_to_choose_from(api_client, clin
     assert response.status_code == 400
     assert "Hair" in response.json()["detail"] and "Observation" in response.json()["detail"]
     assert client.get("/api/v1/fhir/$export/Hair.ndjson").status_code == 404
+
+
+def test_bad_parameters_are_400_with_a_message(api_client, clinician, record):
+    response = api_client(clinician).get("/api/v1/fhir/$export?deidentified=maybe")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "deidentified"

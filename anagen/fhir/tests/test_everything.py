@@ -133,3 +133,7 @@ def test_the_export_is_recorded_with_its_actor(api_client, clinician, patient, r
     assert export.resource_counts["Observation"] >= 13
     entry = LogEntry.objects.get_for_object(export).get()
     assert entry.action == LogEntry.Action.CREATE and entry.actor == clinician
+
+
+def test_a_patient_id_that_is_not_a_number_is_404(api_client, clinician, patient):
+    assert api_client(clinician).get("/api/v1/fhir/Patient/AN-000001/$everything").status_code == 404
