@@ -512,9 +512,12 @@ def global_assessment_observations(visit, opts: ExportOptions) -> list[dict]:
                         ("patient-global-assessment", visit.patient_global)):
         if value is None:
             continue
-        out.append(_observation(opts, local=f"{visit.pk}-{name}", visit=visit,
-                                code=c.concept(c.coding(c.CS_ASSESSMENT, name, c.ASSESSMENTS[name])),
-                                method="global-photograph-7-point", value={"valueInteger": int(value)}))
+        obs = _observation(opts, local=f"{visit.pk}-{name}", visit=visit,
+                           code=c.concept(c.coding(c.CS_ASSESSMENT, name, c.ASSESSMENTS[name])),
+                           method="global-photograph-7-point", value={"valueInteger": int(value)})
+        if name == "patient-global-assessment":
+            obs["performer"] = [opts.ref("Patient", visit.patient_id)]  # the patient's own rating
+        out.append(obs)
     return out
 
 

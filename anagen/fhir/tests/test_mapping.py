@@ -150,3 +150,11 @@ def test_invalid_resource_is_refused_with_what_is_wrong():
         validation.validate({"resourceType": "Observation", "id": "x", "status": "final"})
     with pytest.raises(validation.InvalidResource, match="not a FHIR resource type"):
         validation.validate({"resourceType": "Hair"})
+
+
+def test_the_patients_global_assessment_is_performed_by_the_patient():
+    obs = {o["code"]["coding"][0]["code"]: o
+           for o in mapping.global_assessment_observations(_visit(investigator_global=1, patient_global=2), IDENTIFIED)}
+    assert obs["patient-global-assessment"]["performer"] == [{"reference": "Patient/7"}]
+    assert obs["patient-global-assessment"]["valueInteger"] == 2
+    assert obs["investigator-global-assessment"]["performer"] == [{"reference": "Practitioner/2"}]
