@@ -39,14 +39,17 @@ def _site_url(request) -> str:
 
 @router.get("/Patient/{int:patient_id}/$everything", summary="A patient's record as a FHIR R4 Bundle",
             response={200: dict})
-def patient_everything(request, patient_id: int):
+def patient_everything(request, patient_id: int, download: bool = False):
     patient = selectors.patient_for_export(user=request.auth, pk=patient_id)
     opts = selectors.export_options(deidentified=False, site_url=_site_url(request))
     bundle = selectors.patient_bundle(patient, opts, base_url=_base_url(request))
     counts = selectors.count_by_type(e["resource"] for e in bundle["entry"])
     services.export_record(actor=request.auth, via=ExportVia.API, scope=ExportScope.PATIENT, deidentified=False,
                            patient=patient, clinic=patient.clinic, resource_counts=counts)
-    return HttpResponse(json.dumps(bundle, ensure_ascii=False), content_type=FHIR_JSON)
+    response = HttpResponse(json.dumps(bundle, ensure_ascii=False), content_type=FHIR_JSON)
+    if download:  # the patient page's link saves a file named after the patient number
+        response["Content-Disposition"] = f'attachment; filename="{patient.patient_number}-fhir.json"'
+    return response
 
 
 def _types(raw: str) -> list[str]:

@@ -12,3 +12,11 @@ class FhirConfig(AppConfig):
         from . import models
 
         track(models.FhirExport)
+
+        try:
+            from anagen.patients.sections import register
+        except ImportError:  # the patient page's section registry is not installed
+            return
+        from .sections import patient_section
+
+        register(90, patient_section)

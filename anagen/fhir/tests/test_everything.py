@@ -137,3 +137,13 @@ def test_the_export_is_recorded_with_its_actor(api_client, clinician, patient, r
 
 def test_a_patient_id_that_is_not_a_number_is_404(api_client, clinician, patient):
     assert api_client(clinician).get("/api/v1/fhir/Patient/AN-000001/$everything").status_code == 404
+
+
+def test_the_patient_page_offers_the_download_to_record_roles_only(login, clinician, patient):
+    page = login(clinician).get(f"/patients/{patient.pk}/").content.decode()
+    assert f"/api/v1/fhir/Patient/{patient.pk}/$everything?download=true" in page
+
+
+def test_the_download_is_a_file_named_after_the_patient_number(api_client, clinician, patient):
+    response = api_client(clinician).get(url(patient) + "?download=true")
+    assert response["Content-Disposition"] == f'attachment; filename="{patient.patient_number}-fhir.json"'
