@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anagen.accounts.models import Clinic, Role, User
-from anagen.core.permissions import PATIENT_RECORD_ROLES, check_role, has_role
+from anagen.core.permissions import PATIENT_RECORD_ROLES, has_role
 from anagen.patients.models import Consent, Patient, StagingAssessment
 from anagen.patients.selectors import patient_get
 
@@ -292,7 +292,3 @@ def count_by_type(resources: Iterable[dict]) -> dict[str, int]:
 
 def can_export_patients(user) -> bool:
     return has_role(user, *PATIENT_RECORD_ROLES)
-
-
-def check_bulk(user) -> None:
-    check_role(user, *DEIDENTIFIED_BULK_ROLES)
