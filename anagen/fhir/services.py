@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from auditlog.signals import accessed
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,12 +30,19 @@ NDJSON_SUFFIX = ".ndjson"
 @transaction.atomic
 def export_record(*, actor, via: str, scope: str, deidentified: bool, patient=None, clinic=None,
                   resource_counts: dict[str, int] | None = None, destination: str = "") -> FhirExport:
-    """Record one export (who, what, identified or not) in the export log and the audit trail."""
+    """Record one export (who, what, identified or not) in the export log and the audit trail.
+
+    A one-patient export is also logged as an access to the patient's record, so the patient
+    page's history shows who took the record out and when.
+    """
     if via not in ExportVia.values or scope not in ExportScope.values:
         raise ActionError(f"Unknown export kind {via}/{scope}.")
-    return FhirExport.objects.create(actor=actor if getattr(actor, "pk", None) else None, via=via, scope=scope,
-                                     deidentified=deidentified, patient=patient, clinic=clinic,
-                                     resource_counts=dict(resource_counts or {}), destination=destination[:255])
+    export = FhirExport.objects.create(actor=actor if getattr(actor, "pk", None) else None, via=via, scope=scope,
+                                       deidentified=deidentified, patient=patient, clinic=clinic,
+                                       resource_counts=dict(resource_counts or {}), destination=destination[:255])
+    if patient is not None:
+        accessed.send(sender=type(patient), instance=patient)
+    return export
 
 
 def dumps(resource: dict) -> str:

@@ -133,6 +133,18 @@ def test_the_export_is_recorded_with_its_actor(api_client, clinician, patient, r
     assert export.resource_counts["Observation"] >= 13
     entry = LogEntry.objects.get_for_object(export).get()
     assert entry.action == LogEntry.Action.CREATE and entry.actor == clinician
+    access = LogEntry.objects.get_for_object(patient).filter(action=LogEntry.Action.ACCESS).get()
+    assert access.actor == clinician
+
+
+def test_the_patient_history_shows_who_exported_the_record(api_client, login, clinician, patient):
+    everything(api_client, clinician, patient)
+    from anagen.audit.selectors import record_history
+
+    (accessed,) = [h for h in record_history(patient) if h.action == "accessed"]
+    assert accessed.actor == str(clinician)
+    page = login(clinician).get(f"/patients/{patient.pk}/")
+    assert page.status_code == 200 and "accessed" in page.content.decode()
 
 
 def test_a_patient_id_that_is_not_a_number_is_404(api_client, clinician, patient):
