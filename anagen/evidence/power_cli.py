@@ -61,7 +61,8 @@ def _compute(args: argparse.Namespace) -> Any:
     if args.table:
         for flag in ("design", "difference", "sd", "sd_control", "ratio", "rho"):
             if getattr(args, flag) is not None:
-                raise _UsageError(f"--table takes only --alpha, --power, --dropout and --json, not --{flag.replace('_', '-')}")
+                option = "--" + flag.replace("_", "-")
+                raise _UsageError(f"--table takes only --alpha, --power, --dropout and --json, not {option}")
         return planning_table(**common)
     if args.design is None:
         raise _UsageError("give --design parallel or --design split-scalp (or --table)")
@@ -118,7 +119,8 @@ def _print_table(rows: tuple[Any, ...]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
     if rows:
         r = rows[0].result
-        print(f"alpha {r.alpha:g}, target power {r.power:g}; sources: {rows[0].source}; split-scalp SDs 20-25 hairs/cm²")
+        print(f"alpha {r.alpha:g}, target power {r.power:g}; sources: {rows[0].source}; "
+              "split-scalp SDs 20-25 hairs/cm²")
 
 
 def main(argv: list[str] | None = None) -> int:
