@@ -104,3 +104,11 @@ def test_runs_as_the_anagen_command():
         capture_output=True, text=True, timeout=60,
     )
     assert bad.returncode == 2 and bad.stderr.strip() == "anagen evidence power: sd must be greater than 0, got -1.0"
+
+
+def test_randomization_and_power_import_without_django():
+    code = (
+        "import sys, anagen.evidence.randomization, anagen.evidence.power, anagen.evidence.power_cli; "
+        "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
