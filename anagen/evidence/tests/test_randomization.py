@@ -114,6 +114,8 @@ def test_allocate_is_pure_and_does_not_touch_its_inputs():
 def test_lazy_sequence_matches_allocate_and_depends_only_on_its_stratum():
     spec = blocks(strata_factors=("site",))
     lazy = [arm for arm, _, _ in islice(permuted_block_sequence(spec, "site=BHM"), 25)]
+    other = [arm for arm, _, _ in islice(permuted_block_sequence(spec, "site=LDN"), 25)]
+    assert lazy != other  # each stratum has its own sequence
     people = subjects(200)
     bhm = [a.arm for f, a in zip(people, allocate_all(spec, people)) if f["site"] == "BHM"][:25]
     assert bhm == lazy[: len(bhm)] and len(bhm) >= 25
