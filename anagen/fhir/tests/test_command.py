@@ -104,3 +104,11 @@ def test_out_must_be_a_folder(tmp_path, patient):
     target.write_text("x")
     with pytest.raises(CommandError, match="is a file"):
         run("--all", "--out", str(target))
+
+
+def test_a_folder_that_cannot_be_made_is_a_message(tmp_path, patient):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(CommandError, match="Could not write the export"):
+        run("--all", "--out", str(blocker / "inside"))
+    assert not FhirExport.objects.exists()

@@ -61,6 +61,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc) or "That staff member's role does not allow this export.") from None
         except Http404 as exc:
             raise CommandError(str(exc) or "Not found, or not in a clinic that staff member works at.") from None
+        except OSError as exc:  # the folder cannot be made or written
+            raise CommandError(f"Could not write the export: {exc.strerror or exc} ({exc.filename}); "
+                               f"choose a folder you may write to.") from None
 
     def _user(self, email: str | None):
         if not email:
