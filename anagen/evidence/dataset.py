@@ -1,0 +1,188 @@
+"""The long-format study dataset: one row per subject (x side) x visit x endpoint.
+
+This is the one shape that the studies app exports, the simulator writes and every analysis
+reads, as a pandas DataFrame or a CSV file with a header row. Each column is described in
+``docs/evidence.md``; in short:
+
+==============  ==============================================================================
+column          meaning
+==============  ==============================================================================
+study           study code (text)
+design          ``parallel`` or ``split-scalp``; one value for the whole dataset
+subject         subject code (text), unique within the study
+site            clinic or site code (text)
+sex             ``F`` or ``M`` (text; empty when not recorded)
+arm             parallel: the arm the subject was randomized to; split-scalp: empty
+side            split-scalp: ``left`` or ``right``; parallel: empty
+side_arm        split-scalp: the arm given to that side; parallel: empty
+visit_week      scheduled follow-up visit, weeks after randomization (integer > 0)
+endpoint        what was measured, e.g. ``density_per_cm2`` (text)
+value           the measurement at the visit; empty (NaN) when the visit was missed
+baseline        the same endpoint at baseline (week 0) for that subject (and side)
+itt             1 when the subject is in the intention-to-treat set (all randomized)
+per_protocol    1 when the subject is in the per-protocol set
+unblinded       1 when the subject's allocation was revealed before the lock (code-break)
+==============  ==============================================================================
+
+A missed visit is a row whose ``value`` is empty; a subject with no row at a visit that other
+subjects have is counted as missing there too, so missing data are always stated, never
+dropped in silence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PARALLEL = "parallel"
+SPLIT_SCALP = "split-scalp"
+DESIGNS = (PARALLEL, SPLIT_SCALP)
+
+COLUMNS: tuple[str, ...] = (
+    "study", "design", "subject", "site", "sex", "arm", "side", "side_arm", "visit_week",
+    "endpoint", "value", "baseline", "itt", "per_protocol", "unblinded",
+)
+TEXT_COLUMNS = ("study", "design", "subject", "site", "sex", "arm", "side", "side_arm", "endpoint")
+FLAG_COLUMNS = ("itt", "per_protocol", "unblinded")
+ANALYSIS_SETS = {"itt": "intention-to-treat", "per_protocol": "per-protocol"}
+SIDES = ("left", "right")
+
+
+class DatasetError(ValueError):
+    """A study dataset that cannot be analysed; the message says what to fix."""
+
+
+def read_dataset(path: str | Path) -> pd.DataFrame:
+    """Read a study dataset from CSV and check it (see :func:`validate`).
+
+    Raises
+    ------
+    DatasetError
+        When the file is missing, unreadable, empty or not in the documented shape.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file; give the path of a study dataset CSV.")
+    try:
+        frame = pd.read_csv(path, dtype={c: "string" for c in TEXT_COLUMNS}, keep_default_na=True)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]}).") from None
+    return validate(frame, source=str(path))
+
+
+def validate(frame: pd.DataFrame, *, source: str = "dataset") -> pd.DataFrame:
+    """Check a study dataset and return a clean copy with typed columns.
+
+    Text columns become strings (missing as ``""``), ``visit_week`` an integer, ``value`` and
+    ``baseline`` floats (missing as NaN), the flags booleans.
+
+    Raises
+    ------
+    DatasetError
+        Missing columns, no rows, an unknown or mixed design, non-numeric values, a visit week
+        that is not a positive whole number, a subject listed under two arms, a split-scalp row
+        without its side and side arm.
+    """
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise DatasetError(f"{source}: missing column(s) {', '.join(missing)}; "
+                           f"a study dataset has the columns {', '.join(COLUMNS)} (see docs/evidence.md).")
+    if len(frame) == 0:
+        raise DatasetError(f"{source}: no rows; a study dataset needs at least one measured visit.")
+    df = frame.loc[:, list(COLUMNS)].copy()
+    for c in TEXT_COLUMNS:
+        df[c] = df[c].astype("string").fillna("").str.strip().astype(object)
+    designs = sorted(set(df["design"]))
+    if len(designs) != 1 or designs[0] not in DESIGNS:
+        raise DatasetError(f"{source}: design must be one of {', '.join(DESIGNS)} for every row, "
+                           f"found {', '.join(repr(d) for d in designs)}.")
+    for c in ("visit_week", "value", "baseline"):
+        converted = pd.to_numeric(df[c], errors="coerce")
+        bad = df[c].notna() & converted.isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DatasetError(f"{source}: column {c} must be numeric; row {row + 2} has {df[c].iloc[row]!r}.")
+        df[c] = converted.astype(float)
+    weeks = df["visit_week"]
+    if weeks.isna().any() or (weeks <= 0).any() or (weeks != np.round(weeks)).any():
+        raise DatasetError(f"{source}: visit_week must be a whole number of weeks after randomization (> 0) on every row.")
+    df["visit_week"] = weeks.astype(int)
+    for c in FLAG_COLUMNS:
+        df[c] = _flags(df[c], c, source)
+    if (df["subject"] == "").any():
+        raise DatasetError(f"{source}: every row needs a subject code.")
+    if (df["endpoint"] == "").any():
+        raise DatasetError(f"{source}: every row needs an endpoint name (e.g. density_per_cm2).")
+    if designs[0] == PARALLEL:
+        if (df["arm"] == "").any():
+            raise DatasetError(f"{source}: a parallel study needs the arm on every row.")
+        arms_per_subject = df.groupby("subject")["arm"].nunique()
+        if (arms_per_subject > 1).any():
+            raise DatasetError(f"{source}: subject {arms_per_subject[arms_per_subject > 1].index[0]} is listed "
+                               "under two arms; each subject is randomized to one arm.")
+    else:
+        if (~df["side"].isin(SIDES)).any():
+            raise DatasetError(f"{source}: a split-scalp study needs side left or right on every row.")
+        if (df["side_arm"] == "").any():
+            raise DatasetError(f"{source}: a split-scalp study needs side_arm (the arm given to that side) on every row.")
+        arms_per_side = df.groupby(["subject", "side"])["side_arm"].nunique()
+        if (arms_per_side > 1).any():
+            raise DatasetError(f"{source}: subject {arms_per_side[arms_per_side > 1].index[0][0]} has two arms on "
+                               "one side; each side receives one arm.")
+    return df.reset_index(drop=True)
+
+
+def _flags(column: pd.Series, name: str, source: str) -> pd.Series:
+    text = column.astype("string").fillna("").str.strip().str.lower()
+    truthy, falsy = {"1", "1.0", "true", "yes"}, {"0", "0.0", "false", "no"}
+    bad = ~text.isin(truthy | falsy)
+    if bad.any():
+        raise DatasetError(f"{source}: column {name} holds 1 or 0 (true/false); found {column[bad].iloc[0]!r}.")
+    return text.isin(truthy).astype(bool)
+
+
+def design_of(df: pd.DataFrame) -> str:
+    """The dataset's design (``parallel`` or ``split-scalp``)."""
+    return str(df["design"].iloc[0])
+
+
+def arms_of(df: pd.DataFrame) -> list[str]:
+    """The arms in the dataset, sorted."""
+    column = "arm" if design_of(df) == PARALLEL else "side_arm"
+    return sorted(set(df[column]))
+
+
+def select(df: pd.DataFrame, *, analysis_set: str = "itt", endpoint: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Rows of one analysis set and one endpoint; returns ``(rows, endpoint)``.
+
+    ``endpoint`` may be omitted when the dataset holds a single endpoint.
+    """
+    if analysis_set not in ANALYSIS_SETS:
+        raise DatasetError(f"analysis set must be one of {', '.join(ANALYSIS_SETS)}, not {analysis_set!r}.")
+    endpoints = sorted(set(df["endpoint"]))
+    if endpoint is None:
+        if len(endpoints) != 1:
+            raise DatasetError(f"the dataset holds several endpoints ({', '.join(endpoints)}); name one.")
+        endpoint = endpoints[0]
+    elif endpoint not in endpoints:
+        raise DatasetError(f"no endpoint {endpoint!r} in the dataset; it holds {', '.join(endpoints)}.")
+    rows = df[(df["endpoint"] == endpoint) & df[analysis_set]]
+    if rows.empty:
+        raise DatasetError(f"no subject is in the {ANALYSIS_SETS[analysis_set]} set for {endpoint}.")
+    return rows, endpoint
+
+
+def visit_weeks_of(df: pd.DataFrame) -> list[int]:
+    """Scheduled visit weeks present in the dataset, in order."""
+    return sorted(int(w) for w in set(df["visit_week"]))
+
+
+def to_csv(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a dataset in the documented column order (flags as 1/0, missing values empty)."""
+    out = df.loc[:, list(COLUMNS)].copy()
+    for c in FLAG_COLUMNS:
+        out[c] = out[c].astype(int)
+    out.to_csv(path, index=False, float_format="%.4f")
+
