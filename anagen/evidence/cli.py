@@ -11,6 +11,8 @@ import sys
 from importlib import import_module
 
 SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS["simulate"] = "anagen.evidence.simulate_cli:main"
+SUBCOMMANDS["analyze"] = "anagen.evidence.analyze_cli:main"
 
 
 def main(argv: list[str] | None = None) -> int:
