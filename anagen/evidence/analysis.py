@@ -215,6 +215,8 @@ def _prepare(df: pd.DataFrame, *, analysis_set: str, endpoint: str | None, activ
                                "an analysis needs subjects in both arms.")
     rows["change"] = rows["value"] - rows["baseline"]
     rows["treated"] = (rows[column] == active).astype(float)
+    # the unit that is randomized and counted: a subject, or a scalp half
+    rows["unit"] = rows["subject"] if actual == PARALLEL else rows["subject"] + "|" + rows["side"]
     return _Prepared(rows=rows, design=actual, endpoint=endpoint, analysis_set=analysis_set,
                      control=control, active=active)
 
@@ -265,14 +267,14 @@ def _units(prep: _Prepared) -> list[str]:
 def _counts(prep: _Prepared, week: int) -> tuple[GroupCount, ...]:
     """Per arm: units in the set, analysed (value and baseline present) and missing at ``week``."""
     rows = prep.rows
-    units = _units(prep)
+    measured = (rows["visit_week"] == week) & rows["change"].notna()
     out = []
     for arm in (prep.control, prep.active):
-        arm_rows = rows[rows[prep.arm_column] == arm]
-        in_set = arm_rows.drop_duplicates(units)
-        at_week = arm_rows[(arm_rows["visit_week"] == week) & arm_rows["change"].notna()].drop_duplicates(units)
-        out.append(GroupCount(arm=arm, visit_week=week, n_in_set=len(in_set), n_analysed=len(at_week),
-                              n_missing=len(in_set) - len(at_week)))
+        in_arm = rows[prep.arm_column] == arm
+        n_in_set = rows.loc[in_arm, "unit"].nunique()
+        n_analysed = rows.loc[in_arm & measured, "unit"].nunique()
+        out.append(GroupCount(arm=arm, visit_week=week, n_in_set=n_in_set, n_analysed=n_analysed,
+                              n_missing=n_in_set - n_analysed))
     return tuple(out)
 
 
@@ -289,14 +291,12 @@ def _finite_or_none(x: float | None) -> float | None:
 
 def _pairs(prep: _Prepared, week: int) -> pd.DataFrame:
     """Split-scalp: one row per subject with both sides measured: change_active, change_control."""
-    at = prep.rows[prep.rows["visit_week"] == week]
-    wide = at.pivot_table(index="subject", columns="side_arm", values="change", aggfunc="first")
+    at = prep.rows[(prep.rows["visit_week"] == week) & prep.rows["change"].notna()]
+    sides = []
     for arm in (prep.active, prep.control):
-        if arm not in wide.columns:
-            wide[arm] = np.nan
-    wide = wide[[prep.active, prep.control]].dropna()
-    wide.columns = ["change_active", "change_control"]
-    return wide
+        side = at.loc[at["side_arm"] == arm, ["subject", "change"]].drop_duplicates("subject")
+        sides.append(side.set_index("subject")["change"])
+    return pd.concat(sides, axis=1, keys=["change_active", "change_control"], join="inner")
 
 
 def _split_n(prep: _Prepared, week: int, n_pairs: int) -> int:
