@@ -84,7 +84,9 @@ class Effect(Result):
 
     ``estimate``, ``ci`` and ``p_value`` are None when they cannot be computed; ``note`` then
     says why. ``n`` counts the subjects analysed (pairs in a split-scalp study) and
-    ``n_missing`` those of the analysis set left out for a missing value.
+    ``n_missing`` those of the analysis set left out for a missing value. ``n_unblinded``
+    counts subjects of the analysis set whose allocation was revealed before the lock; they
+    stay in the analysis (intention-to-treat), and a report should say how many there were.
     """
 
     method: str
@@ -103,6 +105,7 @@ class Effect(Result):
     statistic: float | None = None
     df: float | None = None
     note: str = ""
+    n_unblinded: int = 0
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,10 @@ class _Prepared:
     @property
     def contrast(self) -> str:
         return f"{self.active} - {self.control}"
+
+    @property
+    def n_unblinded(self) -> int:
+        return int(self.rows.loc[self.rows["unblinded"], "subject"].nunique())
 
     @property
     def arm_column(self) -> str:
@@ -378,7 +385,8 @@ def paired_difference(df: pd.DataFrame, *, visit_week: int | None = None, analys
     n = len(pairs)
     base = dict(method=_method_name("paired t on the within-subject difference", prep), design=prep.design,
                 analysis_set=prep.analysis_set, endpoint=prep.endpoint, visit_week=week, contrast=prep.contrast,
-                confidence=confidence, n=n, n_missing=_split_n(prep, week, n), counts=counts)
+                confidence=confidence, n=n, n_missing=_split_n(prep, week, n), counts=counts,
+                n_unblinded=prep.n_unblinded)
     if n == 0:
         raise DatasetError(f"no subject has both sides measured at week {week}; a paired analysis needs pairs.")
     d = (pairs["change_active"] - pairs["change_control"]).to_numpy()
@@ -419,7 +427,8 @@ def wilcoxon_signed_rank(df: pd.DataFrame, *, visit_week: int | None = None, ana
     d = (pairs["change_active"] - pairs["change_control"]).to_numpy()
     base = dict(method=_method_name("Wilcoxon signed-rank, Hodges-Lehmann estimate", prep), design=prep.design,
                 analysis_set=prep.analysis_set, endpoint=prep.endpoint, visit_week=week, contrast=prep.contrast,
-                confidence=confidence, n=n, n_missing=_split_n(prep, week, n), counts=_counts(prep, week))
+                confidence=confidence, n=n, n_missing=_split_n(prep, week, n), counts=_counts(prep, week),
+                n_unblinded=prep.n_unblinded)
     i, j = np.triu_indices(n)
     walsh = np.sort((d[i] + d[j]) / 2.0)
     estimate = float(np.median(walsh))
@@ -463,7 +472,8 @@ def split_scalp_mixed_model(df: pd.DataFrame, *, visit_week: int | None = None, 
                                     prep),
                 design=prep.design, analysis_set=prep.analysis_set, endpoint=prep.endpoint, visit_week=week,
                 contrast=prep.contrast, confidence=confidence, n=n_subjects,
-                n_missing=prep.rows["subject"].nunique() - n_subjects, counts=counts)
+                n_missing=prep.rows["subject"].nunique() - n_subjects, counts=counts,
+                n_unblinded=prep.n_unblinded)
     if n_subjects < 3:
         raise DatasetError(f"the mixed model needs at least 3 subjects measured at week {week}; there are {n_subjects}.")
     if at["change"].nunique() == 1:
@@ -515,7 +525,8 @@ def ancova(df: pd.DataFrame, *, visit_week: int | None = None, analysis_set: str
     n = len(at)
     base = dict(method=_method_name("ANCOVA: change ~ arm + baseline", prep), design=prep.design,
                 analysis_set=prep.analysis_set, endpoint=prep.endpoint, visit_week=week, contrast=prep.contrast,
-                confidence=confidence, n=n, n_missing=sum(c.n_missing for c in counts), counts=counts)
+                confidence=confidence, n=n, n_missing=sum(c.n_missing for c in counts), counts=counts,
+                n_unblinded=prep.n_unblinded)
     for c in counts:
         if c.n_analysed == 0:
             raise DatasetError(f"arm {c.arm!r} has no subject measured at week {week} in the "
@@ -586,7 +597,8 @@ def repeated_mixed_model(df: pd.DataFrame, *, analysis_set: str = "itt", endpoin
             design=prep.design, analysis_set=prep.analysis_set, endpoint=prep.endpoint, visit_week=w,
             contrast=prep.contrast, estimate=float(fit.fe_params[name]), ci=(float(ci.loc[name, 0]), float(ci.loc[name, 1])),
             confidence=confidence, p_value=_finite_or_none(fit.pvalues[name]), n=sum(c.n_analysed for c in counts),
-            n_missing=sum(c.n_missing for c in counts), counts=counts, statistic=_finite_or_none(fit.tvalues[name])))
+            n_missing=sum(c.n_missing for c in counts), counts=counts, statistic=_finite_or_none(fit.tvalues[name]),
+            n_unblinded=prep.n_unblinded))
     return RepeatedEffects(method=_method_name("linear mixed model, random intercept per subject, REML", prep),
                            design=prep.design, analysis_set=prep.analysis_set, endpoint=prep.endpoint,
                            effects=tuple(effects), converged=converged,

@@ -238,3 +238,10 @@ def test_the_wrong_design_names_the_right_analysis(parallel_study, split_study):
         a.ancova(parallel_study, active="drug")
     with pytest.raises(ValueError, match="confidence"):
         a.ancova(parallel_study, confidence=95)
+
+
+def test_unblinded_subjects_stay_in_the_analysis_and_are_counted(parallel_study):
+    broken = parallel_study.assign(unblinded=parallel_study.subject.isin(["S0003", "S0007"]))
+    r = a.ancova(broken)
+    assert r.n_unblinded == 2 and r.estimate == a.ancova(parallel_study).estimate
+    assert a.ancova(parallel_study).n_unblinded == 0
