@@ -59,6 +59,7 @@ from anagen.evidence.dataset import (
     DatasetError,
     arms_of,
     design_of,
+    ensure,
     select,
     visit_weeks_of,
 )
@@ -206,8 +207,7 @@ class _Prepared:
 
 def _prepare(df: pd.DataFrame, *, analysis_set: str, endpoint: str | None, active: str | None,
              control: str | None, design: str | None = None) -> _Prepared:
-    if df is None or len(df) == 0:
-        raise DatasetError("the dataset has no rows.")
+    df = ensure(df)
     actual = design_of(df)
     if design is not None and design != actual:
         raise DatasetError(f"the dataset is a {actual} study, not {design}; analyse it as {actual}.")
@@ -340,6 +340,7 @@ def change_by_visit(df: pd.DataFrame, *, analysis_set: str = "itt", endpoint: st
     the number analysed and missing. Works for any number of arms.
     """
     _check_confidence(confidence)
+    df = ensure(df)
     rows, endpoint = select(df, analysis_set=analysis_set, endpoint=endpoint)
     design = design_of(df)
     column = "arm" if design == PARALLEL else "side_arm"
@@ -628,8 +629,9 @@ def primary_analysis(df: pd.DataFrame, *, visit_week: int | None = None, analysi
     Split-scalp: :func:`paired_difference` and :func:`wilcoxon_signed_rank`; parallel:
     :func:`ancova`.
     """
-    actual = design_of(df) if len(df) else None
-    if design is not None and actual is not None and design != actual:
+    df = ensure(df)
+    actual = design_of(df)
+    if design is not None and design != actual:
         raise DatasetError(f"the dataset is a {actual} study, not {design}; analyse it as {actual}.")
     kwargs = dict(visit_week=visit_week, analysis_set=analysis_set, endpoint=endpoint, active=active, control=control,
                   confidence=confidence)

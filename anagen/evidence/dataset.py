@@ -99,11 +99,15 @@ def validate(frame: pd.DataFrame, *, source: str = "dataset") -> pd.DataFrame:
         raise DatasetError(f"{source}: design must be one of {', '.join(DESIGNS)} for every row, "
                            f"found {', '.join(repr(d) for d in designs)}.")
     for c in ("visit_week", "value", "baseline"):
+        if not pd.api.types.is_numeric_dtype(df[c]):
+            # an empty cell is a missing value, as in the CSV
+            df[c] = df[c].map(lambda v: np.nan if isinstance(v, str) and not v.strip() else v)
         converted = pd.to_numeric(df[c], errors="coerce")
         bad = df[c].notna() & converted.isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DatasetError(f"{source}: column {c} must be numeric; row {row + 2} has {df[c].iloc[row]!r}.")
+            raise DatasetError(f"{source}: column {c} must be numeric; line {row + 2} (counting the header) has "
+                               f"{df[c].iloc[row]!r}.")
         df[c] = converted.astype(float)
     weeks = df["visit_week"]
     if weeks.isna().any() or (weeks <= 0).any() or (weeks != np.round(weeks)).any():
@@ -134,6 +138,27 @@ def validate(frame: pd.DataFrame, *, source: str = "dataset") -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def ensure(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` itself when it already has the dataset's columns and types, else :func:`validate` (df).
+
+    The analyses call this on every frame they are given, so a frame built by hand (flags as
+    1/0, numbers as text) is checked and typed, while one from :func:`validate`,
+    :func:`read_dataset` or the simulator is not checked twice.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise DatasetError("a study dataset is a pandas DataFrame in the documented long format (see docs/evidence.md).")
+    typed = (
+        all(c in df.columns for c in COLUMNS)
+        and len(df) > 0
+        and all(df[c].dtype == bool for c in FLAG_COLUMNS)
+        and all(pd.api.types.is_float_dtype(df[c]) for c in ("value", "baseline"))
+        and pd.api.types.is_integer_dtype(df["visit_week"])
+        and df["design"].nunique() == 1
+        and df["design"].iloc[0] in DESIGNS
+    )
+    return df if typed else validate(df)
+
+
 def _flags(column: pd.Series, name: str, source: str) -> pd.Series:
     text = column.astype("string").fillna("").str.strip().str.lower()
     truthy, falsy = {"1", "1.0", "true", "yes"}, {"0", "0.0", "false", "no"}
@@ -161,6 +186,7 @@ def select(df: pd.DataFrame, *, analysis_set: str = "itt", endpoint: str | None 
     """
     if analysis_set not in ANALYSIS_SETS:
         raise DatasetError(f"analysis set must be one of {', '.join(ANALYSIS_SETS)}, not {analysis_set!r}.")
+    df = ensure(df)
     endpoints = sorted(set(df["endpoint"]))
     if endpoint is None:
         if len(endpoints) != 1:

@@ -245,3 +245,16 @@ def test_unblinded_subjects_stay_in_the_analysis_and_are_counted(parallel_study)
     r = a.ancova(broken)
     assert r.n_unblinded == 2 and r.estimate == a.ancova(parallel_study).estimate
     assert a.ancova(parallel_study).n_unblinded == 0
+
+
+def test_a_hand_built_frame_is_checked_and_typed_before_analysis(parallel_study):
+    raw = parallel_study.assign(itt=parallel_study.itt.astype(int), per_protocol=parallel_study.per_protocol.astype(int),
+                                unblinded=0, value=parallel_study.value.map(lambda v: "" if np.isnan(v) else f"{v:.6f}"))
+    r = a.ancova(raw)
+    assert r.estimate == pytest.approx(a.ancova(parallel_study).estimate, abs=1e-4)
+    with pytest.raises(DatasetError, match="missing column\\(s\\) baseline"):
+        a.ancova(parallel_study.drop(columns=["baseline"]))
+    with pytest.raises(DatasetError, match="no rows"):
+        a.paired_difference(parallel_study.iloc[:0])
+    with pytest.raises(DatasetError, match="pandas DataFrame"):
+        a.ancova([1, 2, 3])

@@ -98,7 +98,7 @@ def test_csv_round_trip_keeps_values_flags_and_missing(tmp_path):
     (lambda d: d.drop(columns=["baseline", "itt"]), "missing column\\(s\\) baseline, itt"),
     (lambda d: d.iloc[:0], "no rows"),
     (lambda d: d.assign(design=["parallel"] + ["split-scalp"] * (len(d) - 1)), "design must be one of"),
-    (lambda d: d.assign(value=["lots"] + list(d.value[1:])), "column value must be numeric; row 2 has 'lots'"),
+    (lambda d: d.assign(value=["lots"] + list(d.value[1:])), "column value must be numeric; line 2 \\(counting the header\\) has 'lots'"),
     (lambda d: d.assign(visit_week=-4), "visit_week must be a whole number"),
     (lambda d: d.assign(itt="maybe"), "column itt holds 1 or 0"),
     (lambda d: d.assign(arm=["active"] + list(d.arm[1:])) if d.arm.iloc[1] == "placebo" else d.assign(arm=["placebo"] + list(d.arm[1:])),
