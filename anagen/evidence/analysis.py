@@ -26,6 +26,32 @@ the mixed models, when they are missing at random given the observed visits.
 Every result names its analysis set: ``itt`` (intention-to-treat: all randomized, analysed
 as randomized) or ``per_protocol``.
 
+Common parameters
+-----------------
+df : pandas.DataFrame
+    The long study dataset (:mod:`anagen.evidence.dataset`); a hand-built frame is checked
+    and typed first.
+visit_week : int, optional
+    The visit analysed; default the last visit in the dataset.
+analysis_set : {"itt", "per_protocol"}
+    Intention-to-treat (default) or per-protocol.
+endpoint : str, optional
+    Needed when the dataset holds several endpoints.
+active, control : str, optional
+    Arm names; by default the control is the arm called placebo, control, vehicle or sham and
+    the active arm the other one. Every effect is active minus control.
+confidence : float
+    Two-sided coverage of the interval, 0.95 by default.
+
+Errors
+------
+:class:`~anagen.evidence.dataset.DatasetError` (a ``ValueError``) with a message that says
+what to fix when the data cannot answer the question: an arm with no subjects in the set or
+nobody measured at the visit, a visit that does not exist or has no data, the wrong design,
+an unknown arm or endpoint, too few subjects for the model. When a number exists but its
+interval or test does not (one pair, no spread), the result has ``ci = (None, None)``,
+``p_value = None`` and a ``note``.
+
 References
 ----------
 European Medicines Agency. Guideline on adjustment for baseline covariates in clinical trials.
@@ -338,6 +364,22 @@ def change_by_visit(df: pd.DataFrame, *, analysis_set: str = "itt", endpoint: st
     Each row is :func:`anagen.evidence.descriptive.mean_ci` of the changes ``value - baseline``
     of the arm's subjects (split-scalp: of the scalp halves given that arm) at the visit, with
     the number analysed and missing. Works for any number of arms.
+
+    Parameters
+    ----------
+    df, analysis_set, endpoint, confidence
+        See *Common parameters* in the module docstring.
+
+    Returns
+    -------
+    ChangeByVisit
+
+    Examples
+    --------
+    >>> from anagen.evidence.simulate import simulate_study
+    >>> rows = change_by_visit(simulate_study(n_per_arm=20, dropout=0.0, seed=1)).rows
+    >>> [(r.arm, r.visit_week, r.n) for r in rows][:2]
+    [('active', 12, 20), ('active', 24, 20)]
     """
     _check_confidence(confidence)
     df = ensure(df)
@@ -376,6 +418,15 @@ def paired_difference(df: pd.DataFrame, *, visit_week: int | None = None, analys
 
     With one pair the estimate is given without interval or test; when every difference is the
     same there is no spread, and the note says so.
+
+    Parameters
+    ----------
+    df, visit_week, analysis_set, endpoint, active, control, confidence
+        See *Common parameters* in the module docstring.
+
+    Returns
+    -------
+    Effect
     """
     _check_confidence(confidence)
     prep = _prepare(df, analysis_set=analysis_set, endpoint=endpoint, active=active, control=control)
@@ -416,6 +467,15 @@ def wilcoxon_signed_rank(df: pd.DataFrame, *, visit_week: int | None = None, ana
     with ``k = floor(n(n+1)/4 - z(1-α/2)·√(n(n+1)(2n+1)/24))``, the normal approximation to
     the signed-rank distribution (Hollander & Wolfe 1999, section 3.3). It is not given for
     fewer than six pairs, where ``k < 0``.
+
+    Parameters
+    ----------
+    df, visit_week, analysis_set, endpoint, active, control, confidence
+        See *Common parameters* in the module docstring.
+
+    Returns
+    -------
+    Effect
     """
     _check_confidence(confidence)
     prep = _prepare(df, analysis_set=analysis_set, endpoint=endpoint, active=active, control=control)
@@ -461,6 +521,15 @@ def split_scalp_mixed_model(df: pd.DataFrame, *, visit_week: int | None = None, 
     for a systematic side difference, and the side's own baseline for regression to the mean.
     Unlike the paired t it also uses subjects with one side missing. Wald interval and test
     from the normal distribution, as ``MixedLMResults.conf_int`` gives them.
+
+    Parameters
+    ----------
+    df, visit_week, analysis_set, endpoint, active, control, confidence
+        See *Common parameters* in the module docstring.
+
+    Returns
+    -------
+    Effect
     """
     _check_confidence(confidence)
     prep = _prepare(df, analysis_set=analysis_set, endpoint=endpoint, active=active, control=control)
@@ -516,6 +585,15 @@ def ancova(df: pd.DataFrame, *, visit_week: int | None = None, analysis_set: str
     the visit; the effect is ``β1`` with its t interval and test (``n - 3`` degrees of freedom).
     With baseline in the model, the change and the follow-up value give the same ``β1``
     (Vickers & Altman 2001). Equal to ``statsmodels.formula.api.ols("change ~ arm + baseline")``.
+
+    Parameters
+    ----------
+    df, visit_week, analysis_set, endpoint, active, control, confidence
+        See *Common parameters* in the module docstring.
+
+    Returns
+    -------
+    Effect
     """
     _check_confidence(confidence)
     prep = _prepare(df, analysis_set=analysis_set, endpoint=endpoint, active=active, control=control)
@@ -574,6 +652,16 @@ def repeated_mixed_model(df: pd.DataFrame, *, analysis_set: str = "itt", endpoin
     or too wide; for a confirmatory analysis, check against an MMRM (SAS PROC MIXED with
     ``type=un``, R ``mmrm``). Like the MMRM it uses subjects with some visits missing, valid when
     data are missing at random.
+
+    Parameters
+    ----------
+    df, analysis_set, endpoint, active, control, confidence
+        See *Common parameters* in the module docstring.
+
+    Returns
+    -------
+    RepeatedEffects
+        One :class:`Effect` per visit, and whether the REML fit converged.
     """
     _check_confidence(confidence)
     prep = _prepare(df, analysis_set=analysis_set, endpoint=endpoint, active=active, control=control)

@@ -258,3 +258,26 @@ def test_a_hand_built_frame_is_checked_and_typed_before_analysis(parallel_study)
         a.paired_difference(parallel_study.iloc[:0])
     with pytest.raises(DatasetError, match="pandas DataFrame"):
         a.ancova([1, 2, 3])
+
+
+def test_wilcoxon_gives_no_interval_for_fewer_than_six_pairs(split_study):
+    five = split_study[split_study.subject.isin(["S0001", "S0002", "S0003", "S0004", "S0005"])]
+    r = a.wilcoxon_signed_rank(five, visit_week=12)
+    assert r.n == 5 and r.ci == (None, None) and "too few pairs (5)" in r.note and r.p_value is not None
+
+
+def test_split_scalp_counts_halves_per_arm_and_pairs_overall(split_study):
+    r = a.paired_difference(split_study, visit_week=48)
+    last = split_study[split_study.visit_week == 48]
+    for c in r.counts:
+        halves = last[last.side_arm == c.arm]
+        assert c.n_in_set == 50 and c.n_analysed == halves.value.notna().sum()
+    measured = last[last.value.notna()].groupby("subject").size()
+    assert r.n == (measured == 2).sum() and r.n_missing == 50 - r.n
+
+
+def test_the_docstring_examples_hold():
+    import doctest
+
+    result = doctest.testmod(a)
+    assert result.failed == 0 and result.attempted > 0
