@@ -463,10 +463,13 @@ def wilcoxon_signed_rank(df: pd.DataFrame, *, visit_week: int | None = None, ana
     ``scipy.stats.wilcoxon(d)`` (zero differences dropped, exact distribution for small
     samples without ties, normal approximation otherwise). The estimate is the Hodges-Lehmann
     pseudo-median, the median of the ``M = n(n+1)/2`` Walsh averages ``(d_i + d_j)/2, i <= j``;
-    the interval runs from the ``(k+1)``-th smallest to the ``(k+1)``-th largest Walsh average
-    with ``k = floor(n(n+1)/4 - z(1-α/2)·√(n(n+1)(2n+1)/24))``, the normal approximation to
-    the signed-rank distribution (Hollander & Wolfe 1999, section 3.3). It is not given for
-    fewer than six pairs, where ``k < 0``.
+    the interval runs from the ``C``-th smallest to the ``C``-th largest Walsh average, where
+    ``C`` is the largest count with ``P(T < C) <= α/2`` under the null distribution of the
+    signed-rank statistic ``T`` (Hollander & Wolfe 1999, section 3.3): exact for up to 50
+    pairs, by the normal approximation ``C = floor(n(n+1)/4 - z·√(n(n+1)(2n+1)/24))`` above.
+    The interval is the set of shifts the exact test does not reject; its coverage is at least
+    the nominal one. It cannot be given for fewer than six pairs at 95 %, where even the
+    widest interval covers only ``1 - 2/2^n``.
 
     Parameters
     ----------
@@ -496,8 +499,7 @@ def wilcoxon_signed_rank(df: pd.DataFrame, *, visit_week: int | None = None, ana
     if np.all(d == 0):
         return Effect(**base, estimate=estimate, ci=(None, None), p_value=None,
                       note="every difference is zero: the signed-rank test has nothing to rank.")
-    z = float(_sp.norm.ppf(1 - (1 - confidence) / 2))
-    k = math.floor(n * (n + 1) / 4 - z * math.sqrt(n * (n + 1) * (2 * n + 1) / 24))
+    k = _signed_rank_count(n, 1 - confidence) - 1  # 0-based index of the C-th smallest
     ci: tuple[float | None, float | None] = (None, None)
     note = ""
     if k >= 0:
@@ -509,6 +511,24 @@ def wilcoxon_signed_rank(df: pd.DataFrame, *, visit_week: int | None = None, ana
         test = _sp.wilcoxon(d)
     return Effect(**base, estimate=estimate, ci=ci, p_value=float(test.pvalue), statistic=float(test.statistic),
                   note=note)
+
+
+def _signed_rank_count(n: int, alpha: float) -> int:
+    """Largest ``C`` with ``P(T < C) <= alpha/2`` for the signed-rank statistic of ``n`` pairs.
+
+    Exact null distribution for ``n <= 50`` (the number of subsets of ``1..n`` with each sum,
+    over ``2^n``); the normal approximation above. 0 means no interval at this level.
+    """
+    if n <= 50:
+        counts = np.zeros(n * (n + 1) // 2 + 1)
+        counts[0] = 1.0
+        for r in range(1, n + 1):  # add rank r to every subset
+            counts[r:] = counts[r:] + counts[:-r].copy()
+        cdf = np.cumsum(counts) / 2.0**n  # cdf[t] = P(T <= t)
+        # P(T < C) = cdf[C - 1] <= alpha/2; C = 0 is always allowed (P(T < 0) = 0)
+        return int(np.searchsorted(cdf, alpha / 2 * (1 + 1e-12), side="right"))
+    z = float(_sp.norm.ppf(1 - alpha / 2))
+    return max(0, math.floor(n * (n + 1) / 4 - z * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
 
 
 def split_scalp_mixed_model(df: pd.DataFrame, *, visit_week: int | None = None, analysis_set: str = "itt",

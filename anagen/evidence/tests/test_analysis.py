@@ -41,10 +41,31 @@ def test_wilcoxon_equals_scipy_and_hodges_lehmann_is_the_median_of_walsh_average
     walsh = sorted((d[i] + d[j]) / 2 for i in range(len(d)) for j in range(i, len(d)))
     assert r.p_value == pytest.approx(stats.wilcoxon(d).pvalue, abs=1e-9)
     assert r.estimate == pytest.approx(float(np.median(walsh)), abs=1e-9)
-    n = len(d)
+    assert r.ci[0] < r.estimate < r.ci[1] and r.ci[0] in walsh and r.ci[1] in walsh
+
+
+@pytest.mark.parametrize("n_pairs", [6, 12, 30])
+def test_wilcoxon_interval_is_the_set_of_shifts_the_exact_test_does_not_reject(split_study, n_pairs):
+    at = split_study[(split_study.visit_week == 12) & split_study.value.notna()].groupby("subject").size()
+    subset = split_study[split_study.subject.isin(at[at == 2].index[:n_pairs])]
+    r = a.wilcoxon_signed_rank(subset, visit_week=12)
+    act, pla = _pairs(subset, 12)
+    d = act - pla
+    assert r.n == n_pairs
+    for limit in r.ci:
+        eps = 1e-7
+        inside = limit + eps if limit == r.ci[0] else limit - eps
+        outside = limit - eps if limit == r.ci[0] else limit + eps
+        assert stats.wilcoxon(d - inside, method="exact").pvalue > 0.05
+        assert stats.wilcoxon(d - outside, method="exact").pvalue <= 0.05
+
+
+def test_wilcoxon_interval_uses_the_normal_approximation_above_50_pairs():
+    n = 60
     k = math.floor(n * (n + 1) / 4 - 1.959963984540054 * math.sqrt(n * (n + 1) * (2 * n + 1) / 24))
-    assert r.ci == pytest.approx((walsh[k], walsh[-1 - k]), abs=1e-9)
-    assert r.ci[0] < r.estimate < r.ci[1]
+    assert a._signed_rank_count(n, 0.05) == k
+    # the published two-sided 5 % critical values (reject when T <= value), n = 6..11 and 50
+    assert [a._signed_rank_count(m, 0.05) - 1 for m in (6, 7, 8, 9, 10, 11, 50)] == [0, 2, 3, 5, 8, 10, 434]
 
 
 def test_split_scalp_mixed_model_equals_statsmodels_formula(split_study):
