@@ -63,6 +63,8 @@ def read_dataset(path: str | Path) -> pd.DataFrame:
         When the file is missing, unreadable, empty or not in the documented shape.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DatasetError(f"{path} is a folder; give the path of a study dataset CSV file.")
     if not path.is_file():
         raise DatasetError(f"{path}: no such file; give the path of a study dataset CSV.")
     try:
@@ -135,7 +137,21 @@ def validate(frame: pd.DataFrame, *, source: str = "dataset") -> pd.DataFrame:
         if (arms_per_side > 1).any():
             raise DatasetError(f"{source}: subject {arms_per_side[arms_per_side > 1].index[0][0]} has two arms on "
                                "one side; each side receives one arm.")
+    _refuse_duplicates(df, source)
     return df.reset_index(drop=True)
+
+
+KEY_COLUMNS = ("subject", "side", "visit_week", "endpoint")
+
+
+def _refuse_duplicates(df: pd.DataFrame, source: str) -> None:
+    dup = df.duplicated(list(KEY_COLUMNS), keep=False)
+    if dup.any():
+        row = df[dup].iloc[0]
+        where = f"subject {row['subject']}" + (f" ({row['side']} side)" if row["side"] else "")
+        raise DatasetError(f"{source}: {where} has {int(dup.sum())} rows for week {row['visit_week']} "
+                           f"and {row['endpoint']}; keep one measurement per visit (the visit-window rules "
+                           "choose the one nearest the scheduled week).")
 
 
 def ensure(df: pd.DataFrame) -> pd.DataFrame:
@@ -156,7 +172,10 @@ def ensure(df: pd.DataFrame) -> pd.DataFrame:
         and df["design"].nunique() == 1
         and df["design"].iloc[0] in DESIGNS
     )
-    return df if typed else validate(df)
+    if not typed:
+        return validate(df)
+    _refuse_duplicates(df, "dataset")
+    return df
 
 
 def _flags(column: pd.Series, name: str, source: str) -> pd.Series:

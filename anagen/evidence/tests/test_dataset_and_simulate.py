@@ -128,3 +128,16 @@ def test_reading_a_missing_or_broken_file_says_so(tmp_path):
 def test_the_docstring_examples_hold():
     result = doctest.testmod(simulate_module)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_two_measurements_of_one_visit_are_refused_not_silently_picked(tmp_path):
+    from anagen.evidence.analysis import ancova
+
+    df = simulate_study(n_per_arm=5, seed=1)
+    doubled = pd.concat([df, df.iloc[[0]]])
+    with pytest.raises(DatasetError, match="subject S0001 has 2 rows for week 12 and density_per_cm2; keep one"):
+        validate(doubled)
+    with pytest.raises(DatasetError, match="keep one measurement per visit"):
+        ancova(doubled)
+    with pytest.raises(DatasetError, match="is a folder"):
+        read_dataset(tmp_path)
