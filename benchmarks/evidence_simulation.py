@@ -11,7 +11,8 @@ ANCOVA), then prints:
 - the rejection rate at alpha 0.05: the type I error without an effect (about 5 %), the
   empirical power with one;
 - the planned power for the same design, computed with ``statsmodels.stats.power`` directly on
-  the expected number analysed (n x (1 - drop-out)) and the SD of the analysed difference.
+  the expected number analysed (n x (1 - drop-out)) and the SD of the analysed difference, and
+  through the library's ``anagen.evidence.power`` with the same inputs.
 
 Then it times a 1,000-subject x 6-visit repeated-measures mixed model through the library
 against ``statsmodels`` called directly (the formula interface a statistician would use, and
@@ -36,7 +37,7 @@ import statsmodels.api as sm  # noqa: E402
 import statsmodels.formula.api as smf  # noqa: E402
 from statsmodels.stats.power import TTestIndPower, TTestPower  # noqa: E402
 
-from anagen.evidence import analysis  # noqa: E402
+from anagen.evidence import analysis, power  # noqa: E402
 from anagen.evidence.simulate import StudySpec, simulate_study  # noqa: E402
 
 ALPHA = 0.05
@@ -55,6 +56,17 @@ def planned_power(spec: StudySpec, effect: float) -> float:
     # (1 - ρ)·sd_change² and four readings' measurement error do not
     sd = math.sqrt(2 * (1 - spec.correlation) * spec.sd_change**2 + 4 * spec.sd_measurement**2)
     return float(TTestPower().power(effect_size=effect / sd, nobs=n_analysed, alpha=ALPHA))
+
+
+def planned_power_library(spec: StudySpec, effect: float) -> float:
+    """The same plan through the library's own power functions (``anagen.evidence.power``)."""
+    n_analysed = spec.n_per_arm * (1 - spec.dropout)
+    if spec.design == "parallel":
+        return power.power_parallel(difference=effect, sd=spec.sd_change, n_treatment=n_analysed,
+                                    measurement_sd=spec.sd_measurement, alpha=ALPHA)
+    sd_difference = math.sqrt(2 * (1 - spec.correlation)) * spec.sd_change
+    return power.power_paired(difference=effect, sd=sd_difference, n=n_analysed, measurement_sd=spec.sd_measurement,
+                              alpha=ALPHA)
 
 
 def run_scenario(name: str, spec: StudySpec, n_studies: int, seed: int) -> dict:
@@ -78,7 +90,8 @@ def run_scenario(name: str, spec: StudySpec, n_studies: int, seed: int) -> dict:
         "scenario": name, "studies": n_studies, "truth": truth, "mean_estimate": statistics.fmean(estimates),
         "coverage": covered / n_studies, "rejection": rejected / n_studies,
         "rejection_wilcoxon": rejected_w / n_studies if spec.design == "split-scalp" else None,
-        "planned_power": planned_power(spec, truth) if truth else ALPHA, "ms_per_study": 1000 * seconds / n_studies,
+        "planned_power": planned_power(spec, truth) if truth else ALPHA,
+        "planned_power_library": planned_power_library(spec, truth) if truth else ALPHA, "ms_per_study": 1000 * seconds / n_studies,
     }
 
 
@@ -143,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
           f"correlation 0.5, measurement SD 5, drop-out 10 %; analysis at week 48 (ITT)")
     print()
     header = (f"{'scenario':<28} {'true':>6} {'mean est':>9} {'95% CI coverage':>16} {'reject p<0.05':>14} "
-              f"{'Wilcoxon':>9} {'planned power':>14} {'ms/study':>9}")
+              f"{'Wilcoxon':>9} {'planned power':>14} {'power.py':>9} {'ms/study':>9}")
     print(header)
     print("-" * len(header))
     total = time.perf_counter()
@@ -151,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         r = run_scenario(name, spec, n, args.seed + i)
         wil = "" if r["rejection_wilcoxon"] is None else f"{100 * r['rejection_wilcoxon']:.1f}%"
         planned = "(alpha)" if not r["truth"] else f"{100 * r['planned_power']:.1f}%"
+        planned_lib = "" if not r["truth"] else f"{100 * r['planned_power_library']:.1f}%"
         print(f"{name:<28} {r['truth']:>6.1f} {r['mean_estimate']:>9.2f} {100 * r['coverage']:>15.1f}% "
-              f"{100 * r['rejection']:>13.1f}% {wil:>9} {planned:>14} {r['ms_per_study']:>9.1f}")
+              f"{100 * r['rejection']:>13.1f}% {wil:>9} {planned:>14} {planned_lib:>9} {r['ms_per_study']:>9.1f}")
     se = math.sqrt(0.95 * 0.05 / n)
     print(f"\n(with {n} studies a true 95 % coverage reads between {100 * (0.95 - 1.96 * se):.1f} % and "
           f"{100 * (0.95 + 1.96 * se):.1f} % in 95 of 100 runs; a 5 % error rate between "
