@@ -293,10 +293,6 @@ def _visit(prep: _Prepared, visit_week: int | None) -> int:
     return int(visit_week)
 
 
-def _units(prep: _Prepared) -> list[str]:
-    return ["subject"] if prep.design == PARALLEL else ["subject", "side"]
-
-
 def _counts(prep: _Prepared, week: int) -> tuple[GroupCount, ...]:
     """Per arm: units in the set, analysed (value and baseline present) and missing at ``week``."""
     rows = prep.rows
@@ -332,7 +328,8 @@ def _pairs(prep: _Prepared, week: int) -> pd.DataFrame:
     return pd.concat(sides, axis=1, keys=["change_active", "change_control"], join="inner")
 
 
-def _split_n(prep: _Prepared, week: int, n_pairs: int) -> int:
+def _split_n(prep: _Prepared, n_pairs: int) -> int:
+    """Subjects of the set without a pair at the visit."""
     return prep.rows["subject"].nunique() - n_pairs
 
 
@@ -437,7 +434,7 @@ def paired_difference(df: pd.DataFrame, *, visit_week: int | None = None, analys
     n = len(pairs)
     base = dict(method=_method_name("paired t on the within-subject difference", prep), design=prep.design,
                 analysis_set=prep.analysis_set, endpoint=prep.endpoint, visit_week=week, contrast=prep.contrast,
-                confidence=confidence, n=n, n_missing=_split_n(prep, week, n), counts=counts,
+                confidence=confidence, n=n, n_missing=_split_n(prep, n), counts=counts,
                 n_unblinded=prep.n_unblinded)
     if n == 0:
         raise DatasetError(f"no subject has both sides measured at week {week}; a paired analysis needs pairs.")
@@ -491,7 +488,7 @@ def wilcoxon_signed_rank(df: pd.DataFrame, *, visit_week: int | None = None, ana
     d = (pairs["change_active"] - pairs["change_control"]).to_numpy()
     base = dict(method=_method_name("Wilcoxon signed-rank, Hodges-Lehmann estimate", prep), design=prep.design,
                 analysis_set=prep.analysis_set, endpoint=prep.endpoint, visit_week=week, contrast=prep.contrast,
-                confidence=confidence, n=n, n_missing=_split_n(prep, week, n), counts=_counts(prep, week),
+                confidence=confidence, n=n, n_missing=_split_n(prep, n), counts=_counts(prep, week),
                 n_unblinded=prep.n_unblinded)
     i, j = np.triu_indices(n)
     walsh = np.sort((d[i] + d[j]) / 2.0)

@@ -137,6 +137,11 @@ def validate(frame: pd.DataFrame, *, source: str = "dataset") -> pd.DataFrame:
         if (arms_per_side > 1).any():
             raise DatasetError(f"{source}: subject {arms_per_side[arms_per_side > 1].index[0][0]} has two arms on "
                                "one side; each side receives one arm.")
+        per_subject = df.groupby("subject").agg(sides=("side", "nunique"), arms=("side_arm", "nunique"))
+        same = per_subject[(per_subject["sides"] == 2) & (per_subject["arms"] < 2)]
+        if len(same):
+            raise DatasetError(f"{source}: subject {same.index[0]} has the same arm on both sides; in a split-scalp "
+                               "study each side receives a different arm.")
     _refuse_duplicates(df, source)
     return df.reset_index(drop=True)
 

@@ -110,10 +110,12 @@ def test_a_malformed_dataset_is_refused_with_what_to_fix(mutate, message):
         validate(mutate(df))
 
 
-def test_a_split_scalp_row_without_its_side_is_refused():
+def test_a_split_scalp_row_without_its_side_or_with_one_arm_on_both_sides_is_refused():
     df = simulate_study(design="split-scalp", n_per_arm=5, seed=1)
     with pytest.raises(DatasetError, match="side left or right"):
         validate(df.assign(side=["top"] + list(df.side[1:])))
+    with pytest.raises(DatasetError, match="subject S0001 has the same arm on both sides"):
+        validate(df.assign(side_arm=np.where(df.subject == "S0001", "active", df.side_arm)))
 
 
 def test_reading_a_missing_or_broken_file_says_so(tmp_path):
