@@ -91,3 +91,10 @@ def test_bad_input_exits_2_with_one_clear_line(tmp_path, capsys):
     assert main(["simulate", "--design", "parallel", "--n", "5", "--effect", "5", "--seed", "1",
                  "--out", str(tmp_path / "no" / "dir" / "x.csv")]) == 2
     assert "cannot write" in _one_error_line(capsys)
+
+
+def test_the_analysis_modules_import_without_django():
+    modules = ", ".join(f"anagen.evidence.{m}" for m in ("dataset", "descriptive", "visits", "analysis", "agreement",
+                                                          "simulate", "figures", "simulate_cli", "analyze_cli"))
+    code = f"import sys, {modules}; sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120).returncode == 0
