@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "anagen.assessments",
     "anagen.outcomes",
     "anagen.studies",
+    "anagen.fhir",
     "anagen.api",
     "anagen.demo",
 ]

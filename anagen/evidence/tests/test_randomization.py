@@ -114,6 +114,8 @@ def test_allocate_is_pure_and_does_not_touch_its_inputs():
 def test_lazy_sequence_matches_allocate_and_depends_only_on_its_stratum():
     spec = blocks(strata_factors=("site",))
     lazy = [arm for arm, _, _ in islice(permuted_block_sequence(spec, "site=BHM"), 25)]
+    other = [arm for arm, _, _ in islice(permuted_block_sequence(spec, "site=LDN"), 25)]
+    assert lazy != other  # each stratum has its own sequence
     people = subjects(200)
     bhm = [a.arm for f, a in zip(people, allocate_all(spec, people)) if f["site"] == "BHM"][:25]
     assert bhm == lazy[: len(bhm)] and len(bhm) >= 25
@@ -335,6 +337,9 @@ def test_balance_report_names_a_bad_arm_or_missing_factor():
         ({"p_best": 1.2}, "p_best must be a probability"),
         ({"arms": ("A",), "ratio": (1,)}, "at least two arms"),
         ({"arms": ("A", "A")}, "arm codes must be distinct"),
+        ({"arms": (), "ratio": ()}, "at least two arms"),
+        ({"arms": ("A", "")}, "arm codes must be non-empty text"),
+        ({"arms": "AB"}, "arms must be a list of values"),
         ({"block_multiples": ()}, "block multiples must be whole numbers"),
         ({"block_multiples": (2, 2)}, "block multiples must be distinct"),
         ({"version": "0"}, "version '0' is not supported"),
