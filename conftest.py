@@ -2,6 +2,7 @@
 
 - ``coordinator`` works at Birmingham (``clinic``); ``coordinator_b`` at Solihull (``clinic_b``).
 - ``clinician``, ``lab_scientist``, ``evaluator``, ``statistician`` and ``admin_user`` work at Birmingham.
+- ``pharmacist`` is a coordinator at Birmingham who prepares study products (unblinded on a study team).
 - ``stranger`` is an active staff account with no role and no clinic.
 Every persona's password is ``PASSWORD``.
 """
@@ -112,6 +113,12 @@ def evaluator(clinic):
 @pytest.fixture
 def statistician(clinic):
     return _staff("stats@birmingham.test", ["statistician"], [clinic], first_name="Stan", last_name="Statistician")
+
+
+@pytest.fixture
+def pharmacist(clinic):
+    """A coordinator who prepares study products: the unblinded member of a study team."""
+    return _staff("pharmacy@birmingham.test", ["coordinator"], [clinic], first_name="Phil", last_name="Pharmacist")
 
 
 @pytest.fixture

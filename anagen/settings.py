@@ -48,8 +48,10 @@ INSTALLED_APPS = [
     "anagen.treatments",
     "anagen.assessments",
     "anagen.outcomes",
+    "anagen.studies",
     "anagen.fhir",
     "anagen.api",
+    "anagen.demo",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ urlpatterns = [
     path("treatments/", include("anagen.treatments.urls")),
     path("assessments/", include("anagen.assessments.urls")),
     path("outcomes/", include("anagen.outcomes.urls")),
+    path("studies/", include("anagen.studies.urls")),
 ]
 
 handler400 = "anagen.core.views.error_400"

@@ -17,6 +17,7 @@ def staff(request):
             "lots": bool(r & {Role.ADMIN, Role.CLINICIAN}),
             "samples": bool(r & {Role.ADMIN, Role.CLINICIAN, Role.LAB_SCIENTIST}),
             "outcomes": bool(r & {Role.ADMIN, Role.CLINICIAN, Role.STATISTICIAN}),
+            "studies": bool(r & {Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN, Role.EVALUATOR, Role.STATISTICIAN}),
             "admin": Role.ADMIN in r,
         },
         "user_roles": sorted(user.roles),

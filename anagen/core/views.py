@@ -40,6 +40,8 @@ def staff_home(request):
         return redirect("intake:inbox")
     if user.has_role(Role.CLINICIAN, Role.ADMIN):
         return redirect("scheduling:calendar")
+    if user.has_role(Role.EVALUATOR):
+        return redirect("studies:reading")  # the blinded evaluator's work is reading for studies
     return render(request, "core/home.html")
 
 

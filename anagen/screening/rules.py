@@ -312,6 +312,14 @@ def _check(cond: dict, facts: dict) -> tuple[bool | None, set[str]]:
     return _leaf(cond, facts)
 
 
+def check_condition(cond: dict, facts: dict) -> tuple[bool | None, set[str]]:
+    """A validated condition over ``facts``: True, False, or None (unknown) with the unknown facts.
+
+    The same three-valued logic the screening decision uses; other rule users (study eligibility)
+    call this instead of re-implementing it."""
+    return _check(cond, facts)
+
+
 def applies_to(rule: dict, modality: str) -> bool:
     mods = rule.get("modalities")
     return mods == "all" or (isinstance(mods, list) and modality in mods)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from anagen.core.demo import DEMO_PASSWORD, database_is_empty, demo_logins, load_demo
+from anagen.demo import DEMO_PASSWORD, database_is_empty, demo_logins, load_demo
 
 MAX_PATIENTS = 800  # the Ofcom drama range holds 1,000 phone numbers, shared with the inquiries
 

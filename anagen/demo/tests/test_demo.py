@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.test.utils import override_settings
 
-from anagen.core.demo import FIELD_AREA_CM2, demo_digest, load_demo
+from anagen.demo import FIELD_AREA_CM2, demo_digest, load_demo
 
 # The marker also makes pytest-django create the test database before the module fixture runs.
 pytestmark = pytest.mark.django_db
@@ -34,15 +34,25 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
                 # Without images (the slow part): the images draw from their own random stream.
                 first = load_demo(seed=1, n_patients=N_PATIENTS, max_images=0, log=lambda _: None)
                 first_digest = demo_digest()
+                first_study = _study_digest()
                 transaction.set_rollback(True)
             summary = load_demo(seed=1, n_patients=N_PATIENTS, max_images=MAX_IMAGES, log=lambda _: None)
-            yield {"summary": summary, "first": first, "first_digest": first_digest, "digest": demo_digest()}
+            yield {"summary": summary, "first": first, "first_digest": first_digest, "digest": demo_digest(),
+                   "first_study": first_study, "study": _study_digest()}
             transaction.set_rollback(True)
+
+
+def _study_digest() -> list:
+    from anagen.studies.models import Subject
+
+    return list(Subject.objects.order_by("code").values_list("code", "patient__patient_number", "status",
+                                                              "allocation__arm_code"))
 
 
 def test_the_same_seed_gives_the_same_patients_and_appointments(demo):
     assert demo["digest"] == demo["first_digest"]
     assert demo["summary"].showcase == demo["first"].showcase
+    assert demo["study"] == demo["first_study"]
 
 
 def test_two_clinics_and_one_staff_member_per_role(demo):
@@ -155,3 +165,26 @@ def test_if_empty_does_nothing_on_a_second_run(demo):
     call_command("demo", "--if-empty", stdout=out)
     assert "already has data" in out.getvalue()
     assert Patient.objects.count() == before
+
+
+def test_a_signed_off_study_recruits_from_the_consented_patients(demo):
+    from anagen.evidence.randomization import verify_sequence
+    from anagen.studies.models import RandomizationSecret, Study
+    from anagen.studies.randomization import _spec
+
+    study = Study.objects.get()
+    assert study.status == "recruiting"
+    version = study.versions.get()
+    assert version.is_approved and version.signatures.count() == 2
+    roles = dict(study.members.values_list("user__email", "role"))
+    assert roles["evaluator@anagen.example"] == "evaluator"
+    assert roles["coordinator@anagen.example"] == "unblinded_pharmacist"
+    subjects = list(study.subjects.all())
+    assert subjects, "no patient gave research consent in the small demo"
+    for s in subjects:
+        assert s.patient.consents.filter(kind="research", withdrawn_at__isnull=True).exists()
+        assert (s.status == "screen_failed") == (s.eligibility["decision"] != "eligible")
+    allocations = list(study.allocations.select_related("subject").order_by("sequence_number"))
+    spec = _spec(study, version.content)
+    assert RandomizationSecret.objects.get(study=study).seed == spec.seed
+    assert verify_sequence(spec, [(a.subject.factors, a.arm_code) for a in allocations]) == []

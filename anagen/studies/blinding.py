@@ -1,0 +1,88 @@
+"""The blinding rule, in one place: what a user may see of a subject's assignment.
+
+Every studies page, API response and export asks :func:`assignment_view`; nothing else reads
+:class:`~anagen.studies.models.Allocation` for display. A user sees the assignment when their study
+role is unblinded (the pharmacist who prepares the products, the independent statistician), or
+when they broke the code of that subject themselves in an emergency. Everyone else, blinded
+evaluators, investigators, coordinators and the study statistician, sees that the subject *was*
+randomized and when, never the arm, the side that gets the active product, the sequence number
+or the stratum's position (which, with the block sizes, could let them infer the next arm), and
+no counts per arm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import UNBLINDED_ROLES, Design, StudyMember
+
+BLINDED = "Blinded"
+SIDES = {"L": "left", "R": "right"}
+
+
+def study_role(user, study) -> str | None:
+    """The user's role on the study team, or None when they are not on it."""
+    if not (user and user.is_authenticated and user.is_active):
+        return None
+    cache = user.__dict__.setdefault("_study_roles", {})
+    if study.pk not in cache:
+        cache[study.pk] = StudyMember.objects.filter(study_id=study.pk, user=user).values_list("role", flat=True).first()
+    return cache[study.pk]
+
+
+def is_unblinded(user, study) -> bool:
+    return study_role(user, study) in UNBLINDED_ROLES
+
+
+def broke_code(user, subject) -> bool:
+    return bool(user and user.is_authenticated and subject.code_breaks.filter(broken_by=user).exists())
+
+
+def can_see_assignment(user, subject) -> bool:
+    return is_unblinded(user, subject.study) or broke_code(user, subject)
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    """What one user may see of one subject's randomization."""
+
+    randomized: bool
+    randomized_at: object | None
+    visible: bool  # False: blinded
+    label: str  # "Blinded", "Not randomized", or the assignment in words
+    arm_code: str | None = None
+    sequence_number: int | None = None
+    stratum: str | None = None
+
+    def as_dict(self) -> dict:
+        out = {"randomized": self.randomized, "randomized_at": self.randomized_at, "blinded": not self.visible,
+               "assignment": self.label}
+        if self.visible:
+            out.update(arm_code=self.arm_code, sequence_number=self.sequence_number, stratum=self.stratum)
+        return out
+
+
+def describe(study, arm_code: str) -> str:
+    """The assignment in words: the arm, or for split-scalp the side that gets the active product."""
+    arms = list(study.arms.all())
+    if study.design == Design.SPLIT_SCALP:
+        active = next(a for a in arms if not a.is_placebo)
+        placebo = next(a for a in arms if a.is_placebo)
+        other = "R" if arm_code == "L" else "L"
+        return f"{active.name} on the {SIDES[arm_code]} side, {placebo.name} on the {SIDES[other]} side"
+    arm = next((a for a in arms if a.code == arm_code), None)
+    return f"Arm {arm_code}: {arm.name}" if arm else f"Arm {arm_code}"
+
+
+def assignment_view(user, subject) -> AssignmentView:
+    try:
+        allocation = subject.allocation
+    except Exception:  # RelatedObjectDoesNotExist
+        allocation = None
+    if allocation is None:
+        return AssignmentView(randomized=False, randomized_at=None, visible=True, label="Not randomized")
+    if not can_see_assignment(user, subject):
+        return AssignmentView(randomized=True, randomized_at=allocation.randomized_at, visible=False, label=BLINDED)
+    return AssignmentView(randomized=True, randomized_at=allocation.randomized_at, visible=True,
+                          label=describe(subject.study, allocation.arm_code), arm_code=allocation.arm_code,
+                          sequence_number=allocation.sequence_number, stratum=allocation.stratum)

@@ -1,0 +1,177 @@
+"""Forms for the study pages. Arms and visits are typed one per line; the criteria as JSON rules
+(the screening rule language) with age and sex bounds in their own fields."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+
+from anagen.accounts.models import Clinic, Role, User
+
+from .eligibility import SEXES
+from .models import FACTORS, Algorithm, Design, SignatureMeaning, StudyRole, SubjectStatus
+
+
+def _arms_text(arms) -> str:
+    return "\n".join(f"{a['code']} | {a['name']} | {'placebo' if a['is_placebo'] else 'active'} | {a['ratio']}"
+                     for a in arms)
+
+
+def _visits_text(visits) -> str:
+    return "\n".join(f"{v['code']} | {v['label']} | {v['week']} | {v['window_days']}" for v in visits)
+
+
+class StudyForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    registry_id = forms.CharField(max_length=60, required=False, label="Registry id")
+    sponsor = forms.CharField(max_length=200, required=False)
+    principal_investigator = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    sites = forms.ModelMultipleChoiceField(queryset=Clinic.objects.none(), widget=forms.CheckboxSelectMultiple)
+    design = forms.ChoiceField(choices=Design.choices)
+    arms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="One arm per line: code | name | active or placebo | ratio")
+    target_enrolment = forms.IntegerField(min_value=0, max_value=100000, initial=0)
+    research_consent_version = forms.CharField(max_length=40, required=False,
+                                               help_text="The research consent form version subjects must have signed.")
+    age_min_years = forms.IntegerField(min_value=0, max_value=120, required=False, label="Minimum age (years)")
+    age_max_years = forms.IntegerField(min_value=0, max_value=120, required=False, label="Maximum age (years)")
+    sexes = forms.MultipleChoiceField(choices=[(s, s) for s in SEXES], initial=list(SEXES),
+                                      widget=forms.CheckboxSelectMultiple)
+    criteria_rules = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, initial="[]",
+                                     label="Criteria (screening rules, JSON)",
+                                     help_text="effect \"indication\" = inclusion, \"contraindication\" = exclusion, "
+                                               "\"review\" = to confirm; \"modalities\": \"all\".")
+    primary_endpoint = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    secondary_endpoints = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                          help_text="One per line.")
+    visits = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}),
+                             help_text="One visit per line: code | label | week | window (± days)")
+    algorithm = forms.ChoiceField(choices=Algorithm.choices)
+    block_multiples = forms.CharField(required=False, initial="1, 2",
+                                      help_text="Block size = sum of the ratio × one of these, drawn at random.")
+    strata_factors = forms.MultipleChoiceField(choices=list(FACTORS.items()), required=False,
+                                               widget=forms.CheckboxSelectMultiple)
+    minimization_factors = forms.MultipleChoiceField(choices=list(FACTORS.items()), required=False,
+                                                     widget=forms.CheckboxSelectMultiple)
+    p_best = forms.FloatField(min_value=0.01, max_value=1.0, initial=0.8, label="p_best (minimization)")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        clinics = Clinic.objects.filter(pk__in=list(user.clinic_ids)) if user else Clinic.objects.none()
+        self.fields["sites"].queryset = clinics
+        self.fields["principal_investigator"].queryset = (
+            User.objects.filter(role_grants__role=Role.CLINICIAN, clinics__in=clinics, is_active=True).distinct())
+
+    @classmethod
+    def initial_for(cls, study=None) -> dict:
+        from .services import DEFAULT_VISITS, protocol_content
+
+        if study is None:
+            return {"visits": _visits_text(DEFAULT_VISITS), "arms": "A | Active | active | 1\nP | Placebo | placebo | 1",
+                    "algorithm": Algorithm.PERMUTED_BLOCKS}
+        c = protocol_content(study)
+        r = c["randomization"]
+        return {
+            "title": c["title"], "registry_id": c["registry_id"], "sponsor": c["sponsor"],
+            "principal_investigator": study.principal_investigator_id, "sites": [s["id"] for s in c["sites"]],
+            "design": c["design"], "arms": _arms_text(c["arms"]), "target_enrolment": c["target_enrolment"],
+            "research_consent_version": c["research_consent_version"],
+            "age_min_years": c["criteria"].get("age_min_years"), "age_max_years": c["criteria"].get("age_max_years"),
+            "sexes": c["criteria"].get("sexes") or list(SEXES),
+            "criteria_rules": json.dumps(c["criteria"].get("rules") or [], indent=2, ensure_ascii=False),
+            "primary_endpoint": c["primary_endpoint"], "secondary_endpoints": "\n".join(c["secondary_endpoints"]),
+            "visits": _visits_text(c["visits"]), "algorithm": r["algorithm"],
+            "block_multiples": ", ".join(str(m) for m in r["block_multiples"]),
+            "strata_factors": r["strata_factors"], "minimization_factors": r["minimization_factors"],
+            "p_best": r["p_best"],
+        }
+
+    def clean_arms(self):
+        arms = []
+        for n, line in enumerate(l for l in self.cleaned_data["arms"].splitlines() if l.strip()):
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) < 2:
+                raise forms.ValidationError(f"Line {n + 1}: write code | name | active or placebo | ratio.")
+            kind = parts[2].lower() if len(parts) > 2 and parts[2] else "active"
+            if kind not in ("active", "placebo"):
+                raise forms.ValidationError(f"Line {n + 1}: the third part is 'active' or 'placebo'.")
+            try:
+                ratio = int(parts[3]) if len(parts) > 3 and parts[3] else 1
+            except ValueError:
+                raise forms.ValidationError(f"Line {n + 1}: the ratio is a whole number.") from None
+            arms.append({"code": parts[0], "name": parts[1], "is_placebo": kind == "placebo", "ratio": ratio})
+        return arms
+
+    def clean_visits(self):
+        visits = []
+        for n, line in enumerate(l for l in self.cleaned_data["visits"].splitlines() if l.strip()):
+            parts = [p.strip() for p in line.split("|")]
+            try:
+                code, label, week, window = parts[0], parts[1], int(parts[2]), int(parts[3])
+            except (IndexError, ValueError):
+                raise forms.ValidationError(f"Line {n + 1}: write code | label | week | window in days.") from None
+            visits.append({"code": code, "label": label, "week": week, "window_days": window})
+        return visits
+
+    def clean_criteria_rules(self):
+        text = self.cleaned_data["criteria_rules"].strip() or "[]"
+        try:
+            rules = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+        if not isinstance(rules, list):
+            raise forms.ValidationError("Give the criteria as a JSON list of rules.")
+        return rules
+
+    def clean_block_multiples(self):
+        text = self.cleaned_data["block_multiples"].strip()
+        try:
+            return [int(x) for x in text.replace(" ", "").split(",") if x] or [1, 2]
+        except ValueError:
+            raise forms.ValidationError("Write whole numbers separated by commas, e.g. 1, 2.") from None
+
+    def protocol(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "title": d["title"], "registry_id": d["registry_id"], "sponsor": d["sponsor"],
+            "principal_investigator": d["principal_investigator"], "sites": list(d["sites"]), "design": d["design"],
+            "arms": d["arms"], "target_enrolment": d["target_enrolment"],
+            "research_consent_version": d["research_consent_version"],
+            "criteria": {"rules": d["criteria_rules"], "age_min_years": d["age_min_years"],
+                         "age_max_years": d["age_max_years"], "sexes": d["sexes"]},
+            "primary_endpoint": d["primary_endpoint"],
+            "secondary_endpoints": [l.strip() for l in d["secondary_endpoints"].splitlines() if l.strip()],
+            "visits": d["visits"], "algorithm": d["algorithm"], "block_multiples": d["block_multiples"],
+            "strata_factors": d["strata_factors"], "minimization_factors": d["minimization_factors"],
+            "p_best": d["p_best"],
+        }
+
+
+class SignForm(forms.Form):
+    meaning = forms.ChoiceField(choices=SignatureMeaning.choices, widget=forms.RadioSelect)
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password",
+                               help_text="Re-enter your password to sign.")
+
+
+class AmendForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Reason for the amendment")
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField(label="Staff e-mail")
+    role = forms.ChoiceField(choices=StudyRole.choices)
+
+
+class EndForm(forms.Form):
+    prefix = "end"  # shares the subject page with the code-break form
+    status = forms.ChoiceField(choices=[(SubjectStatus.WITHDRAWN, "Withdrawn"),
+                                        (SubjectStatus.LOST, "Lost to follow-up")])
+    on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CodeBreakForm(forms.Form):
+    prefix = "code_break"
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                             label="Emergency that needs the assignment")

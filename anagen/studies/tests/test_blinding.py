@@ -1,0 +1,243 @@
+"""Blinding: a blinded member of the study team never sees a subject's arm, the side that gets the
+active product, or the allocation's sequence position: not on a page, not in the API.
+
+The crawl visits every studies page (each URL pattern of the app) and every studies API route
+(from the OpenAPI document), plus the patient page, as each blinded persona, for a parallel and
+a split-scalp study with a randomized subject. It fails when a template starts printing the
+arm: the negative control below puts such a template in place and checks the crawl catches it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.core import mail
+from django.urls import URLPattern
+
+from anagen.studies import blinding, services, urls as study_urls
+from anagen.studies.randomization import subject_randomize
+
+from .conftest import sign_off
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["parallel", "split_scalp"])
+def randomized(request, team, statistician, clinician, clinic, make_patient):
+    if request.param == "split_scalp":
+        services.study_update(actor=statistician, study=team, design="split_scalp")
+    study = sign_off(team, statistician, clinician)
+    subject = services.subject_enrol(actor=clinician, study=study, patient=make_patient(clinic))
+    allocation = subject_randomize(actor=clinician, subject=subject)
+    subject.refresh_from_db()
+    return study, subject, allocation
+
+
+def _pages(study, subject) -> list[str]:
+    params = {"pk": study.pk, "subject_pk": subject.pk, "number": 1, "patient_pk": subject.patient_id}
+    urls = []
+    for p in study_urls.urlpatterns:
+        assert isinstance(p, URLPattern)
+        path = "/studies/" + str(p.pattern)
+        for name in p.pattern.converters:
+            path = path.replace(f"<int:{name}>", str(params[name]))
+        urls.append(path)
+    return urls + [f"/patients/{subject.patient_id}/"]
+
+
+def _api_routes(study, subject) -> list[str]:
+    from anagen.api.urls import api
+
+    schema = api.get_openapi_schema()
+    params = {"study_id": study.pk, "subject_id": subject.pk, "number": 1, "patient_id": subject.patient_id}
+    out = []
+    for path, methods in schema["paths"].items():
+        if path.startswith("/api/v1/studies") and "get" in methods:
+            out.append(re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path))
+    assert len(out) >= 7, out
+    return out
+
+
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+def _crawl(client, api, study, subject) -> dict[str, tuple[str, str]]:
+    out = {}
+    for url in _pages(study, subject):
+        r = client.get(url, follow=True)
+        assert r.status_code in (200, 403, 404, 405), (url, r.status_code)
+        out[url] = (r["Content-Type"], _CSRF.sub("", r.content.decode()))
+    for url in _api_routes(study, subject):
+        r = api.get(url)
+        assert r.status_code in (200, 403, 404), (url, r.status_code)
+        out[url] = (r["Content-Type"], r.content.decode())
+    return out
+
+
+def leaks(client, api, study, subject, allocation) -> list[str]:
+    """Every place where the crawl sees the assignment, as 'URL: what'.
+
+    Two checks. Counterfactual: every page and API answer is fetched, then the subject's arm is
+    swapped (behind the service's back, for the test only) and everything fetched again; a blinded
+    view must not change at all, so any dependence on the arm, however printed (an arm code, a
+    side letter, a count), shows. Literal: the assignment in words, an arm code, a side or an
+    allocation field must not appear.
+    """
+    from anagen.studies.models import Allocation
+
+    arms = {a.code: a.name for a in study.arms.all()}
+    codes = ["L", "R"] if study.design == "split_scalp" else list(arms)
+    other = next(c for c in codes if c != allocation.arm_code)
+    problems = []
+    before = _crawl(client, api, study, subject)
+    Allocation.objects.filter(pk=allocation.pk).update(arm_code=other)
+    try:
+        after = _crawl(client, api, study, subject)
+    finally:
+        Allocation.objects.filter(pk=allocation.pk).update(arm_code=allocation.arm_code)
+    for url, (ctype, text) in before.items():
+        if after[url][1] != text:
+            problems.append(f"{url}: changes with the arm")
+        for code in (allocation.arm_code, other):
+            if blinding.describe(study, code) in text:
+                problems.append(f"{url}: the assignment in words")
+        if re.search(r"\b(left|right) side\b", text):
+            problems.append(f"{url}: a side")
+        if re.search(r"Arm (%s)\b" % "|".join(arms), text):
+            problems.append(f"{url}: an arm code")
+        if ctype.startswith("application/json"):
+            keys = set(re.findall(r'"(\w+)":', text))
+            for key in ("arm_code", "sequence_number", "stratum", "block_size", "block_index", "index_in_stratum"):
+                if key in keys:
+                    problems.append(f"{url}: JSON key {key}")
+    return problems
+
+
+BLINDED = ["evaluator", "clinician", "statistician"]
+
+
+@pytest.mark.parametrize("persona", BLINDED)
+def test_no_blinded_persona_sees_the_assignment_on_any_page_or_api_route(randomized, persona, request, client,
+                                                                          api_client):
+    study, subject, allocation = randomized
+    user = request.getfixturevalue(persona)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert leaks(client, api_client(user), study, subject, allocation) == []
+
+
+def test_the_crawl_sees_the_assignment_where_an_unblinded_member_looks(randomized, pharmacist, client, api_client):
+    # Positive control: the crawl reaches the places where an assignment is shown.
+    study, subject, allocation = randomized
+    client.force_login(pharmacist, backend="django.contrib.auth.backends.ModelBackend")
+    found = leaks(client, api_client(pharmacist), study, subject, allocation)
+    assert any(f"/studies/{study.pk}/subjects/{subject.pk}/" in p for p in found)
+    assert any("/api/v1/studies" in p and "arm_code" in p for p in found)
+
+
+def test_the_crawl_fails_when_a_template_starts_printing_the_arm(randomized, clinician, client, api_client, settings,
+                                                                 tmp_path):
+    # Negative control: a subject page that prints the allocation, as a careless edit would.
+    study, subject, allocation = randomized
+    leaky = tmp_path / "studies"
+    leaky.mkdir()
+    original = (study_urls.__file__.rsplit("/", 1)[0]) + "/templates/studies/subject_list.html"
+    with open(original) as f:
+        text = f.read()
+    (leaky / "subject_list.html").write_text(text.replace("<td>{{ a.label }}</td>",
+                                                          "<td>{{ a.label }} Arm {{ s.allocation.arm_code }}</td>"))
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path), *settings.TEMPLATES[0]["DIRS"]]}]
+    client.force_login(clinician, backend="django.contrib.auth.backends.ModelBackend")
+    found = leaks(client, api_client(clinician), study, subject, allocation)
+    assert f"/studies/{study.pk}/subjects/: changes with the arm" in found
+    assert all(f"/studies/{study.pk}/subjects/" in p for p in found)
+
+
+def test_blinded_users_see_that_a_subject_was_randomized_but_not_how(randomized, clinician):
+    study, subject, allocation = randomized
+    view = blinding.assignment_view(clinician, subject)
+    assert view.randomized and not view.visible and view.label == "Blinded"
+    assert set(view.as_dict()) == {"randomized", "randomized_at", "blinded", "assignment"}
+
+
+def test_an_emergency_code_break_is_recorded_flagged_and_told_to_the_team(randomized, clinician, evaluator,
+                                                                          statistician, pharmacist, client,
+                                                                          django_capture_on_commit_callbacks):
+    from auditlog.models import LogEntry
+
+    from anagen.studies.models import CodeBreak
+
+    study, subject, allocation = randomized
+    client.force_login(clinician, backend="django.contrib.auth.backends.ModelBackend")
+    mail.outbox = []
+    url = f"/studies/{study.pk}/subjects/{subject.pk}/code-break"
+    r = client.post(url, {"code_break-reason": "short"})
+    assert r.status_code == 400 and b"at least a sentence" in r.content
+    assert not CodeBreak.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(url, {"code_break-reason": "Anaphylaxis after the second session; the emergency team needs the product."})
+    assert r.status_code == 302
+    cb = CodeBreak.objects.get()
+    subject.refresh_from_db()
+    assert subject.is_unblinded and cb.broken_by == clinician
+    entry = LogEntry.objects.get_for_object(cb).get()
+    assert entry.actor == clinician and "Anaphylaxis" in entry.changes_dict["reason"][1]
+    # The breaking clinician now sees this subject's assignment; the other blinded members do not.
+    assert blinding.assignment_view(clinician, subject).visible
+    assert not blinding.assignment_view(evaluator, subject).visible
+    assert not blinding.assignment_view(statistician, subject).visible
+    (message,) = mail.outbox
+    assert set(message.to) >= {clinician.email, evaluator.email, statistician.email, pharmacist.email}
+    assert subject.code in message.subject
+    assigned = blinding.describe(study, allocation.arm_code)
+    for arm in study.arms.all():
+        assert arm.name not in message.body
+    assert assigned not in message.body and "side" not in message.body
+
+
+def test_only_an_investigator_who_is_a_clinician_breaks_the_code(randomized, evaluator, pharmacist, statistician):
+    from django.core.exceptions import PermissionDenied
+
+    study, subject, _ = randomized
+    for person in (evaluator, pharmacist, statistician):
+        with pytest.raises(PermissionDenied):
+            services.code_break(actor=person, subject=subject, reason="An emergency that needs the product.")
+
+
+def test_the_api_answers_blinded_and_unblinded_members_differently(randomized, statistician, pharmacist, api_client):
+    study, subject, allocation = randomized
+    url = f"/api/v1/studies/{study.pk}/subjects/{subject.pk}"
+    blind = api_client(statistician).get(url).json()["randomization"]
+    assert blind == {"randomized": True, "randomized_at": blind["randomized_at"], "blinded": True,
+                     "assignment": "Blinded"}
+    seen = api_client(pharmacist).get(url).json()["randomization"]
+    assert seen["arm_code"] == allocation.arm_code and seen["blinded"] is False
+    assert json.dumps(seen).count(allocation.arm_code) >= 1
+
+
+@pytest.mark.parametrize("persona", ["stranger", "clinician_b", "lab_scientist"])
+def test_every_studies_page_and_route_refuses_people_off_the_team(randomized, persona, request, client, api_client):
+    study, subject, _ = randomized
+    user = request.getfixturevalue(persona)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    api = api_client(user)
+    for url in _pages(study, subject)[:-1]:  # the patient page has its own rules
+        r = client.get(url)
+        if f"/studies/{study.pk}/" in url:
+            assert r.status_code in (403, 404, 405), url
+        else:  # the list, new-study and reading pages: allowed or not, never this study
+            assert r.status_code in (200, 403, 404) and study.title.encode() not in r.content, url
+    for url in _api_routes(study, subject):
+        if url.rstrip("/").endswith("/studies"):
+            assert api.get(url).json() in ([], {"detail": "Your role does not allow studies.", "code": "forbidden"})
+        else:
+            assert api.get(url).status_code in (403, 404), url
+
+
+def test_evaluators_see_no_subject_records(randomized, evaluator, client, api_client):
+    study, subject, _ = randomized
+    client.force_login(evaluator, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(f"/studies/{study.pk}/subjects/").status_code == 403
+    assert client.get(f"/studies/{study.pk}/subjects/{subject.pk}/").status_code == 403
+    assert api_client(evaluator).get(f"/api/v1/studies/{study.pk}/subjects").status_code == 403
