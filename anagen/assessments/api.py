@@ -131,6 +131,7 @@ class VisitPatch(Schema):
 class CorrectionIn(Schema):
     added: list[list[float]] = []
     removed: list[int] = []
+    confirm_reason: str = ""
 
 
 class MeasurementPointOut(Schema):
@@ -304,7 +305,7 @@ def correct_image(request, image_id: int, payload: CorrectionIn):
     if analysis is None:
         raise ActionError("This image has no analysis.", code="not_ready")
     services.trichogram_analysis_correct(actor=request.auth, analysis=analysis, added=payload.added,
-                                         removed=payload.removed)
+                                         removed=payload.removed, confirm_reason=payload.confirm_reason)
     return _image(image)
 
 

@@ -78,6 +78,10 @@ class CorrectionForm(forms.Form):
     added = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
                             label="Add hairs", help_text="One hair per line: x0,y0,x1,y1 in image pixels "
                                                          "(or click its two ends on the overlay).")
+    confirm_reason = forms.CharField(required=False, max_length=500, label="Reason for a large change",
+                                     help_text="Needed only when the correction changes the count implausibly "
+                                               "(more than doubles or halves it, or more hairs than the field "
+                                               "can hold).")
 
     def __init__(self, *args, hair_ids=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -350,8 +350,15 @@ def parse_segments(text: str) -> list[tuple[float, float, float, float]]:
 
 
 @transaction.atomic
-def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=(), removed=()) -> TrichogramAnalysis:
+def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=(), removed=(),
+                                confirm_reason: str = "") -> TrichogramAnalysis:
     """Store a clinician's correction beside the automatic result.
+
+    Added hairs that repeat or overlap each other, or lie on a hair that is kept, are refused.
+    A correction that changes the count implausibly (see
+    :func:`anagen.trichoscopy.corrections.implausible_change`) is refused with code
+    ``needs_confirmation`` unless ``confirm_reason`` says why it is right; the reason is stored
+    with the correction (and so in its history).
 
     ``added`` are hair segments ``(x0, y0, x1, y1)`` in image pixels; ``removed`` are ids of
     automatically found hairs. Corrections always apply to the automatic result (saving again
@@ -359,6 +366,7 @@ def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=()
     uses the corrected values and keeps the automatic ones beside them.
     """
     from anagen.trichoscopy import ImageAnalysis, apply_corrections, read_image, render_overlay
+    from anagen.trichoscopy.corrections import added_hair_problems, implausible_change
 
     analysis = TrichogramAnalysis.objects.select_for_update().select_related("image__visit__patient").get(pk=analysis.pk)
     image = analysis.image
@@ -388,11 +396,24 @@ def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=()
     if unknown:
         raise ActionError(f"No hair numbered {', '.join(map(str, unknown))} in the automatic result; "
                           "use the numbers shown on the overlay.", field="removed")
+    problems = added_hair_problems(auto, segments, removed_ids)
+    if problems:
+        raise ActionError(f"Each hair is counted once: {'; '.join(problems)}. Delete the repeated lines.",
+                          field="added", code="overlapping_hairs")
     profile = engine_profile_for(analysis)
     try:
         corrected = apply_corrections(auto, added=segments, removed=removed_ids, profile=profile)
     except ValueError as exc:
         raise ActionError(f"The correction cannot be applied: {exc}.", field="added") from None
+    reasons = implausible_change(auto.hair_count, corrected.hair_count, added_count=len(segments),
+                                 field_area_cm2=auto.field_area_cm2)
+    confirm_reason = (confirm_reason or "").strip()
+    if reasons and not confirm_reason:
+        raise ActionError(f"This correction needs a second look: {'; '.join(reasons)}. If it is right, give the "
+                          "reason (for example \"image heavily under-counted: dense vertex\") and save again.",
+                          field="confirm_reason", code="needs_confirmation")
+    if len(confirm_reason) > 500:
+        raise ActionError("Keep the reason under 500 characters.", field="confirm_reason")
     with default_storage.open(image.file.name, "rb") as fh:
         pixels = read_image(fh)
     png = render_overlay(pixels, corrected, profile)
@@ -400,6 +421,8 @@ def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=()
     try:
         name = written.save_new(f"{_visit_folder(image.visit)}/overlay-corrected-{image.sha256[:16]}-a{analysis.pk}.png", png)
         analysis.corrections = {"added": [list(s) for s in segments], "removed": removed_ids}
+        if reasons:
+            analysis.corrections.update(confirmed_because=confirm_reason, implausible=reasons)
         analysis.corrected = corrected.to_dict()
         analysis.corrected_by = actor
         analysis.corrected_at = timezone.now()

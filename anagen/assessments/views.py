@@ -223,7 +223,8 @@ def image_correct(request, pk: int):
         try:
             added = services.parse_segments(form.cleaned_data["added"])
             services.trichogram_analysis_correct(actor=request.user, analysis=analysis, added=added,
-                                                 removed=form.cleaned_data["removed"])
+                                                 removed=form.cleaned_data["removed"],
+                                                 confirm_reason=form.cleaned_data["confirm_reason"])
         except ActionError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
