@@ -155,6 +155,11 @@ class TrichogramImage(models.Model):
     profile_name = models.CharField(max_length=80, help_text="Engine profile the image was analysed with.")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # A voided image stays, with its results, but no longer counts in the visit's measurement.
+    voided_at = models.DateTimeField("voided at", null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name="voided by")
+    void_reason = models.TextField("reason for voiding", blank=True)
 
     class Meta:
         ordering = ["visit", "uploaded_at", "id"]
@@ -199,6 +204,10 @@ class TrichogramAnalysis(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Earlier results of this image (before it was analysed again with another device profile),
+    # oldest first: profile, scale, engine version, automatic and corrected results and overlays,
+    # and who replaced each, when and why. The series uses only the current result.
+    previous = models.JSONField("earlier results", default=list, blank=True)
 
     class Meta:
         verbose_name_plural = "trichogram analyses"
@@ -245,6 +254,13 @@ class Measurement(models.Model):
     engine_version = models.CharField(max_length=40, blank=True)
     profile_name = models.CharField(max_length=80, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Excluded from the patient's series (outcomes, charts, changes from baseline) with a reason;
+    # the values stay, shown as excluded, and the history says who excluded them.
+    excluded = models.BooleanField("excluded from the series", default=False)
+    exclusion_reason = models.TextField("reason for exclusion", blank=True)
+    excluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name="excluded by")
+    excluded_at = models.DateTimeField("excluded at", null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Measurement of visit {self.visit_id}"
