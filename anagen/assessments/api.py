@@ -149,6 +149,9 @@ class MeasurementPointOut(Schema):
     is_corrected: bool
     investigator_global: int | None
     patient_global: int | None
+    excluded: bool = False
+    exclusion_reason: str = ""
+    flags: list[str] = []
 
 
 # --- serializers ---------------------------------------------------------------------------

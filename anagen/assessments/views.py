@@ -75,6 +75,7 @@ def _visit_context(request, visit, **extra):
         "visit": visit,
         "patient": visit.patient,
         "measurement": selectors.measurement_for(visit),
+        "point": selectors.visit_point(user=request.user, visit=visit),
         "photo_views": [(value, label, photos.get(value)) for value, label in PhotoView.choices],
         "photo_count": visit.photos.count(),
         "images": images,
@@ -200,6 +201,8 @@ def _image_page(request, image, correction_form=None, status=200):
         "status_json": _status_payload(image, analysis),
         "can_write": selectors.can_write(request.user),
         "measurement": selectors.measurement_for(image.visit),
+        "point": selectors.visit_point(user=request.user, visit=image.visit),
+        "devices": selectors.device_profiles_for(image.visit.clinic_id).filter(is_active=True),
         "history": record_history(image, related=[analysis] if analysis else []),
     }, status=status)
 
@@ -283,3 +286,61 @@ def image_overlay(request, pk: int):
 def photo_file(request, pk: int):
     photo = selectors.photo_get(user=request.user, pk=pk)
     return _file_response(photo.file.name)
+
+
+def _reason_post(request) -> str:
+    return (request.POST.get("reason") or "").strip()
+
+
+@login_required
+@require_POST
+def measurement_exclude(request, pk: int):
+    visit = selectors.visit_get(user=request.user, pk=pk, write=True)
+    measurement = selectors.measurement_for(visit)
+    if measurement is None:
+        raise Http404("This visit has no measurement.")
+    try:
+        if request.POST.get("include"):
+            services.measurement_include(actor=request.user, measurement=measurement)
+            messages.success(request, "The measurement is part of the series again.")
+        else:
+            services.measurement_exclude(actor=request.user, measurement=measurement, reason=_reason_post(request))
+            messages.success(request, "Excluded from the series: the values stay on this page and in the history, "
+                                      "but charts, changes and outcomes leave them out.")
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    return redirect("assessments:visit", pk=visit.pk)
+
+
+@login_required
+@require_POST
+def image_void(request, pk: int):
+    image = selectors.image_get(user=request.user, pk=pk, write=True)
+    try:
+        services.trichogram_image_void(actor=request.user, image=image, reason=_reason_post(request))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Image voided: its result is kept but no longer counts in the visit's measurement.")
+    return redirect("assessments:image", pk=image.pk)
+
+
+@login_required
+@require_POST
+def image_reanalyse(request, pk: int):
+    image = selectors.image_get(user=request.user, pk=pk, write=True)
+    analysis = selectors.analysis_for(image)
+    if analysis is None:
+        raise Http404("This image has no analysis.")
+    device = selectors.device_profiles_for(image.visit.clinic_id).filter(pk=request.POST.get("device_profile") or 0).first() \
+        if str(request.POST.get("device_profile") or "").isdigit() else None
+    try:
+        if device is None:
+            raise ActionError("Choose one of this clinic's device profiles to analyse the image with.")
+        services.trichogram_analysis_rerun(actor=request.user, analysis=analysis, device_profile=device,
+                                           reason=_reason_post(request))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Analysing again with {device.name}; the earlier result is kept below.")
+    return redirect("assessments:image", pk=image.pk)

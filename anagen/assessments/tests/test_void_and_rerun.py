@@ -104,3 +104,22 @@ def test_the_history_records_who_excluded_and_why(analysed, clinician):
     measurement_exclude(actor=clinician, measurement=m, reason="Another spot")
     entry = LogEntry.objects.get_for_object(m).order_by("-timestamp").first()
     assert entry.changes_dict["exclusion_reason"][1] == "Another spot"
+
+
+def test_pages_flag_exclude_void_and_reanalyse(login, analysed, clinician, coordinator, half_scale, clinician_b):
+    client = login(clinician)
+    visit = analysed.visit
+    r = client.post(f"/assessments/visits/{visit.pk}/exclusion", {"reason": ""}, follow=True)
+    assert "Give the reason" in r.content.decode()
+    r = client.post(f"/assessments/visits/{visit.pk}/exclusion", {"reason": "Another spot"}, follow=True)
+    body = r.content.decode()
+    assert "excluded from the series" in body and "Another spot" in body and "Put back into the series" in body
+    r = client.post(f"/assessments/images/{analysed.pk}/reanalyse", {"device_profile": half_scale.pk,
+                                                                     "reason": "20x loupe"}, follow=True)
+    body = r.content.decode()
+    assert "Earlier results of this image" in body and "20x loupe" in body
+    r = client.post(f"/assessments/images/{analysed.pk}/void", {"reason": "Blurred"}, follow=True)
+    assert "voided" in r.content.decode() and "Blurred" in r.content.decode()
+    # A coordinator reads but may not void; another clinic's clinician does not find the image.
+    assert login(coordinator).post(f"/assessments/images/{analysed.pk}/void", {"reason": "x"}).status_code == 403
+    assert login(clinician_b).post(f"/assessments/images/{analysed.pk}/void", {"reason": "x"}).status_code == 404
