@@ -25,7 +25,7 @@ def _optional_int(value):
 
 
 class VisitForm(forms.Form):
-    visit_date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+    visit_date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     is_baseline = forms.BooleanField(required=False, label="Baseline visit (before the first session)")
     weeks_after_last_session = forms.IntegerField(required=False, min_value=0, label="Weeks after the last session")
     appointment = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[],

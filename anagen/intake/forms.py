@@ -65,7 +65,7 @@ class ClinicianChoice(forms.ModelChoiceField):
 class ConvertForm(forms.Form):
     first_name = forms.CharField(max_length=80)
     last_name = forms.CharField(max_length=80)
-    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                     input_formats=["%Y-%m-%d", "%d/%m/%Y"])
     clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
     clinician = ClinicianChoice(queryset=User.objects.none())
