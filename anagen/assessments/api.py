@@ -186,8 +186,9 @@ def _image(image: TrichogramImage) -> dict:
             "engine_version": a.engine_version, "profile_name": a.profile_name, "px_per_mm": a.px_per_mm,
             "automatic": a.automatic, "corrected": a.corrected, "corrections": a.corrections, "regrowth": a.regrowth,
             "corrected_at": a.corrected_at,
-            "overlay_url": overlay if a.overlay else None,
-            "corrected_overlay_url": f"{overlay}?corrected=true" if a.corrected_overlay else None,
+            "overlay_url": f"{overlay}?v={a.overlay_version}" if a.overlay else None,
+            "corrected_overlay_url": f"{overlay}?corrected=true&v={a.corrected_overlay_version}"
+            if a.corrected_overlay else None,
         }
     return {"id": image.pk, "visit_id": image.visit_id, "kind": image.kind, "sha256": image.sha256,
             "width": image.width, "height": image.height, "profile_name": image.profile_name,
@@ -297,8 +298,8 @@ def image_overlay(request, image_id: int, corrected: bool = False):
     if corrected:
         if not analysis.corrected_overlay:
             raise ActionError("This analysis has not been corrected.", code="not_corrected")
-        return _file_response(analysis.corrected_overlay.name)
-    return _file_response(analysis.overlay.name)
+        return _file_response(analysis.corrected_overlay.name, request=request)
+    return _file_response(analysis.overlay.name, request=request)
 
 
 @router.post("/images/{image_id}/corrections", response=ImageOut, url_name="assessments_image_correct")

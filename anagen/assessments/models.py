@@ -223,6 +223,21 @@ class TrichogramAnalysis(models.Model):
     def is_finished(self) -> bool:
         return self.status in (AnalysisStatus.DONE, AnalysisStatus.FAILED)
 
+    @property
+    def overlay_version(self) -> str:
+        """Changes whenever the overlay is drawn again: part of its address, so no page shows a stale one."""
+        return _name_version(self.overlay.name if self.overlay else "")
+
+    @property
+    def corrected_overlay_version(self) -> str:
+        return _name_version(self.corrected_overlay.name if self.corrected_overlay else "")
+
+
+def _name_version(name: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(name.encode()).hexdigest()[:12] if name else ""
+
 
 def _density(count: int | None, area_cm2: float | None) -> float | None:
     if count is None or not area_cm2:

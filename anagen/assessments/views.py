@@ -7,12 +7,13 @@ The pages work without JavaScript (refresh to see progress; type segments to add
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -252,12 +253,27 @@ def image_retry(request, pk: int):
     return redirect("assessments:image", pk=image.pk)
 
 
-def _file_response(name: str, download_name: str = ""):
+def file_etag(name: str) -> str:
+    """A validator for a stored file: every stored name is written once (images and photos are
+    named by checksum; each overlay drawing gets a new name), so the name identifies the bytes."""
+    return '"' + hashlib.sha256(name.encode()).hexdigest()[:24] + '"'
+
+
+def _file_response(name: str, download_name: str = "", request=None):
     if not name or not default_storage.exists(name):
         raise Http404("The file is missing from storage.")
+    etag = file_etag(name)
+    # Revalidate every time: the same address (an image's overlay) shows a new drawing after a
+    # correction or a new analysis, and a stale one would show the wrong hairs.
+    if request is not None and etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        return response
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
     response["Content-Disposition"] = f'inline; filename="{download_name or name.rsplit("/", 1)[-1]}"'
     return response
 
@@ -266,7 +282,7 @@ def _file_response(name: str, download_name: str = ""):
 @require_GET
 def image_file(request, pk: int):
     image = selectors.image_get(user=request.user, pk=pk)
-    return _file_response(image.file.name)
+    return _file_response(image.file.name, request=request)
 
 
 @login_required
@@ -277,15 +293,15 @@ def image_overlay(request, pk: int):
     if analysis is None or analysis.status != AnalysisStatus.DONE:
         raise Http404("The overlay is drawn once the analysis has finished.")
     if request.GET.get("corrected") and analysis.corrected_overlay:
-        return _file_response(analysis.corrected_overlay.name)
-    return _file_response(analysis.overlay.name)
+        return _file_response(analysis.corrected_overlay.name, request=request)
+    return _file_response(analysis.overlay.name, request=request)
 
 
 @login_required
 @require_GET
 def photo_file(request, pk: int):
     photo = selectors.photo_get(user=request.user, pk=pk)
-    return _file_response(photo.file.name)
+    return _file_response(photo.file.name, request=request)
 
 
 def _reason_post(request) -> str:

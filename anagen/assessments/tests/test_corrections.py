@@ -86,3 +86,27 @@ def test_the_api_answers_needs_confirmation(api_client, analysed, clinician):
     r = api.post(url, {"added": added, "removed": everything, "confirm_reason": "checked at 100 %"},
                  content_type="application/json")
     assert r.status_code == 200 and r.json()["analysis"]["corrections"]["confirmed_because"] == "checked at 100 %"
+
+
+def test_the_overlay_address_and_validator_change_with_each_drawing(login, analysed, clinician):
+    client = login(clinician)
+    page = client.get(f"/assessments/images/{analysed.pk}/").content.decode()
+    a = analysed.analysis
+    assert f"overlay.png?v={a.overlay_version}" in page
+    r = client.get(f"/assessments/images/{analysed.pk}/overlay.png")
+    etag = r["ETag"]
+    assert r.status_code == 200 and "no-cache" in r["Cache-Control"]
+    assert client.get(f"/assessments/images/{analysed.pk}/overlay.png", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    first_hair = a.automatic["hairs"][0]["id"]
+    trichogram_analysis_correct(actor=clinician, analysis=a, removed=[first_hair])
+    a.refresh_from_db()
+    first_version = a.corrected_overlay_version
+    page = client.get(f"/assessments/images/{analysed.pk}/").content.decode()
+    assert f"corrected=1&amp;v={first_version}" in page
+    url = f"/assessments/images/{analysed.pk}/overlay.png?corrected=1"
+    corrected_etag = client.get(url)["ETag"]
+    trichogram_analysis_correct(actor=clinician, analysis=a, removed=[])
+    a.refresh_from_db()
+    assert a.corrected_overlay_version != first_version
+    # The browser's copy of the first drawing is no longer valid.
+    assert client.get(url, HTTP_IF_NONE_MATCH=corrected_etag).status_code == 200
