@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "anagen.assessments",
     "anagen.outcomes",
     "anagen.api",
+    "ninja",  # its templates and static files: the API docs page works offline
 ]
 
 MIDDLEWARE = [

@@ -58,6 +58,10 @@ def consultation(request):
     return _public_form(request, InquiryKind.CONSULTATION)
 
 
+def privacy(request):
+    return render(request, "intake/privacy.html")
+
+
 def thanks(request):
     kind = request.GET.get("kind", "question")
     return render(request, "intake/thanks.html", {"kind": kind})
