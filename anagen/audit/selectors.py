@@ -19,6 +19,13 @@ from django.utils import timezone
 INTERNAL_FIELDS = frozenset({"id", "search_text", "progress", "step", "sequence", "key_hash", "password",
                              "created_at", "updated_at", "started_at", "client_hash"})
 EMPTY = "—"
+#: Related records named in full in the history: staff, places, devices and catalogue entries.
+#: A patient is named by their number (the history shows on pages that lab staff and blinded
+#: staff may see, who must not learn who a patient is); any other record by its kind and number,
+#: since its name may carry the patient's (an inquiry is "Question from <name>").
+NAMED_MODELS = frozenset({"accounts.user", "accounts.clinic", "accounts.room", "assessments.deviceprofile",
+                          "treatments.modality", "treatments.product", "treatments.lot", "screening.ruleset",
+                          "scheduling.appointmenttype"})
 
 ACTIONS = {LogEntry.Action.CREATE: "created", LogEntry.Action.UPDATE: "updated", LogEntry.Action.DELETE: "deleted"}
 
@@ -132,7 +139,15 @@ class _Reader:
         key = (model, pk)
         if key not in self._names:
             obj = model._default_manager.filter(pk=pk).first() if pk.isdigit() else None
-            self._names[key] = str(obj) if obj is not None else f"#{pk} (deleted)"
+            if obj is None:
+                name = f"{model._meta.verbose_name} #{pk} (deleted)"
+            elif model._meta.label_lower in NAMED_MODELS:
+                name = str(obj)
+            elif getattr(obj, "patient_number", ""):
+                name = obj.patient_number
+            else:
+                name = f"{model._meta.verbose_name} #{pk}"
+            self._names[key] = name
         return self._names[key]
 
     def value(self, f, raw) -> str:
