@@ -19,6 +19,8 @@ from django.utils import timezone
 INTERNAL_FIELDS = frozenset({"id", "search_text", "progress", "step", "sequence", "key_hash", "password",
                              "created_at", "updated_at", "started_at", "client_hash"})
 EMPTY = "—"
+#: Units spelt out where a label comes from a field name (``diameter_um`` -> "diameter um").
+UNIT_SUFFIXES = ((" um", " (µm)"), (" cm2", " (cm²)"), (" mm", " (mm)"), (" ml", " (ml)"), (" pct", " (%)"))
 #: Related records named in full in the history: staff, places, devices and catalogue entries.
 #: A patient is named by their number (the history shows on pages that lab staff and blinded
 #: staff may see, who must not learn who a patient is); any other record by its kind and number,
@@ -100,7 +102,7 @@ def _readable_changes(e: LogEntry) -> dict[str, list]:
             if old == new:
                 continue
             # A new record: its primary key and the fields left empty say nothing.
-            if e.action == LogEntry.Action.CREATE and (name == "id" or new in (None, "", "None")):
+            if e.action == LogEntry.Action.CREATE and (name == "id" or new in (None, "", "None", "null")):
                 continue
         out[name] = change
     return out
@@ -161,7 +163,7 @@ class _Reader:
             return labels.get(text, text)
         if isinstance(f, models.BooleanField):
             return {"True": "yes", "False": "no", "true": "yes", "false": "no"}.get(text, text)
-        if f.is_relation and f.many_to_one and f.related_model is not None:
+        if f.is_relation and (f.many_to_one or f.one_to_one) and f.related_model is not None:
             return self._related(f.related_model, text)
         if isinstance(f, models.DateTimeField):
             parsed = self._parse_datetime(text)
@@ -196,6 +198,9 @@ class _Reader:
             if f is not None and (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)):
                 continue
             label = str(f.verbose_name) if f is not None and hasattr(f, "verbose_name") else name.replace("_", " ")
+            for suffix, unit in UNIT_SUFFIXES:
+                if label.endswith(suffix):
+                    label = label[: -len(suffix)] + unit
             out.append((label[:1].upper() + label[1:], self.value(f, change[0]), self.value(f, change[1])))
         return out
 

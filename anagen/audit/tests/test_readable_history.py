@@ -53,3 +53,25 @@ def test_the_page_shows_readable_rows_and_keeps_the_stored_entry_behind_a_toggle
     assert "<b>Performed by</b>: Clara Clinician" in history
     assert "<summary>Stored entry</summary>" in history and "<code>performed_by</code>" in history
     assert "<b>performed_by</b>" not in history
+
+
+def test_one_to_one_links_and_units_read_well(analysed_image):
+    created = record_history(analysed_image.analysis)[-1]
+    labels = {label: new for label, _, new in created.rows}
+    assert labels["Image"] == "trichogram image #%d" % analysed_image.pk
+    assert "Vellus threshold (µm)" in labels and "Corrections" not in labels
+
+
+@pytest.fixture
+def analysed_image(visit, clinician, settings):
+    from anagen.assessments.models import DeviceProfile
+    from anagen.assessments.services import trichogram_image_upload
+    from anagen.assessments.tests.conftest import png_bytes, upload
+    from anagen.trichoscopy.synthetic import generate_scalp
+
+    settings.ANAGEN_TASKS_EAGER = True
+    DeviceProfile.objects.create(clinic=visit.clinic, name="Dermoscope", px_per_mm=100.0, is_default=True)
+    png = png_bytes(generate_scalp(seed=7, n_hairs=4, px_per_mm=100.0, shape=(120, 160), crossings=0,
+                                   parallel_pairs=0).image)
+    image, _ = trichogram_image_upload(actor=clinician, visit=visit, file=upload(png))
+    return image
