@@ -42,6 +42,9 @@ def staff_home(request):
     from .worklists import worklists_for
 
     user = request.user
+    if not user.roles:
+        # No role, so no menu: say what to do instead of pointing at a menu that is not there.
+        return render(request, "core/worklist.html", {"worklists": [], "no_role": True})
     worklists = worklists_for(user)
     if not worklists:
         return render(request, "core/home.html")

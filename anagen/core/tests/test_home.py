@@ -119,3 +119,8 @@ def test_the_evaluator_home_is_left_to_the_studies_feature(login, evaluator):
 def test_a_visitor_gets_the_public_home(client):
     r = client.get("/")
     assert r.status_code == 200 and "Request a free consultation" in r.content.decode()
+
+
+def test_someone_without_a_role_is_told_what_to_do_not_pointed_at_a_missing_menu(login, stranger):
+    body = _home(login, stranger)
+    assert "Ask an administrator" in body and "has no role yet" in body
