@@ -55,3 +55,16 @@ def test_an_excluded_value_leaves_the_chart_changes_and_outcomes_but_stays_visib
 def test_the_outcome_table_says_when_a_change_uses_a_flagged_value(odd_series, clinician):
     table = selectors.outcome_table(user=clinician)
     assert any("flagged as implausible" in note for note in table.counting_notes)
+
+
+def test_the_pdf_report_flags_the_odd_value_and_lists_exclusions(odd_series, clinician):
+    from anagen.outcomes import report
+
+    from .pdftext import pdf_text
+
+    patient, odd = odd_series
+    text = pdf_text(report.progress_report_pdf(user=clinician, patient=patient, uncompressed=True))
+    assert "Values to check" in text and "implausible" in text
+    measurement_exclude(actor=clinician, measurement=Measurement.objects.get(visit=odd), reason="Another spot")
+    text = pdf_text(report.progress_report_pdf(user=clinician, patient=patient, uncompressed=True))
+    assert "Excluded from the series" in text and "Another spot" in text
