@@ -210,3 +210,12 @@ def visit_point(*, user, visit: AssessmentVisit) -> MeasurementPoint | None:
         if p.visit_id == visit.pk:
             return p if p.hair_count is not None or p.measurement_id else None
     return None
+
+
+def visit_list_flagged(*, user, patient) -> list[AssessmentVisit]:
+    """The patient's visits, each with ``plausibility_flags`` (reasons its values look implausible)."""
+    visits = list(visit_list(user=user, patient=patient))
+    flags = {p.visit_id: p.flags for p in with_flags([_point(v, getattr(v, "measurement", None)) for v in visits])}
+    for v in visits:
+        v.plausibility_flags = flags.get(v.pk, ())
+    return visits

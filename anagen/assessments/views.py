@@ -62,7 +62,7 @@ def patient_visits(request, patient_id: int):
                 messages.success(request, f"Assessment visit of {visit.visit_date:%d %b %Y} opened.")
                 return redirect("assessments:visit", pk=visit.pk)
         status = 400
-    visits = selectors.visit_list(user=request.user, patient=patient)
+    visits = selectors.visit_list_flagged(user=request.user, patient=patient)
     return render(request, "assessments/visit_list.html", {
         "patient": patient, "visits": visits, "form": form, "can_write": selectors.can_write(request.user),
     }, status=status)

@@ -32,10 +32,13 @@ def test_the_timeline_and_its_chart_flag_the_odd_value(odd_series, clinician, lo
     assert 'class="point flagged"' in html
 
 
-def test_the_visit_page_flags_it_too(odd_series, clinician, login):
-    _, odd = odd_series
-    html = login(clinician).get(reverse("assessments:visit", kwargs={"pk": odd.pk})).content.decode()
+def test_the_visit_page_and_the_visit_list_flag_it_too(odd_series, clinician, login):
+    patient, odd = odd_series
+    client = login(clinician)
+    html = client.get(reverse("assessments:visit", kwargs={"pk": odd.pk})).content.decode()
     assert "implausible?" in html and "Exclude from the series" in html
+    html = client.get(reverse("assessments:patient_visits", kwargs={"patient_id": patient.pk})).content.decode()
+    assert html.count("implausible?") == 1
 
 
 def test_an_excluded_value_leaves_the_chart_changes_and_outcomes_but_stays_visible(odd_series, clinician, login):
