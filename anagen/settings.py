@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "anagen.treatments",
     "anagen.assessments",
     "anagen.outcomes",
+    "anagen.fhir",
     "anagen.api",
     "ninja",  # its templates and static files: the API docs page works offline
 ]

@@ -86,6 +86,7 @@ def _mount() -> None:
     from anagen.treatments.api import router as treatments_router
     from anagen.assessments.api import router as assessments_router
     from anagen.outcomes.api import router as outcomes_router
+    from anagen.fhir.api import router as fhir_router
 
     api.add_router("/", accounts_router)
     api.add_router("/inquiries", intake_router)
@@ -95,6 +96,7 @@ def _mount() -> None:
     api.add_router("/treatments", treatments_router)
     api.add_router("/assessments", assessments_router)
     api.add_router("/outcomes", outcomes_router)
+    api.add_router("/fhir", fhir_router)
 
 
 _mount()

@@ -11,6 +11,9 @@ import sys
 from importlib import import_module
 
 SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS["power"] = "anagen.evidence.power_cli:main"  # sample size and power
+SUBCOMMANDS["simulate"] = "anagen.evidence.simulate_cli:main"
+SUBCOMMANDS["analyze"] = "anagen.evidence.analyze_cli:main"
 
 
 def main(argv: list[str] | None = None) -> int:

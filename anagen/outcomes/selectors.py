@@ -19,7 +19,7 @@ How the outcome table counts (also shown under the table):
   first session of the modality; failing that, the latest measured visit on or before it).
 - *follow-up week*: the visit's recorded weeks after the last session; failing that, the weeks
   from the latest session of the modality on or before the visit. Visits are matched to the
-  scheduled weeks with the windows of :mod:`anagen.outcomes.stats`, one per patient per week.
+  scheduled weeks with the windows of :mod:`anagen.evidence.visits`, one per patient per week.
 - *adverse events*: events linked to a procedure of the modality, and events linked to no
   procedure whose onset is on or after the patient's first session of the modality.
 """
@@ -42,8 +42,10 @@ from anagen.assessments.selectors import MeasurementPoint, measurement_points
 from anagen.assessments.selectors import patient_measurements as assessments_patient_measurements
 from anagen.core.errors import ActionError
 from anagen.core.permissions import check_role
+from anagen.evidence import descriptive
+from anagen.evidence import visits as visit_windows
 
-from . import charts, stats
+from . import charts
 
 log = logging.getLogger(__name__)
 
@@ -298,9 +300,9 @@ def patient_measurements(*, user, patient) -> list[MeasurementPoint]:
 @dataclass(frozen=True)
 class ProgressRow:
     point: object
-    density_change: stats.Change | None
-    count_change: stats.Change | None
-    diameter_change: stats.Change | None
+    density_change: descriptive.Change | None
+    count_change: descriptive.Change | None
+    diameter_change: descriptive.Change | None
 
 
 @dataclass
@@ -378,11 +380,11 @@ def patient_progress(*, user, patient) -> Progress:
     for p in points:
         rows.append(ProgressRow(
             point=p,
-            density_change=stats.change_from_baseline(getattr(baseline, "density_per_cm2", None), p.density_per_cm2)
+            density_change=descriptive.change_from_baseline(getattr(baseline, "density_per_cm2", None), p.density_per_cm2)
             if baseline is not None and p is not baseline else None,
-            count_change=stats.change_from_baseline(getattr(baseline, "hair_count", None), p.hair_count)
+            count_change=descriptive.change_from_baseline(getattr(baseline, "hair_count", None), p.hair_count)
             if baseline is not None and p is not baseline else None,
-            diameter_change=stats.change_from_baseline(getattr(baseline, "mean_diameter_um", None), p.mean_diameter_um)
+            diameter_change=descriptive.change_from_baseline(getattr(baseline, "mean_diameter_um", None), p.mean_diameter_um)
             if baseline is not None and p is not baseline else None,
         ))
     sessions = [charts.Marker(p.performed_on, p.modality.name) for p in procedures]
@@ -402,17 +404,17 @@ class OutcomeFilters:
     stage: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    visit_weeks: tuple[int, ...] = stats.DEFAULT_VISIT_WEEKS
+    visit_weeks: tuple[int, ...] = visit_windows.DEFAULT_VISIT_WEEKS
 
 
 @dataclass(frozen=True)
 class VisitOutcome:
     week: int
     followed_up: int
-    density_change: stats.MeanCI
+    density_change: descriptive.MeanCI
 
     def to_dict(self) -> dict:
-        return {"week": self.week, "window_weeks": stats.window_weeks(self.week), "followed_up": self.followed_up,
+        return {"week": self.week, "window_weeks": visit_windows.window_weeks(self.week), "followed_up": self.followed_up,
                 "density_change": self.density_change.to_dict()}
 
 
@@ -422,7 +424,7 @@ class ModalityOutcome:
     name: str
     treated: int
     visits: list[VisitOutcome]
-    adverse_events: stats.Rate
+    adverse_events: descriptive.Rate
     adverse_event_count: int
     serious_adverse_events: int
 
@@ -501,7 +503,7 @@ def outcome_filters(*, user, clinic=None, sex="", scale="", stage="", date_from=
     start, end = _parse_date(date_from, "from"), _parse_date(date_to, "to")
     if start and end and start > end:
         raise ActionError("The period starts after it ends; swap the dates.", field="date_from")
-    weeks = stats.DEFAULT_VISIT_WEEKS
+    weeks = visit_windows.DEFAULT_VISIT_WEEKS
     if visit_weeks:
         try:
             weeks = tuple(sorted({int(w) for w in visit_weeks}))
@@ -535,7 +537,7 @@ def outcome_table(*, user, filters: OutcomeFilters | None = None) -> OutcomeTabl
     Procedure = _model("treatments", "Procedure")
     AdverseEvent = _model("treatments", "AdverseEvent")
     Visit = _model("assessments", "AssessmentVisit")
-    table = OutcomeTable(filters=f, rows=[], window_rule=stats.window_description(f.visit_weeks),
+    table = OutcomeTable(filters=f, rows=[], window_rule=visit_windows.window_description(f.visit_weeks),
                          counting_notes=list(COUNTING_NOTES))
     if Modality is None or Procedure is None:
         return table
@@ -605,11 +607,11 @@ def outcome_table(*, user, filters: OutcomeFilters | None = None) -> OutcomeTabl
                     last = max(d for d in dates if d <= v["visit_date"])
                     weeks = _weeks_between(v["visit_date"], last)
                 candidates.append((weeks, v))
-            for week, v in stats.assign_visits(candidates, f.visit_weeks).items():
+            for week, v in visit_windows.assign_visits(candidates, f.visit_weeks).items():
                 followed[week] += 1
                 point = pts.get(v["id"])
                 if baseline is not None and point is not None:
-                    change = stats.change_from_baseline(baseline.density_per_cm2, point.density_per_cm2)
+                    change = descriptive.change_from_baseline(baseline.density_per_cm2, point.density_per_cm2)
                     if change is not None:
                         changes[week].append(change.absolute)
                         if baseline.flags or point.flags:
@@ -625,9 +627,9 @@ def outcome_table(*, user, filters: OutcomeFilters | None = None) -> OutcomeTabl
 
         table.rows.append(ModalityOutcome(
             code=modality.code, name=modality.name, treated=len(patients),
-            visits=[VisitOutcome(week=w, followed_up=followed.get(w, 0), density_change=stats.mean_ci(changes.get(w, [])))
+            visits=[VisitOutcome(week=w, followed_up=followed.get(w, 0), density_change=descriptive.mean_ci(changes.get(w, [])))
                     for w in f.visit_weeks],
-            adverse_events=stats.rate(ae_patients, len(patients)),
+            adverse_events=descriptive.rate(ae_patients, len(patients)),
             adverse_event_count=ae_count, serious_adverse_events=serious))
     if flagged:
         table.counting_notes.append(
@@ -652,7 +654,7 @@ def outcome_csv_rows(table: OutcomeTable) -> list[list]:
     for r in table.rows:
         for v in r.visits:
             c = v.density_change
-            rows.append([r.code, r.name, r.treated, v.week, stats.window_weeks(v.week), v.followed_up, c.n,
+            rows.append([r.code, r.name, r.treated, v.week, visit_windows.window_weeks(v.week), v.followed_up, c.n,
                          num(c.mean), num(c.lower), num(c.upper), num(c.sd), c.reason if c.n == 1 else "",
                          r.adverse_events.events, num(r.adverse_events.rate, 4), num(r.adverse_events.lower, 4),
                          num(r.adverse_events.upper, 4), r.adverse_event_count, r.serious_adverse_events])

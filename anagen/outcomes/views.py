@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET
 
 from anagen.core.errors import ActionError
 from anagen.core.permissions import role_required
+from anagen.evidence.visits import DEFAULT_VISIT_WEEKS
 
 from . import report, selectors
-from .stats import DEFAULT_VISIT_WEEKS
 
 
 @require_GET

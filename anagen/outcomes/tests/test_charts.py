@@ -67,3 +67,10 @@ def test_calibrated_measurements_chart_density_first():
 def test_nice_ticks_cover_the_range():
     t = charts.nice_ticks(93, 131)
     assert t[0] <= 93 and t[-1] >= 131
+
+
+def test_the_docstring_examples_hold():
+    import doctest
+
+    result = doctest.testmod(charts)
+    assert result.failed == 0 and result.attempted > 0

@@ -7,7 +7,8 @@ import math
 import pytest
 from django.urls import reverse
 
-from anagen.outcomes import selectors, stats
+from anagen.evidence import descriptive, visits
+from anagen.outcomes import selectors
 
 from . import factories as f
 
@@ -80,7 +81,7 @@ def test_counts_treated_followed_up_and_mean_change_with_its_t_interval(cohort, 
     changes = [(92 - 80) / A, (110 - 100) / A]
     assert w12.density_change.n == 2
     assert w12.density_change.mean == pytest.approx(sum(changes) / 2)
-    expected = stats.mean_ci(changes)
+    expected = descriptive.mean_ci(changes)
     half = 12.706204736174707 * abs(changes[0] - changes[1]) / math.sqrt(2) / math.sqrt(2)  # t(0.975, 1) s/√n
     assert w12.density_change.lower == pytest.approx(expected.lower)
     assert w12.density_change.half_width == pytest.approx(half)
@@ -93,7 +94,7 @@ def test_counts_treated_followed_up_and_mean_change_with_its_t_interval(cohort, 
 def test_adverse_event_rate_with_wilson_interval_and_serious_count(cohort, clinician):
     exo = _rows(clinician)["exosomes"]
     assert exo.adverse_events.events == 2 and exo.adverse_events.n == 3
-    lo, hi = stats.wilson_interval(2, 3)
+    lo, hi = descriptive.wilson_interval(2, 3)
     assert exo.adverse_events.lower == pytest.approx(lo) and exo.adverse_events.upper == pytest.approx(hi)
     assert exo.serious_adverse_events == 1
     assert _rows(clinician)["prp"].adverse_events.events == 0
@@ -159,7 +160,7 @@ def test_csv_has_the_same_rows_and_no_patient_identity(cohort, clinician, login)
     assert r["Content-Disposition"].startswith("attachment;")
     body = r.content.decode()
     rows = list(csv.DictReader(io.StringIO(body)))
-    assert len(rows) == Modality.objects.count() * len(stats.DEFAULT_VISIT_WEEKS)
+    assert len(rows) == Modality.objects.count() * len(visits.DEFAULT_VISIT_WEEKS)
     exo12 = next(x for x in rows if x["modality_code"] == "exosomes" and x["visit_week"] == "12")
     assert exo12["patients_treated"] == "2" and exo12["followed_up"] == "1" and exo12["density_change_n"] == "1"
     assert exo12["density_change_ci95_lower"] == "" and "fewer than two" in exo12["ci_note"]

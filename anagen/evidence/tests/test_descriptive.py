@@ -1,14 +1,14 @@
-"""The outcome statistics, on known values (no database)."""
+"""Descriptive statistics on known values (no database)."""
 
 import math
 
 import pytest
 
-from anagen.outcomes import stats
+from anagen.evidence import descriptive
 
 
 def test_mean_ci_of_three_changes_uses_t_with_two_degrees_of_freedom():
-    r = stats.mean_ci([10, 20, 30])
+    r = descriptive.mean_ci([10, 20, 30])
     half = 4.302652729911275 * 10 / math.sqrt(3)  # t(0.975, 2) * s / sqrt(n), s = 10
     assert r.n == 3
     assert r.mean == 20
@@ -19,79 +19,58 @@ def test_mean_ci_of_three_changes_uses_t_with_two_degrees_of_freedom():
 
 
 def test_mean_ci_drops_missing_and_non_finite_values():
-    r = stats.mean_ci([10, None, 30, float("nan")])
+    r = descriptive.mean_ci([10, None, 30, float("nan")])
     assert r.n == 2 and r.mean == 20
 
 
 def test_one_value_has_a_mean_but_no_interval_and_says_why():
-    r = stats.mean_ci([12.5])
+    r = descriptive.mean_ci([12.5])
     assert r.n == 1 and r.mean == 12.5
     assert r.lower is None and r.upper is None and r.half_width is None
     assert "fewer than two" in r.reason
 
 
 def test_no_values_has_no_mean():
-    r = stats.mean_ci([])
+    r = descriptive.mean_ci([])
     assert r.n == 0 and r.mean is None and r.lower is None
 
 
 def test_mean_ci_refuses_a_nonsense_confidence():
     with pytest.raises(ValueError):
-        stats.mean_ci([1, 2], confidence=95)
+        descriptive.mean_ci([1, 2], confidence=95)
 
 
 def test_change_from_baseline_absolute_and_percent():
-    c = stats.change_from_baseline(120, 150)
+    c = descriptive.change_from_baseline(120, 150)
     assert c.absolute == 30 and c.percent == pytest.approx(25)
-    assert stats.change_from_baseline(None, 150) is None
-    assert stats.change_from_baseline(0, 5).percent is None
+    assert descriptive.change_from_baseline(None, 150) is None
+    assert descriptive.change_from_baseline(0, 5).percent is None
 
 
 def test_wilson_interval_known_values():
     # Newcombe 1998, table II: 81/263 -> 0.2553 to 0.3662; 0/10 -> 0 to 0.2775
-    lo, hi = stats.wilson_interval(81, 263)
+    lo, hi = descriptive.wilson_interval(81, 263)
     assert lo == pytest.approx(0.2553, abs=1e-4) and hi == pytest.approx(0.3662, abs=1e-4)
-    lo, hi = stats.wilson_interval(0, 10)
+    lo, hi = descriptive.wilson_interval(0, 10)
     assert lo == 0 and hi == pytest.approx(0.2775, abs=1e-4)
-    lo, hi = stats.wilson_interval(10, 10)
+    lo, hi = descriptive.wilson_interval(10, 10)
     assert hi == 1 and lo == pytest.approx(0.7225, abs=1e-4)
 
 
 def test_rate_with_no_patients_has_no_rate():
-    r = stats.rate(0, 0)
+    r = descriptive.rate(0, 0)
     assert r.rate is None and r.lower is None
-    r = stats.rate(1, 4)
+    r = descriptive.rate(1, 4)
     assert r.rate == 0.25 and 0 < r.lower < 0.25 < r.upper < 1
 
 
 def test_wilson_refuses_more_events_than_patients():
     with pytest.raises(ValueError):
-        stats.wilson_interval(5, 3)
-
-
-def test_visit_windows_are_two_weeks_until_week_12_then_four():
-    assert stats.scheduled_week_for(2) == 4
-    assert stats.scheduled_week_for(6) == 4
-    assert stats.scheduled_week_for(7) is None
-    assert stats.scheduled_week_for(14) == 12
-    assert stats.scheduled_week_for(15) is None
-    assert stats.scheduled_week_for(19) == 23
-    assert stats.scheduled_week_for(48) == 44
-    assert stats.scheduled_week_for(54) == 58
-    assert stats.scheduled_week_for(None) is None
-    assert "±2 weeks" in stats.window_description() and "±4 weeks" in stats.window_description()
-
-
-def test_a_patient_counts_once_per_week_with_the_nearest_visit():
-    chosen = stats.assign_visits([(11, "a"), (12.5, "b"), (13, "c"), (30, "x"), (45, "d")])
-    assert chosen == {12: "b", 44: "d"}
+        descriptive.wilson_interval(5, 3)
 
 
 def test_the_docstring_examples_hold():
     import doctest
 
-    from anagen.outcomes import charts
-
-    for module in (stats, charts):
-        result = doctest.testmod(module)
-        assert result.failed == 0 and result.attempted > 0, module.__name__
+    result = doctest.testmod(descriptive)
+    assert result.failed == 0 and result.attempted > 0
