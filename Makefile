@@ -7,11 +7,15 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: run test test-sqlite test-postgres venv system-deps demo bench clean
 
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-warn-script-location
+
 $(STAMP): pyproject.toml
+	@echo "Setting up $(VENV): Python libraries for Anagen (the first time takes a few minutes)..."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(PIP) --upgrade pip
+	@$(PIP) -e '.[dev]'
 	@touch $(STAMP)
+	@echo "Libraries installed."
 
 venv: $(STAMP)
 
@@ -20,7 +24,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 run: venv system-deps
-	$(BIN)/anagen migrate --noinput
+	$(BIN)/anagen migrate --noinput -v 0
 	$(BIN)/anagen demo --if-empty
 	$(BIN)/anagen runserver --noreload 127.0.0.1:$(PORT)
 
@@ -28,7 +32,7 @@ test: venv system-deps
 	@bash scripts/test.sh
 
 demo: venv
-	$(BIN)/anagen migrate --noinput
+	$(BIN)/anagen migrate --noinput -v 0
 	$(BIN)/anagen demo --if-empty
 
 bench: venv

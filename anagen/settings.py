@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "anagen.fhir",
     "anagen.api",
     "anagen.demo",
+    "ninja",  # its templates and static files: the API docs page works offline
 ]
 
 MIDDLEWARE = [

@@ -131,6 +131,7 @@ class VisitPatch(Schema):
 class CorrectionIn(Schema):
     added: list[list[float]] = []
     removed: list[int] = []
+    confirm_reason: str = ""
 
 
 class MeasurementPointOut(Schema):
@@ -148,6 +149,9 @@ class MeasurementPointOut(Schema):
     is_corrected: bool
     investigator_global: int | None
     patient_global: int | None
+    excluded: bool = False
+    exclusion_reason: str = ""
+    flags: list[str] = []
 
 
 # --- serializers ---------------------------------------------------------------------------
@@ -182,8 +186,9 @@ def _image(image: TrichogramImage) -> dict:
             "engine_version": a.engine_version, "profile_name": a.profile_name, "px_per_mm": a.px_per_mm,
             "automatic": a.automatic, "corrected": a.corrected, "corrections": a.corrections, "regrowth": a.regrowth,
             "corrected_at": a.corrected_at,
-            "overlay_url": overlay if a.overlay else None,
-            "corrected_overlay_url": f"{overlay}?corrected=true" if a.corrected_overlay else None,
+            "overlay_url": f"{overlay}?v={a.overlay_version}" if a.overlay else None,
+            "corrected_overlay_url": f"{overlay}?corrected=true&v={a.corrected_overlay_version}"
+            if a.corrected_overlay else None,
         }
     return {"id": image.pk, "visit_id": image.visit_id, "kind": image.kind, "sha256": image.sha256,
             "width": image.width, "height": image.height, "profile_name": image.profile_name,
@@ -293,8 +298,8 @@ def image_overlay(request, image_id: int, corrected: bool = False):
     if corrected:
         if not analysis.corrected_overlay:
             raise ActionError("This analysis has not been corrected.", code="not_corrected")
-        return _file_response(analysis.corrected_overlay.name)
-    return _file_response(analysis.overlay.name)
+        return _file_response(analysis.corrected_overlay.name, request=request)
+    return _file_response(analysis.overlay.name, request=request)
 
 
 @router.post("/images/{image_id}/corrections", response=ImageOut, url_name="assessments_image_correct")
@@ -304,7 +309,7 @@ def correct_image(request, image_id: int, payload: CorrectionIn):
     if analysis is None:
         raise ActionError("This image has no analysis.", code="not_ready")
     services.trichogram_analysis_correct(actor=request.auth, analysis=analysis, added=payload.added,
-                                         removed=payload.removed)
+                                         removed=payload.removed, confirm_reason=payload.confirm_reason)
     return _image(image)
 
 

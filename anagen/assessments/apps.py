@@ -17,7 +17,7 @@ class AssessmentsConfig(AppConfig):
         track(models.GlobalPhoto)
         track(models.TrichogramImage)
         # The result JSON is large and never changes once written; progress ticks are noise.
-        track(models.TrichogramAnalysis, exclude_fields=["automatic", "regrowth", "corrected", "progress", "step"])
+        track(models.TrichogramAnalysis, exclude_fields=["automatic", "regrowth", "corrected", "progress", "step", "previous"])
         track(models.Measurement)
 
         try:

@@ -25,7 +25,7 @@ def _optional_int(value):
 
 
 class VisitForm(forms.Form):
-    visit_date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+    visit_date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     is_baseline = forms.BooleanField(required=False, label="Baseline visit (before the first session)")
     weeks_after_last_session = forms.IntegerField(required=False, min_value=0, label="Weeks after the last session")
     appointment = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[],
@@ -78,6 +78,10 @@ class CorrectionForm(forms.Form):
     added = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
                             label="Add hairs", help_text="One hair per line: x0,y0,x1,y1 in image pixels "
                                                          "(or click its two ends on the overlay).")
+    confirm_reason = forms.CharField(required=False, max_length=500, label="Reason for a large change",
+                                     help_text="Needed only when the correction changes the count implausibly "
+                                               "(more than doubles or halves it, or more hairs than the field "
+                                               "can hold).")
 
     def __init__(self, *args, hair_ids=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -155,6 +155,11 @@ class TrichogramImage(models.Model):
     profile_name = models.CharField(max_length=80, help_text="Engine profile the image was analysed with.")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # A voided image stays, with its results, but no longer counts in the visit's measurement.
+    voided_at = models.DateTimeField("voided at", null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name="voided by")
+    void_reason = models.TextField("reason for voiding", blank=True)
 
     class Meta:
         ordering = ["visit", "uploaded_at", "id"]
@@ -199,6 +204,10 @@ class TrichogramAnalysis(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Earlier results of this image (before it was analysed again with another device profile),
+    # oldest first: profile, scale, engine version, automatic and corrected results and overlays,
+    # and who replaced each, when and why. The series uses only the current result.
+    previous = models.JSONField("earlier results", default=list, blank=True)
 
     class Meta:
         verbose_name_plural = "trichogram analyses"
@@ -213,6 +222,21 @@ class TrichogramAnalysis(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (AnalysisStatus.DONE, AnalysisStatus.FAILED)
+
+    @property
+    def overlay_version(self) -> str:
+        """Changes whenever the overlay is drawn again: part of its address, so no page shows a stale one."""
+        return _name_version(self.overlay.name if self.overlay else "")
+
+    @property
+    def corrected_overlay_version(self) -> str:
+        return _name_version(self.corrected_overlay.name if self.corrected_overlay else "")
+
+
+def _name_version(name: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(name.encode()).hexdigest()[:12] if name else ""
 
 
 def _density(count: int | None, area_cm2: float | None) -> float | None:
@@ -245,6 +269,13 @@ class Measurement(models.Model):
     engine_version = models.CharField(max_length=40, blank=True)
     profile_name = models.CharField(max_length=80, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Excluded from the patient's series (outcomes, charts, changes from baseline) with a reason;
+    # the values stay, shown as excluded, and the history says who excluded them.
+    excluded = models.BooleanField("excluded from the series", default=False)
+    exclusion_reason = models.TextField("reason for exclusion", blank=True)
+    excluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name="excluded by")
+    excluded_at = models.DateTimeField("excluded at", null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Measurement of visit {self.visit_id}"

@@ -139,6 +139,25 @@ class MeasurementPoint:
     is_corrected: bool
     investigator_global: int | None
     patient_global: int | None
+    # Excluded from the series by a clinician (kept for display, left out of changes and charts).
+    excluded: bool = False
+    exclusion_reason: str = ""
+    # Why the values look implausible against the patient's series or the device (plausibility).
+    flags: tuple[str, ...] = ()
+    measurement_id: int | None = None
+
+
+def with_flags(points: list[MeasurementPoint]) -> list[MeasurementPoint]:
+    """The points with ``flags`` filled in by the plausibility rules over the whole series."""
+    from dataclasses import replace
+
+    from .plausibility import SeriesValue, series_flags
+
+    measured = [p for p in points if p.hair_count is not None]
+    flags = series_flags([SeriesValue(p.density_per_cm2, p.field_area_cm2, p.mean_diameter_um, p.excluded)
+                          for p in measured])
+    by_visit = {p.visit_id: tuple(f) for p, f in zip(measured, flags)}
+    return [replace(p, flags=by_visit.get(p.visit_id, ())) for p in points]
 
 
 def _point(visit: AssessmentVisit, m: Measurement | None) -> MeasurementPoint:
@@ -157,16 +176,22 @@ def _point(visit: AssessmentVisit, m: Measurement | None) -> MeasurementPoint:
         is_corrected=m.is_corrected if m else False,
         investigator_global=visit.investigator_global,
         patient_global=visit.patient_global,
+        excluded=m.excluded if m else False,
+        exclusion_reason=m.exclusion_reason if m else "",
+        measurement_id=m.pk if m else None,
     )
 
 
 def patient_measurements(*, user, patient) -> list[MeasurementPoint]:
-    """Every assessment visit of ``patient`` with its measurement (None where not measured), by date."""
-    return [_point(visit, getattr(visit, "measurement", None)) for visit in visit_list(user=user, patient=patient)]
+    """Every assessment visit of ``patient`` with its measurement (None where not measured), by date,
+    excluded ones included (marked), each with its plausibility flags."""
+    return with_flags([_point(visit, getattr(visit, "measurement", None))
+                       for visit in visit_list(user=user, patient=patient)])
 
 
 def measurement_points(patient_ids) -> dict[int, list[MeasurementPoint]]:
-    """Measured visits per patient, oldest first.
+    """Measured visits per patient, oldest first, with their plausibility flags; measurements
+    excluded from the series are left out (they still flag nothing against the others).
 
     No access check: for aggregate tables (outcomes) whose caller has already limited
     ``patient_ids`` to the user's clinics.
@@ -176,4 +201,21 @@ def measurement_points(patient_ids) -> dict[int, list[MeasurementPoint]]:
           .order_by("visit__visit_date", "visit__id"))
     for m in qs:
         out.setdefault(m.visit.patient_id, []).append(_point(m.visit, m))
-    return out
+    return {pid: [p for p in with_flags(pts) if not p.excluded] for pid, pts in out.items()}
+
+
+def visit_point(*, user, visit: AssessmentVisit) -> MeasurementPoint | None:
+    """The visit's point of its patient's series, with its plausibility flags (None if not measured)."""
+    for p in patient_measurements(user=user, patient=visit.patient):
+        if p.visit_id == visit.pk:
+            return p if p.hair_count is not None or p.measurement_id else None
+    return None
+
+
+def visit_list_flagged(*, user, patient) -> list[AssessmentVisit]:
+    """The patient's visits, each with ``plausibility_flags`` (reasons its values look implausible)."""
+    visits = list(visit_list(user=user, patient=patient))
+    flags = {p.visit_id: p.flags for p in with_flags([_point(v, getattr(v, "measurement", None)) for v in visits])}
+    for v in visits:
+        v.plausibility_flags = flags.get(v.pk, ())
+    return visits

@@ -350,8 +350,15 @@ def parse_segments(text: str) -> list[tuple[float, float, float, float]]:
 
 
 @transaction.atomic
-def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=(), removed=()) -> TrichogramAnalysis:
+def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=(), removed=(),
+                                confirm_reason: str = "") -> TrichogramAnalysis:
     """Store a clinician's correction beside the automatic result.
+
+    Added hairs that repeat or overlap each other, or lie on a hair that is kept, are refused.
+    A correction that changes the count implausibly (see
+    :func:`anagen.trichoscopy.corrections.implausible_change`) is refused with code
+    ``needs_confirmation`` unless ``confirm_reason`` says why it is right; the reason is stored
+    with the correction (and so in its history).
 
     ``added`` are hair segments ``(x0, y0, x1, y1)`` in image pixels; ``removed`` are ids of
     automatically found hairs. Corrections always apply to the automatic result (saving again
@@ -359,6 +366,7 @@ def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=()
     uses the corrected values and keeps the automatic ones beside them.
     """
     from anagen.trichoscopy import ImageAnalysis, apply_corrections, read_image, render_overlay
+    from anagen.trichoscopy.corrections import added_hair_problems, implausible_change
 
     analysis = TrichogramAnalysis.objects.select_for_update().select_related("image__visit__patient").get(pk=analysis.pk)
     image = analysis.image
@@ -388,11 +396,24 @@ def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=()
     if unknown:
         raise ActionError(f"No hair numbered {', '.join(map(str, unknown))} in the automatic result; "
                           "use the numbers shown on the overlay.", field="removed")
+    problems = added_hair_problems(auto, segments, removed_ids)
+    if problems:
+        raise ActionError(f"Each hair is counted once: {'; '.join(problems)}. Delete the repeated lines.",
+                          field="added", code="overlapping_hairs")
     profile = engine_profile_for(analysis)
     try:
         corrected = apply_corrections(auto, added=segments, removed=removed_ids, profile=profile)
     except ValueError as exc:
         raise ActionError(f"The correction cannot be applied: {exc}.", field="added") from None
+    reasons = implausible_change(auto.hair_count, corrected.hair_count, added_count=len(segments),
+                                 field_area_cm2=auto.field_area_cm2)
+    confirm_reason = (confirm_reason or "").strip()
+    if reasons and not confirm_reason:
+        raise ActionError(f"This correction needs a second look: {'; '.join(reasons)}. If it is right, give the "
+                          "reason (for example \"image heavily under-counted: dense vertex\") and save again.",
+                          field="confirm_reason", code="needs_confirmation")
+    if len(confirm_reason) > 500:
+        raise ActionError("Keep the reason under 500 characters.", field="confirm_reason")
     with default_storage.open(image.file.name, "rb") as fh:
         pixels = read_image(fh)
     png = render_overlay(pixels, corrected, profile)
@@ -400,6 +421,8 @@ def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=()
     try:
         name = written.save_new(f"{_visit_folder(image.visit)}/overlay-corrected-{image.sha256[:16]}-a{analysis.pk}.png", png)
         analysis.corrections = {"added": [list(s) for s in segments], "removed": removed_ids}
+        if reasons:
+            analysis.corrections.update(confirmed_because=confirm_reason, implausible=reasons)
         analysis.corrected = corrected.to_dict()
         analysis.corrected_by = actor
         analysis.corrected_at = timezone.now()
@@ -428,33 +451,140 @@ def engine_profile_for(analysis: TrichogramAnalysis):
 def measurement_refresh(*, visit: AssessmentVisit) -> Measurement | None:
     """Bring the visit's measurement up to date with its latest finished analyses.
 
-    Counts come from the latest finished target-area image (its corrected result when there is
-    one, the automatic values kept beside); the anagen share from the latest regrowth image.
+    Counts come from the latest finished target-area image that is not voided (its corrected
+    result when there is one, the automatic values kept beside); the anagen share from the
+    latest such regrowth image. When every image is voided the counts are emptied.
     """
-    done = (TrichogramAnalysis.objects.filter(image__visit=visit, status=AnalysisStatus.DONE)
+    done = (TrichogramAnalysis.objects.filter(image__visit=visit, status=AnalysisStatus.DONE,
+                                              image__voided_at__isnull=True)
             .select_related("image").order_by("-image__uploaded_at", "-image_id"))
     target = next((a for a in done if a.image.kind == ImageKind.TARGET), None)
     regrowth = next((a for a in done if a.image.kind == ImageKind.REGROWTH and a.regrowth), None)
-    if target is None and regrowth is None:
+    m = Measurement.objects.filter(visit=visit).first()
+    if target is None and regrowth is None and m is None:
         return None
-    m = Measurement.objects.filter(visit=visit).first() or Measurement(visit=visit)
-    if target is not None:
-        auto = target.automatic or {}
-        eff = target.corrected or auto
-        m.source_image = target.image
-        m.field_area_cm2 = auto.get("field_area_cm2")
-        m.hair_count = eff.get("hair_count")
-        m.terminal_count = eff.get("terminal_count")
-        m.vellus_count = eff.get("vellus_count")
-        m.mean_diameter_um = eff.get("mean_diameter_um")
-        m.hair_count_auto = auto.get("hair_count")
-        m.terminal_count_auto = auto.get("terminal_count")
-        m.vellus_count_auto = auto.get("vellus_count")
-        m.mean_diameter_um_auto = auto.get("mean_diameter_um")
-        m.is_corrected = target.corrected is not None
-        m.engine_version = target.engine_version
-        m.profile_name = target.profile_name
-    if regrowth is not None:
-        m.anagen_pct = regrowth.regrowth.get("anagen_pct")
+    m = m or Measurement(visit=visit)
+    auto = (target.automatic or {}) if target is not None else {}
+    eff = (target.corrected or auto) if target is not None else {}
+    m.source_image = target.image if target is not None else None
+    m.field_area_cm2 = auto.get("field_area_cm2")
+    m.hair_count = eff.get("hair_count")
+    m.terminal_count = eff.get("terminal_count")
+    m.vellus_count = eff.get("vellus_count")
+    m.mean_diameter_um = eff.get("mean_diameter_um")
+    m.hair_count_auto = auto.get("hair_count")
+    m.terminal_count_auto = auto.get("terminal_count")
+    m.vellus_count_auto = auto.get("vellus_count")
+    m.mean_diameter_um_auto = auto.get("mean_diameter_um")
+    m.is_corrected = target is not None and target.corrected is not None
+    m.engine_version = target.engine_version if target is not None else ""
+    m.profile_name = target.profile_name if target is not None else ""
+    m.anagen_pct = regrowth.regrowth.get("anagen_pct") if regrowth is not None else None
     m.save()
     return m
+
+
+def _reason(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionError(f"Give the reason for {what}; it is kept in the record's history.", field="reason")
+    if len(reason) > 500:
+        raise ActionError("Keep the reason under 500 characters.", field="reason")
+    return reason
+
+
+@transaction.atomic
+def measurement_exclude(*, actor, measurement: Measurement, reason: str) -> Measurement:
+    """Leave a measurement out of the patient's series (outcomes, charts, changes) for ``reason``.
+
+    The values stay on the visit, marked as excluded; including it again is
+    :func:`measurement_include`.
+    """
+    m = Measurement.objects.select_for_update().select_related("visit__patient").get(pk=measurement.pk)
+    _check_writer(actor, m.visit)
+    reason = _reason(reason, "excluding this measurement")
+    if m.excluded:
+        raise Conflict("This measurement is already excluded from the series.")
+    m.excluded, m.exclusion_reason, m.excluded_by, m.excluded_at = True, reason, actor, timezone.now()
+    m.save()
+    return m
+
+
+@transaction.atomic
+def measurement_include(*, actor, measurement: Measurement) -> Measurement:
+    """Put an excluded measurement back into the series (the exclusion stays in the history)."""
+    m = Measurement.objects.select_for_update().select_related("visit__patient").get(pk=measurement.pk)
+    _check_writer(actor, m.visit)
+    if not m.excluded:
+        raise Conflict("This measurement is already part of the series.")
+    m.excluded, m.exclusion_reason, m.excluded_by, m.excluded_at = False, "", None, None
+    m.save()
+    return m
+
+
+@transaction.atomic
+def trichogram_image_void(*, actor, image: TrichogramImage, reason: str) -> TrichogramImage:
+    """Void an image for ``reason``: it and its results stay visible, but the visit's
+    measurement no longer uses them (it falls back to the visit's other images, if any)."""
+    image = TrichogramImage.objects.select_for_update().select_related("visit__patient").get(pk=image.pk)
+    _check_writer(actor, image.visit)
+    reason = _reason(reason, "voiding this image")
+    if image.voided_at is not None:
+        raise Conflict("This image is already voided.")
+    image.voided_at, image.voided_by, image.void_reason = timezone.now(), actor, reason
+    image.save()
+    measurement_refresh(visit=image.visit)
+    return image
+
+
+@transaction.atomic
+def trichogram_analysis_rerun(*, actor, analysis: TrichogramAnalysis, device_profile: DeviceProfile,
+                              reason: str) -> TrichogramAnalysis:
+    """Analyse the image again with ``device_profile`` (another magnification or calibration).
+
+    The current result (automatic, corrected, overlays) moves to ``previous`` with who, when
+    and why; the new result replaces it once the background analysis finishes, and the visit's
+    measurement follows. A correction made on the old result does not carry over: its hair
+    numbers belong to the old detection.
+    """
+    analysis = (TrichogramAnalysis.objects.select_for_update().select_related("image__visit__patient")
+                .get(pk=analysis.pk))
+    image = analysis.image
+    _check_writer(actor, image.visit)
+    reason = _reason(reason, "analysing the image again")
+    if image.voided_at is not None:
+        raise Conflict("This image is voided; upload a new photograph instead of analysing it again.")
+    if not analysis.is_finished:
+        raise Conflict("The analysis is still running; wait for its result before starting another.")
+    device = _device_profile(image.visit, device_profile)
+    if device is None:
+        raise ActionError("Choose a device profile to analyse the image with.", field="device_profile")
+    earlier = list(analysis.previous or [])
+    earlier.append({
+        "status": analysis.status, "error": analysis.error, "engine_version": analysis.engine_version,
+        "profile_name": analysis.profile_name, "px_per_mm": analysis.px_per_mm,
+        "vellus_threshold_um": analysis.vellus_threshold_um,
+        "device_profile": image.device_profile.name if image.device_profile else None,
+        "automatic": analysis.automatic, "regrowth": analysis.regrowth, "corrections": analysis.corrections,
+        "corrected": analysis.corrected, "overlay": analysis.overlay.name if analysis.overlay else "",
+        "corrected_overlay": analysis.corrected_overlay.name if analysis.corrected_overlay else "",
+        "finished_at": analysis.finished_at.isoformat() if analysis.finished_at else None,
+        "replaced_at": timezone.now().isoformat(), "replaced_by": str(actor), "reason": reason,
+    })
+    image.device_profile, image.profile_name = device, device.engine_profile
+    image.save()
+    analysis.previous = earlier
+    analysis.profile_name = device.engine_profile
+    analysis.px_per_mm = device.px_per_mm
+    analysis.vellus_threshold_um = device.vellus_threshold_um
+    analysis.status, analysis.progress, analysis.step, analysis.error = AnalysisStatus.QUEUED, 0, "queued", ""
+    analysis.automatic = analysis.regrowth = analysis.corrections = analysis.corrected = None
+    analysis.corrected_by, analysis.corrected_at, analysis.corrected_overlay = None, None, None
+    analysis.overlay = ""
+    analysis.started_at = analysis.finished_at = None
+    analysis.save()
+    # Until the new result arrives the visit has no count from this image, never the old one.
+    measurement_refresh(visit=image.visit)
+    tasks.enqueue(ANALYSIS_JOB, analysis.pk)
+    analysis.refresh_from_db()
+    return analysis

@@ -7,12 +7,13 @@ The pages work without JavaScript (refresh to see progress; type segments to add
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -61,7 +62,7 @@ def patient_visits(request, patient_id: int):
                 messages.success(request, f"Assessment visit of {visit.visit_date:%d %b %Y} opened.")
                 return redirect("assessments:visit", pk=visit.pk)
         status = 400
-    visits = selectors.visit_list(user=request.user, patient=patient)
+    visits = selectors.visit_list_flagged(user=request.user, patient=patient)
     return render(request, "assessments/visit_list.html", {
         "patient": patient, "visits": visits, "form": form, "can_write": selectors.can_write(request.user),
     }, status=status)
@@ -75,6 +76,7 @@ def _visit_context(request, visit, **extra):
         "visit": visit,
         "patient": visit.patient,
         "measurement": selectors.measurement_for(visit),
+        "point": selectors.visit_point(user=request.user, visit=visit),
         "photo_views": [(value, label, photos.get(value)) for value, label in PhotoView.choices],
         "photo_count": visit.photos.count(),
         "images": images,
@@ -200,6 +202,8 @@ def _image_page(request, image, correction_form=None, status=200):
         "status_json": _status_payload(image, analysis),
         "can_write": selectors.can_write(request.user),
         "measurement": selectors.measurement_for(image.visit),
+        "point": selectors.visit_point(user=request.user, visit=image.visit),
+        "devices": selectors.device_profiles_for(image.visit.clinic_id).filter(is_active=True),
         "history": record_history(image, related=[analysis] if analysis else []),
     }, status=status)
 
@@ -223,7 +227,8 @@ def image_correct(request, pk: int):
         try:
             added = services.parse_segments(form.cleaned_data["added"])
             services.trichogram_analysis_correct(actor=request.user, analysis=analysis, added=added,
-                                                 removed=form.cleaned_data["removed"])
+                                                 removed=form.cleaned_data["removed"],
+                                                 confirm_reason=form.cleaned_data["confirm_reason"])
         except ActionError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -248,12 +253,27 @@ def image_retry(request, pk: int):
     return redirect("assessments:image", pk=image.pk)
 
 
-def _file_response(name: str, download_name: str = ""):
+def file_etag(name: str) -> str:
+    """A validator for a stored file: every stored name is written once (images and photos are
+    named by checksum; each overlay drawing gets a new name), so the name identifies the bytes."""
+    return '"' + hashlib.sha256(name.encode()).hexdigest()[:24] + '"'
+
+
+def _file_response(name: str, download_name: str = "", request=None):
     if not name or not default_storage.exists(name):
         raise Http404("The file is missing from storage.")
+    etag = file_etag(name)
+    # Revalidate every time: the same address (an image's overlay) shows a new drawing after a
+    # correction or a new analysis, and a stale one would show the wrong hairs.
+    if request is not None and etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        return response
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
     response["Content-Disposition"] = f'inline; filename="{download_name or name.rsplit("/", 1)[-1]}"'
     return response
 
@@ -262,7 +282,7 @@ def _file_response(name: str, download_name: str = ""):
 @require_GET
 def image_file(request, pk: int):
     image = selectors.image_get(user=request.user, pk=pk)
-    return _file_response(image.file.name)
+    return _file_response(image.file.name, request=request)
 
 
 @login_required
@@ -273,12 +293,70 @@ def image_overlay(request, pk: int):
     if analysis is None or analysis.status != AnalysisStatus.DONE:
         raise Http404("The overlay is drawn once the analysis has finished.")
     if request.GET.get("corrected") and analysis.corrected_overlay:
-        return _file_response(analysis.corrected_overlay.name)
-    return _file_response(analysis.overlay.name)
+        return _file_response(analysis.corrected_overlay.name, request=request)
+    return _file_response(analysis.overlay.name, request=request)
 
 
 @login_required
 @require_GET
 def photo_file(request, pk: int):
     photo = selectors.photo_get(user=request.user, pk=pk)
-    return _file_response(photo.file.name)
+    return _file_response(photo.file.name, request=request)
+
+
+def _reason_post(request) -> str:
+    return (request.POST.get("reason") or "").strip()
+
+
+@login_required
+@require_POST
+def measurement_exclude(request, pk: int):
+    visit = selectors.visit_get(user=request.user, pk=pk, write=True)
+    measurement = selectors.measurement_for(visit)
+    if measurement is None:
+        raise Http404("This visit has no measurement.")
+    try:
+        if request.POST.get("include"):
+            services.measurement_include(actor=request.user, measurement=measurement)
+            messages.success(request, "The measurement is part of the series again.")
+        else:
+            services.measurement_exclude(actor=request.user, measurement=measurement, reason=_reason_post(request))
+            messages.success(request, "Excluded from the series: the values stay on this page and in the history, "
+                                      "but charts, changes and outcomes leave them out.")
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    return redirect("assessments:visit", pk=visit.pk)
+
+
+@login_required
+@require_POST
+def image_void(request, pk: int):
+    image = selectors.image_get(user=request.user, pk=pk, write=True)
+    try:
+        services.trichogram_image_void(actor=request.user, image=image, reason=_reason_post(request))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Image voided: its result is kept but no longer counts in the visit's measurement.")
+    return redirect("assessments:image", pk=image.pk)
+
+
+@login_required
+@require_POST
+def image_reanalyse(request, pk: int):
+    image = selectors.image_get(user=request.user, pk=pk, write=True)
+    analysis = selectors.analysis_for(image)
+    if analysis is None:
+        raise Http404("This image has no analysis.")
+    device = selectors.device_profiles_for(image.visit.clinic_id).filter(pk=request.POST.get("device_profile") or 0).first() \
+        if str(request.POST.get("device_profile") or "").isdigit() else None
+    try:
+        if device is None:
+            raise ActionError("Choose one of this clinic's device profiles to analyse the image with.")
+        services.trichogram_analysis_rerun(actor=request.user, analysis=analysis, device_profile=device,
+                                           reason=_reason_post(request))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Analysing again with {device.name}; the earlier result is kept below.")
+    return redirect("assessments:image", pk=image.pk)

@@ -10,7 +10,6 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from anagen.accounts.models import Role
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +34,29 @@ def home(request):
 
 @login_required
 def staff_home(request):
+    """Each role lands on its worklist; a person with several roles sees one part per role."""
+    from django.utils import timezone
+
+    from anagen.accounts.models import Clinic, Role
+
+    from .worklists import worklists_for
+
     user = request.user
-    if user.has_role(Role.COORDINATOR):
-        return redirect("intake:inbox")
-    if user.has_role(Role.CLINICIAN, Role.ADMIN):
-        return redirect("scheduling:calendar")
-    if user.has_role(Role.EVALUATOR):
+    if not user.roles:
+        # No role, so no menu: say what to do instead of pointing at a menu that is not there.
+        return render(request, "core/worklist.html", {"worklists": [], "no_role": True})
+    worklists = worklists_for(user)
+    if not worklists and user.has_role(Role.EVALUATOR):
         return redirect("studies:reading")  # the blinded evaluator's work is reading for studies
-    return render(request, "core/home.html")
+    if not worklists:
+        return render(request, "core/home.html")
+    clinics = list(Clinic.objects.filter(id__in=list(user.clinic_ids), is_active=True))
+    tz = clinics[0].tz if clinics else None
+    now = timezone.localtime(timezone=tz)
+    part = "morning" if now.hour < 12 else "afternoon" if now.hour < 18 else "evening"
+    return render(request, "core/worklist.html", {
+        "worklists": worklists, "today": now.date(), "part_of_day": part,
+        "clinic_names": [c.name for c in clinics]})
 
 
 def error_400(request, exception=None):

@@ -65,7 +65,7 @@ class ClinicianChoice(forms.ModelChoiceField):
 class ConvertForm(forms.Form):
     first_name = forms.CharField(max_length=80)
     last_name = forms.CharField(max_length=80)
-    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                     input_formats=["%Y-%m-%d", "%d/%m/%Y"])
     clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
     clinician = ClinicianChoice(queryset=User.objects.none())
@@ -76,8 +76,11 @@ class ConvertForm(forms.Form):
                              label="Consultation")
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="From the clinician's hours",
                                   help_text="In person only; leave it to use the room named in the clinician's hours.")
-    allow_duplicate = forms.BooleanField(required=False, label="Register anyway (a different person)")
-    use_existing = forms.BooleanField(required=False, label="Use the existing patient record")
+    # Shown only when a possible duplicate was found; one choice, so the two answers exclude each other.
+    duplicate_choice = forms.ChoiceField(
+        required=False, widget=forms.RadioSelect, label="The record found",
+        choices=[("existing", "Same person: book for the existing patient record"),
+                 ("new", "A different person: register a new patient anyway")])
     existing_patient_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
@@ -94,4 +97,15 @@ class ConvertForm(forms.Form):
         clinic, clinician = data.get("clinic"), data.get("clinician")
         if clinic and clinician and not clinician.clinics.filter(pk=clinic.pk).exists():
             self.add_error("clinician", f"{clinician} does not work at {clinic.name}; choose a clinician of {clinic.name}.")
+        if data.get("duplicate_choice") == "existing" and not data.get("existing_patient_id"):
+            self.add_error("duplicate_choice", "There is no existing record to book for; submit the form again to "
+                                               "look for one, or choose “A different person”.")
         return data
+
+    @property
+    def use_existing(self) -> bool:
+        return self.cleaned_data.get("duplicate_choice") == "existing"
+
+    @property
+    def allow_duplicate(self) -> bool:
+        return self.cleaned_data.get("duplicate_choice") == "new"

@@ -177,6 +177,9 @@ def inquiry_convert(*, actor, inquiry: Inquiry, clinic: Clinic, clinician: User,
 
     inquiry = _lock(actor, inquiry)
     _require_open(inquiry, "converted")
+    if existing_patient is not None and allow_duplicate:
+        raise ActionError("Choose one: book for the existing patient record, or register a different person "
+                          "anyway; not both.", field="duplicate_choice", code="contradictory")
     if existing_patient is not None:
         if not actor.can_see_clinic(existing_patient.clinic_id):
             raise NotFound("No such patient in a clinic you work at.")

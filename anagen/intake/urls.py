@@ -7,6 +7,7 @@ urlpatterns = [
     path("ask/", views.ask, name="ask"),
     path("consultation/", views.consultation, name="consultation"),
     path("thanks/", views.thanks, name="thanks"),
+    path("privacy/", views.privacy, name="privacy"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/", views.inquiry_detail, name="detail"),
     path("inbox/<int:pk>/answer/", views.inquiry_answer, name="answer"),

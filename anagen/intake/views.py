@@ -58,6 +58,10 @@ def consultation(request):
     return _public_form(request, InquiryKind.CONSULTATION)
 
 
+def privacy(request):
+    return render(request, "intake/privacy.html")
+
+
 def thanks(request):
     kind = request.GET.get("kind", "question")
     return render(request, "intake/thanks.html", {"kind": kind})
@@ -129,15 +133,22 @@ def inquiry_convert(request, pk):
         if form.is_valid():
             data = form.cleaned_data
             existing = None
-            if data["use_existing"] and data["existing_patient_id"]:
+            if form.use_existing:
                 existing = Patient.objects.filter(pk=data["existing_patient_id"],
                                                   clinic_id__in=list(request.user.clinic_ids)).first()
+                if existing is None:
+                    # Never fall back to registering a new patient when the coordinator chose the existing one.
+                    form.add_error("duplicate_choice", "The existing record is not in a clinic you work at (or no "
+                                                       "longer exists); choose “A different person” or search "
+                                                       "for the patient.")
+                    return render(request, "intake/convert.html", {"inquiry": inquiry, "form": form,
+                                                                   "duplicate": None}, status=400)
             try:
                 patient, appointment = services.inquiry_convert(
                     actor=request.user, inquiry=inquiry, clinic=data["clinic"], clinician=data["clinician"],
                     starts_at=data["starts_at"], video=data["mode"] == "video", first_name=data["first_name"],
                     last_name=data["last_name"], date_of_birth=data["date_of_birth"], existing_patient=existing,
-                    allow_duplicate=data["allow_duplicate"], room=data["room"])
+                    allow_duplicate=form.allow_duplicate, room=data["room"])
             except DuplicatePatient as exc:
                 duplicate = exc.existing
                 form.add_error(None, exc.message)
@@ -146,8 +157,13 @@ def inquiry_convert(request, pk):
             except ActionError as exc:
                 apply_action_error(form, exc)
             else:
-                messages.success(request, f"{patient.full_name} ({patient.patient_number}) is registered and booked "
-                                          f"for {appointment.get_kind_display().lower()}.")
+                what = appointment.get_kind_display().lower()
+                if existing is not None:
+                    messages.success(request, f"Booked the existing patient {patient.full_name} "
+                                              f"({patient.patient_number}) for {what}; no new record was created.")
+                else:
+                    messages.success(request, f"Registered a new patient, {patient.full_name} "
+                                              f"({patient.patient_number}), and booked {what}.")
                 return redirect("patients:detail", pk=patient.pk)
     else:
         first, last = rules.split_name(inquiry.name)

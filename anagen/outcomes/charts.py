@@ -80,7 +80,8 @@ def _fmt(value: float, decimals: int) -> str:
 
 def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]],
                    markers: Sequence[Marker] = (), baseline: float | None = None,
-                   decimals: int = 1, width: int = 640, height: int = 260) -> str:
+                   decimals: int = 1, width: int = 640, height: int = 260,
+                   flagged: Sequence[date] = ()) -> str:
     """One measurement against date, as a standalone ``<svg>`` string.
 
     Parameters
@@ -93,6 +94,9 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
         Treatment sessions drawn as vertical lines.
     baseline
         Drawn as a dashed horizontal line labelled "baseline".
+    flagged
+        Visit dates whose values are implausible: drawn as hollow warning-coloured points
+        with a "?" so a reader does not take them at face value.
     """
     pts = sorted(((d, float(v)) for d, v in points if v is not None and math.isfinite(float(v))),
                  key=lambda p: p[0])
@@ -163,7 +167,15 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
     # The line and its points.
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(d):.1f},{y(v):.1f}" for i, (d, v) in enumerate(pts))
     parts.append(f'<path d="{path}" fill="none" stroke="{ACCENT}" stroke-width="2"/>')
+    odd = set(flagged)
     for d, v in pts:
+        if d in odd:
+            parts.append(f'<circle class="point flagged" cx="{x(d):.1f}" cy="{y(v):.1f}" r="5" fill="#fff" '
+                         f'stroke="{MARKER}" stroke-width="2"><title>{d:%d %b %Y}: {_fmt(v, decimals)} '
+                         f"{escape(unit)} (flagged as implausible)</title></circle>")
+            parts.append(f'<text x="{x(d):.1f}" y="{y(v) - 8:.1f}" text-anchor="middle" fill="{MARKER}">'
+                         f"{_fmt(v, decimals)} ?</text>")
+            continue
         parts.append(f'<circle class="point" cx="{x(d):.1f}" cy="{y(v):.1f}" r="4" fill="{ACCENT}">'
                      f"<title>{d:%d %b %Y}: {_fmt(v, decimals)} {escape(unit)}</title></circle>")
         parts.append(f'<text x="{x(d):.1f}" y="{y(v) - 8:.1f}" text-anchor="middle" fill="{INK}">{_fmt(v, decimals)}</text>')
@@ -175,7 +187,8 @@ def measurement_charts(points: Sequence, markers: Sequence[Marker] = ()) -> list
     """The patient's charts: density (or hair count while uncalibrated), hair count, diameter.
 
     ``points`` are objects with ``visit_date``, ``is_baseline``, ``density_per_cm2``,
-    ``hair_count`` and ``mean_diameter_um`` (the assessments app's ``MeasurementPoint``).
+    ``hair_count`` and ``mean_diameter_um`` (the assessments app's ``MeasurementPoint``); points
+    with ``flags`` are drawn as flagged.
     When no visit has a density (the image was not calibrated, so the area is unknown) the
     first chart is hair count with a note saying that density needs calibration.
     """
@@ -187,6 +200,8 @@ def measurement_charts(points: Sequence, markers: Sequence[Marker] = ()) -> list
     def base(attr):
         return getattr(baseline, attr) if baseline is not None else None
 
+    flagged = [p.visit_date for p in points if getattr(p, "flags", ())]
+
     charts = []
     density = series("density_per_cm2")
     missing_density = any(p.density_per_cm2 is None for p in points)
@@ -195,13 +210,13 @@ def measurement_charts(points: Sequence, markers: Sequence[Marker] = ()) -> list
                 if missing_density else "")
         charts.append(Chart("density", "Density", "hairs/cm²",
                             line_chart_svg(title="Density", unit="hairs/cm²", points=density, markers=markers,
-                                           baseline=base("density_per_cm2")), note))
+                                           baseline=base("density_per_cm2"), flagged=flagged), note))
     charts.append(Chart("hair_count", "Hair count", "hairs in target area",
                         line_chart_svg(title="Hair count", unit="hairs in target area", points=series("hair_count"),
-                                       markers=markers, baseline=base("hair_count"), decimals=0),
+                                       markers=markers, baseline=base("hair_count"), decimals=0, flagged=flagged),
                         "" if density or not points else
                         "Density needs calibration: the images have no scale, so hair count is charted instead."))
     charts.append(Chart("diameter", "Mean shaft diameter", "µm",
                         line_chart_svg(title="Mean shaft diameter", unit="µm", points=series("mean_diameter_um"),
-                                       markers=markers, baseline=base("mean_diameter_um"))))
+                                       markers=markers, baseline=base("mean_diameter_um"), flagged=flagged)))
     return charts

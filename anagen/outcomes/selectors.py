@@ -318,6 +318,16 @@ class Progress:
     treatments: list[dict] = field(default_factory=list)
     calibrated: bool = True
 
+    @property
+    def flagged(self) -> list:
+        """Points in the series whose values the plausibility rules question."""
+        return [p for p in self.points if getattr(p, "flags", ())]
+
+    @property
+    def excluded(self) -> list:
+        """Measured visits a clinician excluded from the series, with their reasons."""
+        return [p for p in self.visits if getattr(p, "excluded", False) and p.hair_count is not None]
+
     def to_dict(self) -> dict:
         def point_dict(p):
             d = asdict(p) if hasattr(p, "__dataclass_fields__") else dict(vars(p))
@@ -361,8 +371,9 @@ def _treatment_summary(procedures) -> list[dict]:
 def patient_progress(*, user, patient) -> Progress:
     """Measurements with their change from baseline, treatment sessions and the charts."""
     visits = patient_measurements(user=user, patient=patient)
-    # Visits without a hair count (images not yet analysed) are left out of the chart and the table.
-    points = [p for p in visits if p.hair_count is not None]
+    # Visits without a hair count (images not yet analysed) and measurements a clinician excluded
+    # from the series are left out of the chart and the changes; the timeline still lists them.
+    points = [p for p in visits if p.hair_count is not None and not getattr(p, "excluded", False)]
     procedures = _procedures_of([patient.pk])
     baseline = next((p for p in reversed(points) if p.is_baseline), None) or (points[0] if points else None)
     rows = []
@@ -452,6 +463,7 @@ COUNTING_NOTES = [
     "No interval is shown for fewer than two patients: one value says nothing about the spread.",
     "Adverse-event rate: patients with at least one adverse event after their first session of the modality, "
     "out of those treated, with a Wilson 95 % interval.",
+    "Measurements a clinician excluded from the patient's series (with a reason, on the visit page) are left out.",
 ]
 
 
@@ -526,7 +538,7 @@ def outcome_table(*, user, filters: OutcomeFilters | None = None) -> OutcomeTabl
     AdverseEvent = _model("treatments", "AdverseEvent")
     Visit = _model("assessments", "AssessmentVisit")
     table = OutcomeTable(filters=f, rows=[], window_rule=visit_windows.window_description(f.visit_weeks),
-                         counting_notes=COUNTING_NOTES)
+                         counting_notes=list(COUNTING_NOTES))
     if Modality is None or Procedure is None:
         return table
 
@@ -571,6 +583,7 @@ def outcome_table(*, user, filters: OutcomeFilters | None = None) -> OutcomeTabl
                 "id", "patient_id", "procedure_id", "onset_on", "serious"):
             aes[ae["patient_id"]].append(ae)
 
+    flagged: set[tuple[int, int]] = set()
     for modality in Modality.objects.order_by("name"):
         patients = treated.get(modality.pk, set())
         changes: dict[int, list[float]] = defaultdict(list)
@@ -601,6 +614,8 @@ def outcome_table(*, user, filters: OutcomeFilters | None = None) -> OutcomeTabl
                     change = descriptive.change_from_baseline(baseline.density_per_cm2, point.density_per_cm2)
                     if change is not None:
                         changes[week].append(change.absolute)
+                        if baseline.flags or point.flags:
+                            flagged.add((baseline.visit_id, point.visit_id))
 
             patient_aes = [ae for ae in aes.get(pat_id, [])
                            if (ae["procedure_id"] is not None and proc_modality.get(ae["procedure_id"]) == modality.pk)
@@ -616,6 +631,12 @@ def outcome_table(*, user, filters: OutcomeFilters | None = None) -> OutcomeTabl
                     for w in f.visit_weeks],
             adverse_events=descriptive.rate(ae_patients, len(patients)),
             adverse_event_count=ae_count, serious_adverse_events=serious))
+    if flagged:
+        table.counting_notes.append(
+            f"{len(flagged)} change{'s' if len(flagged) != 1 else ''} from baseline use{'s' if len(flagged) == 1 else ''} "
+            "a measurement flagged as implausible (density far from the patient's series, a field area unlike the "
+            "other visits, or diameters outside the human range); check them on the patients' timelines and "
+            "exclude them there if they are wrong.")
     return table
 
 

@@ -78,8 +78,8 @@ class AvailabilityForm(forms.Form):
     start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="Any room")
-    valid_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    valid_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, clinic: Clinic, clinicians, **kwargs):
         super().__init__(*args, **kwargs)

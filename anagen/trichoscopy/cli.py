@@ -98,7 +98,7 @@ def cmd_count(args: argparse.Namespace) -> int:
         return 1
     failed = 0
     if not args.json:
-        print(f"{'image':<32} {'usable':<7} {'hairs':>5} {'term':>5} {'vell':>5} {'/cm2':>7} {'diam um':>7}  flags")
+        print(f"{'image':<32} {'usable':<7} {'hairs':>5} {'term':>5} {'vell':>5} {'/cm²':>7} {'diam µm':>7}  flags")
     for path in files:
         record = _analyse_file(str(path), profile, args.overlay)
         if "error" in record:

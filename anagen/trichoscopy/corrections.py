@@ -124,3 +124,191 @@ def apply_corrections(
         follicular_units=follicular_units(hairs_t, analysis.px_per_mm),
         corrected=True,
     )
+
+
+# --- checks before a correction is stored -----------------------------------------------------
+
+#: Highest scalp density a target area can plausibly hold, in hairs per cm². Normal terminal
+#: density is about 165 to 225 hairs/cm²; with vellus hairs counts reach about 300/cm²;
+#: 400/cm² leaves room for measurement error without admitting a slip of the hand.
+MAX_PLAUSIBLE_DENSITY_PER_CM2 = 400.0
+
+#: A corrected count more than this many times the automatic one (or less than its inverse)
+#: is a change large enough to need a second look.
+MAX_PLAUSIBLE_COUNT_RATIO = 2.0
+
+#: Changes of up to this many hairs are never called implausible, whatever the ratio: on a
+#: nearly empty field one or two missed hairs double the count.
+MIN_IMPLAUSIBLE_CHANGE = 5
+
+
+def _point_segment_distance_px(p, a, b) -> float:
+    ax, ay = a
+    bx, by = b
+    px, py = p
+    dx, dy = bx - ax, by - ay
+    norm2 = dx * dx + dy * dy
+    t = 0.0 if norm2 == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / norm2))
+    return float(np.hypot(px - (ax + t * dx), py - (ay + t * dy)))
+
+
+def _distance_to_polyline_px(p, line) -> float:
+    if len(line) == 1:
+        return float(np.hypot(p[0] - line[0][0], p[1] - line[0][1]))
+    return min(_point_segment_distance_px(p, line[i], line[i + 1]) for i in range(len(line) - 1))
+
+
+def _polyline_length_px(line) -> float:
+    return float(sum(np.hypot(line[i + 1][0] - line[i][0], line[i + 1][1] - line[i][1])
+                     for i in range(len(line) - 1)))
+
+
+def _samples(line, n: int = 11):
+    """``n`` points evenly spaced along a polyline, ends included."""
+    pts = np.asarray(line, dtype=float)
+    if len(pts) == 1:
+        return [tuple(pts[0])] * n
+    seg = np.hypot(*np.diff(pts, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    if cum[-1] == 0:
+        return [tuple(pts[0])] * n
+    at = np.linspace(0.0, cum[-1], n)
+    xs = np.interp(at, cum, pts[:, 0])
+    ys = np.interp(at, cum, pts[:, 1])
+    return list(zip(xs.tolist(), ys.tolist()))
+
+
+def lines_overlap(a, b, *, tolerance_px: float, share: float = 0.5) -> bool:
+    """Whether two drawn hairs are the same shaft drawn twice.
+
+    The shorter line is sampled at 11 evenly spaced points; the lines overlap when at least
+    ``share`` of those points lie within ``tolerance_px`` of the longer line. Hairs of one
+    follicular unit, which leave the same opening and diverge, share only one end and do not
+    overlap by this rule; two touching parallel shafts lie about one shaft width apart.
+
+    Parameters
+    ----------
+    a, b : sequence of (float, float)
+        Centre lines as points ``(x, y)`` in image pixels (two points for a drawn hair).
+    tolerance_px : float
+        Largest distance between the centre lines, in pixels, still read as one shaft.
+    share : float
+        Fraction of the shorter line that must lie on the longer one.
+
+    Returns
+    -------
+    bool
+    """
+    a = [tuple(map(float, p)) for p in a]
+    b = [tuple(map(float, p)) for p in b]
+    short, long_ = (a, b) if _polyline_length_px(a) <= _polyline_length_px(b) else (b, a)
+    points = _samples(short)
+    near = sum(_distance_to_polyline_px(p, long_) <= tolerance_px for p in points)
+    return near >= share * len(points)
+
+
+def added_hair_problems(
+    analysis: ImageAnalysis,
+    added: Sequence[Sequence[float]],
+    removed: Iterable[int] = (),
+) -> list[str]:
+    """Problems that make a list of added hairs wrong, whatever the reason given.
+
+    An added hair is refused when it repeats another added hair (the same two ends, in
+    either order), overlaps another added hair, or lies on a hair of the analysis that is
+    kept (not in ``removed``): each would count one shaft twice.
+
+    Parameters
+    ----------
+    analysis : ImageAnalysis
+        The result the correction applies to (normally the automatic one).
+    added : sequence of (x0, y0, x1, y1)
+        The hairs to add, in image pixels, in the order the user gave them.
+    removed : iterable of int
+        Ids of the analysis' hairs that the correction removes.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem, naming the lines (numbered from 1) and hairs involved;
+        empty when the additions are consistent.
+    """
+    removed = set(int(i) for i in removed)
+    widths = [h.width_px for h in analysis.hairs]
+    # Half a shaft width around the centre line: the same shaft, not its touching neighbour.
+    tolerance_px = max(2.0, 0.5 * (float(np.median(widths)) if widths else DEFAULT_MANUAL_WIDTH_PX))
+    lines = [((float(s[0]), float(s[1])), (float(s[2]), float(s[3]))) for s in added]
+    problems: list[str] = []
+    for j, line in enumerate(lines):
+        for i in range(j):
+            other = lines[i]
+            if line == other or line == other[::-1]:
+                problems.append(f"lines {i + 1} and {j + 1} add the same hair twice")
+                break
+            if lines_overlap(line, other, tolerance_px=tolerance_px):
+                problems.append(f"lines {i + 1} and {j + 1} draw overlapping hairs (one shaft counted twice)")
+                break
+        for hair in analysis.hairs:
+            if hair.id in removed:
+                continue
+            if lines_overlap(line, hair.centreline, tolerance_px=tolerance_px):
+                problems.append(f"line {j + 1} lies on hair #{hair.id}, which is already counted "
+                                f"(remove #{hair.id} too if you are redrawing it)")
+                break
+    return problems
+
+
+def implausible_change(
+    automatic_count: int,
+    corrected_count: int,
+    *,
+    added_count: int = 0,
+    field_area_cm2: float | None = None,
+) -> list[str]:
+    """Why a corrected count is implausibly far from the automatic one, if it is.
+
+    A correction should fix the detector's misses (merged, faint or border hairs; see the
+    engine's documented failure modes), which move a count by a few hairs. The change is
+    implausible when the corrected count is more than :data:`MAX_PLAUSIBLE_COUNT_RATIO`
+    times the automatic one or less than its inverse (and differs by more than
+    :data:`MIN_IMPLAUSIBLE_CHANGE` hairs), or when the hairs added alone, or the corrected
+    count, exceed what the field can hold at :data:`MAX_PLAUSIBLE_DENSITY_PER_CM2`.
+
+    Parameters
+    ----------
+    automatic_count, corrected_count : int
+        Hair counts before and after the correction.
+    added_count : int
+        Number of hairs the correction adds.
+    field_area_cm2 : float, optional
+        Area of the imaged field in cm²; without it the capacity test is skipped.
+
+    Returns
+    -------
+    list of str
+        One sentence per reason; empty when the change is plausible.
+
+    Examples
+    --------
+    >>> implausible_change(20, 21)
+    []
+    >>> implausible_change(20, 50)
+    ['the count goes from 20 to 50, more than double']
+    """
+    reasons: list[str] = []
+    change = abs(corrected_count - automatic_count)
+    if change > MIN_IMPLAUSIBLE_CHANGE:
+        if corrected_count > MAX_PLAUSIBLE_COUNT_RATIO * automatic_count:
+            reasons.append(f"the count goes from {automatic_count} to {corrected_count}, more than double")
+        elif corrected_count * MAX_PLAUSIBLE_COUNT_RATIO < automatic_count:
+            reasons.append(f"the count goes from {automatic_count} to {corrected_count}, less than half")
+    if field_area_cm2:
+        capacity = int(MAX_PLAUSIBLE_DENSITY_PER_CM2 * field_area_cm2)
+        if added_count > capacity:
+            reasons.append(f"{added_count} hairs are added, more than the {field_area_cm2:.3g} cm² field can "
+                           f"hold (about {capacity} at {MAX_PLAUSIBLE_DENSITY_PER_CM2:.0f} hairs/cm²)")
+        elif corrected_count > capacity:
+            reasons.append(f"{corrected_count} hairs in {field_area_cm2:.3g} cm² is "
+                           f"{corrected_count / field_area_cm2:.0f} hairs/cm², above the plausible "
+                           f"{MAX_PLAUSIBLE_DENSITY_PER_CM2:.0f}")
+    return reasons

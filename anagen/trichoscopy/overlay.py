@@ -2,8 +2,11 @@
 
 Every hair is drawn along its centre line and numbered with its id; terminal hairs in
 green, vellus in yellow, unclassified (no scale) in cyan, hairs added by hand in
-magenta. Ignored regions are shaded grey, and a banner at the bottom gives the count
-and the quality verdict. The result is a PNG.
+magenta. Ignored regions are shaded grey. The numbers are placed so that no two overlap
+(`place_labels`), and the caption (count, density in hairs/cm², quality verdict) is drawn
+on a strip *below* the photograph, so it never covers hairs near the lower border: the
+overlay is the image's width and taller than the image by that strip, and its top rows
+are the image's rows (pixel coordinates are the same). The result is a PNG.
 """
 
 from __future__ import annotations
@@ -26,8 +29,85 @@ COLOURS = {
 }
 
 
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def _boxes_overlap(a, b) -> bool:
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+def place_labels(
+    anchors: list[tuple[float, float]],
+    sizes: list[tuple[int, int]],
+    shape: tuple[int, int],
+    gap_px: int = 3,
+) -> list[tuple[int, int]]:
+    """Where to draw each hair's number so that no two numbers overlap.
+
+    A greedy placement: each label, in order, takes the first of a ring of candidate
+    positions around its anchor (above right, above left, below right, below left, then
+    the same further out) that stays inside the image and overlaps no label placed
+    before it; when every candidate collides it takes the one with the least overlap.
+
+    Parameters
+    ----------
+    anchors : list of (float, float)
+        Point ``(x, y)`` each label belongs to (a hair's midpoint), in pixels.
+    sizes : list of (int, int)
+        ``(width, height)`` of each label's text box, in pixels.
+    shape : (int, int)
+        ``(height, width)`` of the image.
+    gap_px : int
+        Space kept between a label and its anchor, in pixels.
+
+    Returns
+    -------
+    list of (int, int)
+        The bottom-left corner (OpenCV's text origin) of each label.
+    """
+    h, w = shape
+    placed: list[tuple[int, int, int, int]] = []
+    origins = []
+    for (ax, ay), (tw, th) in zip(anchors, sizes):
+        candidates = []
+        for ring in (1, 2, 3, 4):
+            d = gap_px + (ring - 1) * (th + gap_px)
+            for dx, dy in ((d, -d), (-tw - d, -d), (d, th + d), (-tw - d, th + d),
+                           (-tw // 2, -d - (ring - 1) * th), (-tw // 2, th + d + (ring - 1) * th)):
+                x0 = int(min(max(ax + dx, 0), max(w - tw, 0)))
+                y_base = int(min(max(ay + dy, th), h - 1))
+                candidates.append((x0, y_base - th, x0 + tw, y_base))
+        best, best_overlap = candidates[0], None
+        for box in candidates:
+            overlap = sum(max(0, min(box[2], o[2]) - max(box[0], o[0])) * max(0, min(box[3], o[3]) - max(box[1], o[1]))
+                          for o in placed)
+            if overlap == 0:
+                best = box
+                break
+            if best_overlap is None or overlap < best_overlap:
+                best, best_overlap = box, overlap
+        placed.append(best)
+        origins.append((best[0], best[3]))
+    return origins
+
+
+def _caption(analysis: ImageAnalysis) -> list[tuple[str, bool]]:
+    """The caption as text runs, ``(text, superscript)``: the Hershey fonts have no "²"."""
+    verdict = "usable" if analysis.usable else "RETAKE: " + ", ".join(analysis.quality.flags)
+    runs = [(f"{analysis.hair_count} hairs", False)]
+    if analysis.density_per_cm2 is not None:
+        runs += [(f", {analysis.density_per_cm2:.0f} hairs/cm", False), ("2", True)]
+    runs.append((f" | {verdict}" + (" | corrected" if analysis.corrected else ""), False))
+    return runs
+
+
+def _runs_width(runs, font_scale: float, thickness: int) -> int:
+    return sum(cv2.getTextSize(t, FONT, font_scale * (0.6 if sup else 1.0), thickness)[0][0] for t, sup in runs)
+
+
 def draw_overlay(image: np.ndarray, analysis: ImageAnalysis, profile: Profile | None = None) -> np.ndarray:
-    """The overlay as an RGB array (see `render_overlay`)."""
+    """The overlay as an RGB array (see `render_overlay`): the image's width, and taller
+    than the image by the caption strip below it."""
     canvas = as_rgb_uint8(image).copy()
     h, w = canvas.shape[:2]
     scale = max(1.0, max(h, w) / 1000.0)
@@ -40,6 +120,8 @@ def draw_overlay(image: np.ndarray, analysis: ImageAnalysis, profile: Profile | 
     for x0, y0, x1, y1 in regions:
         cv2.rectangle(shaded, (int(x0), int(y0)), (int(x1) - 1, int(y1) - 1), (90, 90, 90), -1)
     canvas = cv2.addWeighted(shaded, 0.6, canvas, 0.4, 0) if regions else canvas
+    font_scale = 0.5 * scale
+    label_sizes = []
     for hair in analysis.hairs:
         colour = COLOURS["manual"] if hair.source == "manual" else COLOURS.get(hair.hair_class, (255, 255, 255))
         pts = np.round(np.array(hair.centreline)).astype(np.int32).reshape(-1, 1, 2)
@@ -47,26 +129,30 @@ def draw_overlay(image: np.ndarray, analysis: ImageAnalysis, profile: Profile | 
         if hair.cut_by_border:
             end = pts[0, 0] if _edge_distance(pts[0, 0], w, h) < _edge_distance(pts[-1, 0], w, h) else pts[-1, 0]
             cv2.circle(canvas, (int(end[0]), int(end[1])), thickness * 3, colour, thickness, cv2.LINE_AA)
-        mx, my = hair.midpoint
-        label = str(hair.id)
-        font_scale = 0.5 * scale
-        org = (int(mx) + 4, int(my) - 4)
-        cv2.putText(canvas, label, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
-        cv2.putText(canvas, label, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, thickness, cv2.LINE_AA)
-    verdict = "usable" if analysis.usable else "RETAKE: " + ", ".join(analysis.quality.flags)
-    text = f"{analysis.hair_count} hairs"
-    if analysis.density_per_cm2 is not None:
-        text += f", {analysis.density_per_cm2:.0f}/cm2"
-    text += f" | {verdict}" + (" | corrected" if analysis.corrected else "")
+        (tw, th), _ = cv2.getTextSize(str(hair.id), FONT, font_scale, thickness + 2)
+        label_sizes.append((tw, th))
+    origins = place_labels([hair.midpoint for hair in analysis.hairs], label_sizes, (h, w))
+    for hair, org in zip(analysis.hairs, origins):
+        colour = COLOURS["manual"] if hair.source == "manual" else COLOURS.get(hair.hair_class, (255, 255, 255))
+        cv2.putText(canvas, str(hair.id), org, FONT, font_scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+        cv2.putText(canvas, str(hair.id), org, FONT, font_scale, colour, thickness, cv2.LINE_AA)
+
+    # The caption goes on a strip below the photograph, never over it.
+    runs = _caption(analysis)
     bar = int(24 * scale)
     text_thickness = max(1, thickness - 1)
     font_scale = 0.55 * scale
-    text_w = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, text_thickness)[0][0]
+    text_w = _runs_width(runs, font_scale, text_thickness)
     if text_w > w - 12:  # small images: shrink the caption rather than cut it off
         font_scale *= (w - 12) / text_w
-    cv2.rectangle(canvas, (0, h - bar), (w, h), (0, 0, 0), -1)
-    cv2.putText(canvas, text, (6, h - int(7 * scale)), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), text_thickness, cv2.LINE_AA)
-    return canvas
+    strip = np.zeros((bar, w, 3), np.uint8)
+    x, base = 6, bar - int(7 * scale)
+    for text, sup in runs:
+        fs = font_scale * (0.6 if sup else 1.0)
+        y = base - int(0.45 * cv2.getTextSize("0", FONT, font_scale, text_thickness)[0][1]) if sup else base
+        cv2.putText(strip, text, (x, y), FONT, fs, (255, 255, 255), text_thickness, cv2.LINE_AA)
+        x += cv2.getTextSize(text, FONT, fs, text_thickness)[0][0]
+    return np.vstack([canvas, strip])
 
 
 def _edge_distance(p: np.ndarray, w: int, h: int) -> float:

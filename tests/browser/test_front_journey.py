@@ -87,7 +87,7 @@ def test_public_request_to_booked_consultation_to_screening_result(page, browser
     page.click("button:has-text('Register and book')")
     page.wait_for_url(re.compile(r"/patients/\d+/$"))
     patient = Patient.objects.get(last_name="Okafor")
-    assert page.locator("text=is registered and booked").first.is_visible()
+    assert page.locator("text=Registered a new patient").first.is_visible()
     appointments = page.locator("section[aria-labelledby=appointments-heading]")
     assert appointments.locator("a[href*='/calendar/appointments/']").count() == 1
     page.shot("patient-registered")

@@ -132,13 +132,62 @@ def test_convert_offers_the_existing_patient_on_a_duplicate(login, coordinator, 
     client = login(coordinator)
     r = client.post(f"/inbox/{i.pk}/convert/", data)
     body = r.content.decode()
-    assert existing.patient_number in body and "Use the existing patient record" in body
+    assert existing.patient_number in body and "Same person: book for the existing patient record" in body
+    assert 'type="radio" name="duplicate_choice"' in body
     assert not Appointment.objects.exists()
-    r = client.post(f"/inbox/{i.pk}/convert/", {**data, "use_existing": "on", "existing_patient_id": existing.pk})
-    assert r.status_code == 302
+    r = client.post(f"/inbox/{i.pk}/convert/", {**data, "duplicate_choice": "existing",
+                                                 "existing_patient_id": existing.pk}, follow=True)
     a = Appointment.objects.get()
     assert a.patient == existing and a.kind == "video_consultation" and a.room is None
     assert Patient.objects.count() == 1
+    said = [str(m) for m in r.context["messages"]]
+    assert said == [f"Booked the existing patient {existing.full_name} ({existing.patient_number}) for video "
+                    "consultation; no new record was created."]
+
+
+def test_convert_registering_a_different_person_says_so(login, coordinator, clinician, clinic, hours):
+    existing = make_patient(coordinator, clinic)
+    i = _inquiry(clinic)
+    data = {"first_name": "Jane", "last_name": "Doe", "clinic": clinic.pk, "clinician": clinician.pk,
+            "starts_at": _slot().strftime("%Y-%m-%dT%H:%M"), "mode": "video"}
+    r = login(coordinator).post(f"/inbox/{i.pk}/convert/", {**data, "duplicate_choice": "new",
+                                                             "existing_patient_id": existing.pk}, follow=True)
+    new = Patient.objects.exclude(pk=existing.pk).get()
+    assert Appointment.objects.get().patient == new
+    said = [str(m) for m in r.context["messages"]]
+    assert said == [f"Registered a new patient, {new.full_name} ({new.patient_number}), and booked video consultation."]
+
+
+def test_convert_choosing_the_existing_record_without_one_writes_nothing(login, coordinator, clinician, clinic,
+                                                                          hours, clinic_b):
+    stranger = make_patient(coordinator, clinic, first_name="Far", email="far@example.test", phone="")
+    stranger.clinic = clinic_b
+    stranger.save()
+    i = _inquiry(clinic)
+    data = {"first_name": "Jane", "last_name": "Doe", "clinic": clinic.pk, "clinician": clinician.pk,
+            "starts_at": _slot().strftime("%Y-%m-%dT%H:%M"), "mode": "video", "duplicate_choice": "existing"}
+    client = login(coordinator)
+    r = client.post(f"/inbox/{i.pk}/convert/", data)
+    assert r.status_code == 400 and "no existing record to book for" in r.content.decode()
+    # Another clinic's record is never silently replaced by a new registration.
+    r = client.post(f"/inbox/{i.pk}/convert/", {**data, "existing_patient_id": stranger.pk})
+    assert r.status_code == 400 and "not in a clinic you work at" in r.content.decode()
+    i.refresh_from_db()
+    assert i.status == InquiryStatus.NEW
+    assert Patient.objects.count() == 1 and not Appointment.objects.exists()
+
+
+def test_convert_refuses_existing_patient_and_register_anyway_together(api_client, coordinator, clinician,
+                                                                        clinic, hours):
+    existing = make_patient(coordinator, clinic)
+    i = _inquiry(clinic)
+    body = {"clinic_id": clinic.pk, "clinician_id": clinician.pk, "starts_at": _slot().isoformat(),
+            "first_name": "Jane", "last_name": "Doe", "existing_patient_id": existing.pk, "allow_duplicate": True}
+    r = api_client(coordinator).post(f"/api/v1/inquiries/{i.pk}/convert", body, content_type="application/json")
+    assert r.status_code == 400 and r.json()["code"] == "contradictory"
+    assert "not both" in r.json()["detail"]
+    i.refresh_from_db()
+    assert i.status == InquiryStatus.NEW and Patient.objects.count() == 1 and not Appointment.objects.exists()
 
 
 def test_convert_through_the_api(api_client, coordinator, clinician, clinic, hours):

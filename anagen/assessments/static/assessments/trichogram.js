@@ -28,10 +28,12 @@
     var first = null;
     overlay.addEventListener("click", function (ev) {
       var rect = overlay.getBoundingClientRect();
+      // One scale for both axes: the overlay is the image's width with a caption strip below it.
       var sx = Number(overlay.dataset.width) / rect.width;
-      var sy = Number(overlay.dataset.height) / rect.height;
+      var sy = sx;
       var x = Math.round((ev.clientX - rect.left) * sx);
       var y = Math.round((ev.clientY - rect.top) * sy);
+      if (y > Number(overlay.dataset.height)) { return; }  // a click on the caption
       if (first === null) {
         first = [x, y];
         overlay.title = "First end at " + x + "," + y + ": click the other end";

@@ -1,3 +1,5 @@
+import os
+
 from django.core.management.base import BaseCommand, CommandError
 
 from anagen.demo import DEMO_PASSWORD, database_is_empty, demo_logins, load_demo
@@ -22,8 +24,10 @@ class Command(BaseCommand):
             raise CommandError(f"--patients must be between 1 and {MAX_PATIENTS}.")
         if opts["max_images"] < 0:
             raise CommandError("--max-images must be 0 or more.")
+        showcase_pk = None
         if opts["if_empty"] and not database_is_empty():
             self.stdout.write("Database already has data: demo data not loaded.")
+            showcase_pk = _showcase_pk()
         else:
             if not database_is_empty():
                 raise CommandError("The database already has clinics; the demo loads into an empty database only "
@@ -34,10 +38,25 @@ class Command(BaseCommand):
             if summary.failures:
                 self.stdout.write(self.style.WARNING(f"{summary.failures} patient histories were refused by a rule "
                                                      "and left out (see above)."))
-            if summary.showcase_pk:
-                self.stdout.write(f"Follow the showcase patient from inquiry to the 58-week chart and report: "
-                                  f"/patients/{summary.showcase_pk}/ (log in as clinician@anagen.example)")
+            showcase_pk = summary.showcase_pk
         self.stdout.write("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
         for role, email in demo_logins():
             self.stdout.write(f"  {role:<14} {email}")
+        if showcase_pk:
+            # On every start, not only the first: the address is what a newcomer opens first.
+            self.stdout.write(f"\nFollow the showcase patient from inquiry to the 58-week chart and report "
+                              f"(log in as clinician@anagen.example):\n  {_base_url()}/patients/{showcase_pk}/")
         self.stdout.write("")
+
+
+def _base_url() -> str:
+    """Where ``make run`` serves: ``ANAGEN_BASE_URL``, else 127.0.0.1 on ``PORT`` (8000)."""
+    return (os.environ.get("ANAGEN_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 8000}").rstrip("/")
+
+
+def _showcase_pk() -> int | None:
+    """The showcase patient of an earlier demo load (the demo gives them this name)."""
+    from anagen.patients.models import Patient
+
+    return (Patient.objects.filter(first_name="Marcus", last_name="Bennett").order_by("pk")
+            .values_list("pk", flat=True).first())
