@@ -111,9 +111,9 @@ def test_a_person_with_two_roles_sees_both_parts(login, clinician, clinic):
     assert "Your patients today" in body and "Samples by custody step" in body
 
 
-def test_the_evaluator_home_is_left_to_the_studies_feature(login, evaluator):
+def test_the_evaluator_home_is_the_studies_reading_page(login, evaluator):
     r = login(evaluator).get("/")
-    assert r.status_code == 200 and "Today&#x27;s arrivals" not in r.content.decode()
+    assert r.status_code == 302 and r.url == "/studies/reading/"
 
 
 def test_a_visitor_gets_the_public_home(client):
