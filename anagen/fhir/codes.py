@@ -43,6 +43,7 @@ CS_DEVICE_PROPERTY = f"{CS}/device-property"
 EXT_ENGINE_VERSION = f"{SD}/engine-version"       # valueString: anagen.trichoscopy version
 EXT_ENGINE_PROFILE = f"{SD}/engine-profile"       # valueString: engine profile name
 EXT_AUTOMATIC_VALUE = f"{SD}/automatic-value"     # valueQuantity: the engine's value before correction
+EXT_EXCLUDED = f"{SD}/excluded-from-series"       # valueBoolean: a clinician excluded this visit's values
 EXT_PRODUCT_USE = f"{SD}/product-use"             # complex: product (Reference) + quantity
 EXT_ZONE_VOLUME = f"{SD}/zone-volume"             # complex: zone (Coding) + volume (Quantity, mL)
 EXT_DELIVERY = f"{SD}/delivery-method"            # valueCodeableConcept

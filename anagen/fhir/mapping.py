@@ -465,6 +465,10 @@ def measurement_observations(visit, m, opts: ExportOptions, *, device_profile_id
         engine_ext.append(_ext(c.EXT_ENGINE_VERSION, valueString=m.engine_version))
     if m.profile_name:
         engine_ext.append(_ext(c.EXT_ENGINE_PROFILE, valueString=m.profile_name))
+    if getattr(m, "excluded", False):
+        # Excluded from the patient's series by a clinician (implausible value): the values
+        # still travel, marked, so a receiver never charts them as ordinary measurements.
+        engine_ext.append(_ext(c.EXT_EXCLUDED, valueBoolean=True))
     device_local = f"dermoscope-{device_profile_id}" if device_profile_id else None
     media_ref = ([opts.ref("Media", source_media_local)] if source_media_local and not opts.deidentified else [])
 
@@ -503,6 +507,10 @@ def measurement_observations(visit, m, opts: ExportOptions, *, device_profile_id
                                 code=code("anagen-hair-percent"), method="phototrichogram-regrowth",
                                 value={"valueQuantity": qty("anagen-hair-percent", m.anagen_pct)},
                                 extension=engine_ext, device_local=device_local))
+    reason = getattr(m, "exclusion_reason", "") if getattr(m, "excluded", False) else ""
+    if reason and not opts.deidentified:  # free text never leaves in a de-identified export
+        for o in out:
+            o["note"] = [{"text": f"Excluded from the series: {reason}"}]
     return out
 
 

@@ -111,6 +111,23 @@ def test_corrected_count_keeps_the_engine_value_beside_it():
     assert auto[0]["valueQuantity"]["value"] == 80
 
 
+def test_an_excluded_measurement_is_marked_and_its_reason_kept_only_in_identified_exports():
+    m = _measurement(excluded=True, exclusion_reason="Wrong target area photographed")
+    for opts in (IDENTIFIED, DEIDENTIFIED):
+        obs = mapping.measurement_observations(_visit(), m, opts)
+        assert obs and all(any(e["url"] == codes.EXT_EXCLUDED and e["valueBoolean"] is True
+                                   for e in o["extension"]) for o in obs)
+        notes = [o.get("note") for o in obs]
+        if opts.deidentified:
+            assert notes == [None] * len(obs)
+        else:
+            assert all("Wrong target area" in n[0]["text"] for n in notes)
+        for o in obs:
+            validation.validate(o)
+    plain = mapping.measurement_observations(_visit(), _measurement(), IDENTIFIED)
+    assert not any(e["url"] == codes.EXT_EXCLUDED for o in plain for e in o.get("extension", []))
+
+
 def test_lots_become_medication_or_device_with_their_lot_number():
     exo = NS(pk=1, lot_number="EXR-1", expires_on=date(2027, 1, 1), recalled=False,
              product=NS(kind="exosome", name="Exo", manufacturer="Regen", unit="vial"))
