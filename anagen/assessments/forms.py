@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+
+from anagen.core.widgets import IsoDateInput
 from django.utils import timezone
 
 from .models import GLOBAL_SCALE, ImageKind, PhotoView
@@ -25,7 +27,7 @@ def _optional_int(value):
 
 
 class VisitForm(forms.Form):
-    visit_date = forms.DateField(initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    visit_date = forms.DateField(initial=timezone.localdate, widget=IsoDateInput())
     is_baseline = forms.BooleanField(required=False, label="Baseline visit (before the first session)")
     weeks_after_last_session = forms.IntegerField(required=False, min_value=0, label="Weeks after the last session")
     appointment = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from anagen.core.widgets import IsoDateInput
+
 from anagen.accounts.models import Clinic, Role, Room, User
 
 from .rules import CONCERN_MAX
@@ -65,7 +67,7 @@ class ClinicianChoice(forms.ModelChoiceField):
 class ConvertForm(forms.Form):
     first_name = forms.CharField(max_length=80)
     last_name = forms.CharField(max_length=80)
-    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    date_of_birth = forms.DateField(required=False, widget=IsoDateInput(),
                                     input_formats=["%Y-%m-%d", "%d/%m/%Y"])
     clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
     clinician = ClinicianChoice(queryset=User.objects.none())

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from anagen.core.widgets import IsoDateInput
+
 from . import rules
 from .models import ConsentKind, Diagnosis, MedicalHistory, PriorTreatmentKind, Sex, StagingScale, TreatmentResponse
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_INPUT = IsoDateInput()
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
 

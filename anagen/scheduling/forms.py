@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django import forms
 
+from anagen.core.widgets import IsoDateInput
+
 from anagen.accounts.models import Clinic, Room, User
 from anagen.patients.models import Patient
 
@@ -78,8 +80,8 @@ class AvailabilityForm(forms.Form):
     start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="Any room")
-    valid_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    valid_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    valid_from = forms.DateField(widget=IsoDateInput())
+    valid_until = forms.DateField(required=False, widget=IsoDateInput())
 
     def __init__(self, *args, clinic: Clinic, clinicians, **kwargs):
         super().__init__(*args, **kwargs)

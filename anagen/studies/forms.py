@@ -7,6 +7,8 @@ import json
 
 from django import forms
 
+from anagen.core.widgets import IsoDateInput
+
 from anagen.accounts.models import Clinic, Role, User
 
 from .eligibility import SEXES
@@ -167,7 +169,7 @@ class EndForm(forms.Form):
     prefix = "end"  # shares the subject page with the code-break form
     status = forms.ChoiceField(choices=[(SubjectStatus.WITHDRAWN, "Withdrawn"),
                                         (SubjectStatus.LOST, "Lost to follow-up")])
-    on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label="Date", widget=IsoDateInput())
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from anagen.core.widgets import IsoDateInput
+
 from . import rules
 from .models import AdverseEvent, Lot, Modality, PlanStatus, Procedure, ProductKind, SampleKind
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> reads
+DATE = IsoDateInput()  # what <input type=date> reads
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
