@@ -27,3 +27,8 @@ class StudiesConfig(AppConfig):
         from .sections import register_patient_section
 
         register_patient_section()
+        try:
+            from . import fhir
+        except ImportError:  # the FHIR export is not installed
+            return
+        fhir.register()
