@@ -68,7 +68,8 @@ def _study_visits(ctx: DemoContext, seed: int, *, images: bool = True) -> None:
                 visit = visit_create(actor=clinician, patient=subject.patient, visit_date=day,
                                      is_baseline=first, clinic=subject.site, notes=f"Study visit: {window.label}.")
                 ctx.stats["study_visits"] += 1
-                if not images or ctx.stats["images"] >= ctx.max_images:
+                # The study's images have their own allowance beside the clinic's (a quarter of it).
+                if not images or ctx.stats["study_images"] >= ctx.max_images // 4:
                     continue
                 density = baseline_density + (ACTIVE_GAIN_PER_WEEK * window.week if active else 0.0) \
                     + rng.gauss(0, VISIT_NOISE_SD)
@@ -78,6 +79,7 @@ def _study_visits(ctx: DemoContext, seed: int, *, images: bool = True) -> None:
                 upload = SimpleUploadedFile(f"target-{day:%Y%m%d}.jpg", _jpeg(scalp.image), "image/jpeg")
                 trichogram_image_upload(actor=clinician, visit=visit, file=upload, kind="target")
                 ctx.stats["images"] += 1
+                ctx.stats["study_images"] += 1
     reported = subjects.filter(status="randomized").first()
     if reported is not None:
         with ctx.act(investigator, _office(ctx, ctx.today - timedelta(days=9))):
