@@ -300,7 +300,7 @@ def trichogram_image_upload(*, actor, visit: AssessmentVisit, file, kind: str = 
                 image=image, status=AnalysisStatus.QUEUED, progress=0, step="queued", profile_name=profile_name,
                 px_per_mm=device.px_per_mm if device else None,
                 vellus_threshold_um=device.vellus_threshold_um if device else 40.0)
-            tasks.enqueue(ANALYSIS_JOB, analysis.pk)
+            tasks.enqueue(ANALYSIS_JOB, analysis.pk, actor=actor, clinic_id=visit.clinic_id)
     except IntegrityError:
         # The same bytes arrived twice at once: keep the first.
         written.discard()
@@ -323,7 +323,7 @@ def trichogram_analysis_retry(*, actor, analysis: TrichogramAnalysis) -> Trichog
                        f"{analysis.get_status_display().lower()}.")
     TrichogramAnalysis.objects.filter(pk=analysis.pk).update(status=AnalysisStatus.QUEUED, progress=0, step="queued",
                                                              error="")
-    tasks.enqueue(ANALYSIS_JOB, analysis.pk)
+    tasks.enqueue(ANALYSIS_JOB, analysis.pk, actor=actor, clinic_id=analysis.image.visit.clinic_id)
     analysis.refresh_from_db()
     return analysis
 
@@ -585,6 +585,6 @@ def trichogram_analysis_rerun(*, actor, analysis: TrichogramAnalysis, device_pro
     analysis.save()
     # Until the new result arrives the visit has no count from this image, never the old one.
     measurement_refresh(visit=image.visit)
-    tasks.enqueue(ANALYSIS_JOB, analysis.pk)
+    tasks.enqueue(ANALYSIS_JOB, analysis.pk, actor=actor, clinic_id=image.visit.clinic_id)
     analysis.refresh_from_db()
     return analysis
