@@ -179,3 +179,35 @@ def test_audit_head_export_is_skipped_without_the_chain(db):
     except ImportError:
         assert outcome.startswith("skipped")
     assert isinstance(outcome, str)
+
+
+def test_the_jobs_page_shows_admins_their_clinics_jobs(db, login, admin_user, clinic, clinic_b):
+    mine = Job.objects.create(name="anagen.assessments.jobs.trichogram_analysis_run", args=[5], clinic=clinic,
+                              status=JobStatus.FAILED, attempts=3, max_attempts=3, error="RuntimeError: disk full")
+    system = Job.objects.create(name="anagen.jobs.periodic.send_due_emails", status=JobStatus.DONE, progress=100,
+                                result="4 e-mail(s) sent, 0 failed")
+    theirs = Job.objects.create(name="anagen.fhir.jobs.secret_export", args=[9], clinic=clinic_b)
+    page = login(admin_user).get("/jobs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "trichogram analysis run" in html and "RuntimeError: disk full" in html and "3 / 3" in html
+    assert "4 e-mail(s) sent" in html
+    assert "secret export" not in html
+    failed_only = login(admin_user).get("/jobs/?status=failed").content.decode()
+    assert "disk full" in failed_only and "e-mail(s) sent" not in failed_only
+    assert login(admin_user).get("/jobs/?status=nonsense").status_code == 200
+    assert {mine.pk, system.pk, theirs.pk}
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "clinician", "statistician"])
+def test_other_roles_may_not_see_the_jobs_page(db, login, persona, request):
+    assert login(request.getfixturevalue(persona)).get("/jobs/").status_code == 403
+
+
+def test_the_jobs_command_lists_jobs(db, capsys):
+    from django.core.management import call_command
+
+    Job.objects.create(name="anagen.x.broken", status=JobStatus.FAILED, error="ValueError: no\nmore")
+    call_command("jobs", "--status", "failed")
+    out = capsys.readouterr().out
+    assert "failed: 1" in out and "broken" in out and "ValueError: no" in out

@@ -27,5 +27,5 @@ class Command(BaseCommand):
             who = job.actor.email if job.actor else "-"
             self.stdout.write(f"{job.pk:>7} {when} {job.status:<8} {job.progress:>3}% "
                               f"try {job.attempts}/{job.max_attempts} {job.short_name} {job.args} by {who}")
-            if job.error:
-                self.stdout.write(f"        {job.error.splitlines()[0][:160]}")
+            if job.error or job.result:
+                self.stdout.write(f"        {(job.error or job.result).splitlines()[0][:160]}")
