@@ -559,22 +559,15 @@ def trichogram_analysis_rerun(*, actor, analysis: TrichogramAnalysis, device_pro
     device = _device_profile(image.visit, device_profile)
     if device is None:
         raise ActionError("Choose a device profile to analyse the image with.", field="device_profile")
-    image.device_profile, image.profile_name = device, device.engine_profile
-    image.save()
-    analysis.profile_name = device.engine_profile
-    analysis.px_per_mm = device.px_per_mm
-    analysis.vellus_threshold_um = device.vellus_threshold_um
-    _requeue_keeping_previous(analysis, image, replaced_by=str(actor), reason=reason, actor=actor)
+    _requeue_keeping_previous(analysis, image, replaced_by=str(actor), reason=reason, actor=actor, device=device)
     analysis.refresh_from_db()
     return analysis
 
 
 def _requeue_keeping_previous(analysis: TrichogramAnalysis, image: TrichogramImage, *, replaced_by: str,
-                              reason: str, actor=None) -> None:
-    """Move the current result to ``previous`` (who, when, why, which engine) and queue a new one.
-
-    Called inside the caller's transaction, after it has set the profile to analyse with.
-    """
+                              reason: str, actor=None, device: DeviceProfile | None = None) -> None:
+    """Move the current result to ``previous`` (who, when, why, which engine) and queue a new one,
+    with ``device``'s profile when given. Called inside the caller's transaction."""
     earlier = list(analysis.previous or [])
     earlier.append({
         "status": analysis.status, "error": analysis.error, "engine_version": analysis.engine_version,
@@ -587,6 +580,12 @@ def _requeue_keeping_previous(analysis: TrichogramAnalysis, image: TrichogramIma
         "finished_at": analysis.finished_at.isoformat() if analysis.finished_at else None,
         "replaced_at": timezone.now().isoformat(), "replaced_by": replaced_by, "reason": reason,
     })
+    if device is not None:
+        image.device_profile, image.profile_name = device, device.engine_profile
+        image.save()
+        analysis.profile_name = device.engine_profile
+        analysis.px_per_mm = device.px_per_mm
+        analysis.vellus_threshold_um = device.vellus_threshold_um
     analysis.previous = earlier
     analysis.status, analysis.progress, analysis.step, analysis.error = AnalysisStatus.QUEUED, 0, "queued", ""
     analysis.automatic = analysis.regrowth = analysis.corrections = analysis.corrected = None
