@@ -137,3 +137,45 @@ def test_a_killed_worker_restarted_runs_each_job_exactly_once(storage, migrated,
 
             RedisHuey(name, url=REDIS_URL).storage.flush_all()
     assert worker.returncode == 0 or worker.returncode == -signal.SIGINT, log.read_text()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_starts_the_web_server_and_the_worker_and_ctrl_c_stops_both(migrated, tmp_path):
+    import urllib.request
+
+    work = tmp_path / "var"
+    work.mkdir()
+    (work / "db.sqlite3").write_bytes(migrated.read_bytes())
+    env = _env(work, "", "anagen-serve-test")
+    port, log = _free_port(), tmp_path / "serve.log"
+    with open(log, "w") as fh:
+        server = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(port),
+                                   "--web-processes", "1", "--threads", "2"],
+                                  env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        def healthy():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+
+        _wait(healthy, 60, "the web server to answer")
+        _wait(lambda: "Task worker:" in log.read_text(), 60, "the worker to start")
+        assert f"Anagen serving on http://127.0.0.1:{port}/" in log.read_text()
+        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 2  # gunicorn's arbiter and the worker
+    finally:
+        server.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        server.wait(60)
+    assert server.returncode == 0, log.read_text()
+    assert "Stopped." in log.read_text()
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
