@@ -59,7 +59,13 @@ def resolve(callable_path: str):
 
 
 def _current_actor():
-    """The staff member of the request being served (django-auditlog's context), if any."""
+    """The staff member of the request (or job) being served, from django-auditlog's context.
+
+    Only inside a request or a job (both set the request id and reset it after): auditlog's
+    own context is never reset, so outside them it may still name an earlier request's user.
+    """
+    if request_id.get() is None:
+        return None
     try:
         from auditlog.context import auditlog_value
 
