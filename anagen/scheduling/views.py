@@ -266,6 +266,13 @@ def patient_section(request, patient):
     if not has_role(user, *BOOKING_ROLES) or not user.can_see_clinic(patient.clinic_id):
         return None
     appointments = selectors.appointment_list(user=user, patient=patient).order_by("-starts_at")[:50]
+    upcoming = (selectors.appointment_list(user=user, patient=patient, status=AppointmentStatus.BOOKED)
+                .filter(starts_at__gte=timezone.now()).first())
+    next_text = ""
+    if upcoming is not None:
+        local = timezone.localtime(upcoming.starts_at, upcoming.clinic.tz)
+        next_text = f"{local:%a %d/%m/%Y %H:%M}, {upcoming.get_kind_display().lower()} with {upcoming.clinician}"
     return {"template": "scheduling/_patient_section.html", "appointments": appointments,
+            "title": "Appointments", "facts": [("Next appointment", next_text or "none booked")],
             "book_url": f"{reverse('scheduling:book')}?clinic={patient.clinic_id}&patient={patient.pk}",
             "booked_status": AppointmentStatus.BOOKED}
