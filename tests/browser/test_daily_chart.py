@@ -89,3 +89,64 @@ def test_chart_fits_a_screen_with_a_sticky_header(page, browser_login, clinic, c
     assert header.is_visible()
     assert page.evaluate("document.querySelector('.chart-header').getBoundingClientRect().top") <= 1
     page.shot("chart-appointments-tab")
+
+
+def test_coordinator_books_from_a_free_slot_in_the_time_grid(page, browser_login, clinic, coordinator, clinician,
+                                                             admin_user):
+    from datetime import time
+
+    from anagen.patients.models import Patient
+    from anagen.patients.services import patient_register
+    from anagen.scheduling.models import Appointment
+    from anagen.scheduling.services import availability_add
+
+    today = timezone.localtime(timezone.now(), clinic.tz).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    availability_add(actor=admin_user, clinician=clinician, clinic=clinic, weekday=0, start_time=time(9, 0),
+                     end_time=time(13, 0), valid_from=monday - timedelta(days=7))
+    for first, last in [("Daniel", "Okafor"), ("Danielle", "Oakes"), ("Priya", "Shah"), ("Tom", "Baker")]:
+        patient_register(actor=coordinator, clinic=clinic, first_name=first, last_name=last,
+                         email=f"{first.lower()}@example.test")
+    browser_login(coordinator)
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"/calendar/grid/?clinic={clinic.pk}&date={monday:%Y-%m-%d}&kind=free_consultation")
+    assert page.locator("table.time-grid").is_visible()
+    page.shot("grid-desktop")
+    page.set_viewport_size(TABLET)
+    page.shot("grid-tablet")
+    page.set_viewport_size(DESKTOP)
+
+    # The 10:00 free slot with the clinician opens the booking form filled in.
+    page.click(f"a.free-slot[aria-label='Book {monday:%a %d/%m} 10:00 with {clinician}']")
+    page.wait_for_url("**/calendar/book/**")
+    assert page.input_value("#id_starts_at") == f"{monday:%Y-%m-%d}T10:00"
+    assert page.input_value("#id_clinician") == str(clinician.pk)
+    # The patient picker: type, choose from the suggestions.
+    picker = page.locator("#id_patient-search")
+    assert picker.is_visible() and not page.locator("#id_patient").is_visible()
+    picker.press_sequentially("okaf", delay=40)
+    page.wait_for_function("document.querySelectorAll('#id_patient-options option').length === 1")
+    label = page.eval_on_selector("#id_patient-options option", "o => o.value")
+    assert label.startswith("Okafor, Daniel")
+    picker.fill(label)
+    daniel = Patient.objects.get(last_name="Okafor")
+    assert page.input_value("#id_patient") == str(daniel.pk)
+    page.shot("book-prefilled-desktop")
+    page.set_viewport_size(TABLET)
+    page.shot("book-prefilled-tablet")
+    page.set_viewport_size(DESKTOP)
+    page.click("#booking-form button[type=submit]")
+    page.wait_for_url("**/calendar/appointments/**")
+    assert page.locator("text=Appointment booked.").is_visible()
+    a = Appointment.objects.get()
+    assert a.patient == daniel and timezone.localtime(a.starts_at, clinic.tz).strftime("%H:%M") == "10:00"
+
+    # Back in the grid, the slot now shows the appointment.
+    page.goto(f"/calendar/grid/?clinic={clinic.pk}&date={monday:%Y-%m-%d}&kind=free_consultation")
+    booked = page.locator("td.slot.appointment a.appt")
+    assert booked.count() == 1 and "Daniel Okafor" in booked.inner_text()
+    assert page.locator(f"a.free-slot[aria-label='Book {monday:%a %d/%m} 10:00 with {clinician}']").count() == 0
+    page.shot("grid-after-booking-desktop")
+    page.set_viewport_size(TABLET)
+    assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+    page.shot("grid-after-booking-tablet")
