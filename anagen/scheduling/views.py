@@ -83,11 +83,15 @@ def calendar(request, clinician_pk: int | None = None):
     })
 
 
+def _bookable_kinds(user) -> list[str]:
+    return list(AppointmentKind.values) if selectors.may_book_any_kind(user) else [AppointmentKind.FOLLOW_UP]
+
+
 def _pick_kind(request, user) -> str:
-    """The appointment kind asked for (``kind=``), else the first the user may book."""
-    allowed = AppointmentKind.values if selectors.may_book_any_kind(user) else [AppointmentKind.FOLLOW_UP]
+    """The appointment kind asked for (``kind=``) when the user may book it, else the first they may."""
+    allowed = _bookable_kinds(user)
     kind = request.GET.get("kind", "")
-    return kind if kind in AppointmentKind.values else allowed[0]
+    return kind if kind in allowed else allowed[0]
 
 
 def _book_url(clinic, cell, kind, patient_pk=None) -> str:
@@ -154,7 +158,8 @@ def grid(request):
         query["move"] = move.pk
     return render(request, "scheduling/grid.html", {
         "clinic": clinic, "clinics": selectors.clinic_list(user=user), "grid": time_grid, "rows": rows,
-        "view": view, "by": by, "day": day, "kind": kind, "kinds": AppointmentKind.choices,
+        "view": view, "by": by, "day": day, "kind": kind, "kind_label": AppointmentKind(kind).label,
+        "kinds": [(k, AppointmentKind(k).label) for k in _bookable_kinds(user)],
         "clinicians": clinicians, "rooms": rooms, "clinician": clinician, "room": room, "move": move,
         "prev_day": day - step, "next_day": day + step,
         "today": timezone.localtime(timezone.now(), clinic.tz).date(),

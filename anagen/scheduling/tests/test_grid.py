@@ -153,3 +153,21 @@ def test_slot_state_rules():
                             needs_room=True) == ("off", None)
     assert rules.slot_state(start, half, tz=tz, windows=[w], clinician_busy=[], room_busy={}, rooms=[1],
                             needs_room=True, not_before=start + half) == ("busy", None)
+
+
+def test_the_grid_reads_a_fixed_number_of_queries(login, coordinator, open_clinic, book, day, make_patient,
+                                                  django_assert_max_num_queries):
+    client = login(coordinator)
+    url = f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}"
+    client.get(url)
+    for hhmm in ("09:00", "11:00", "13:00", "15:00"):
+        book(hhmm, patient=make_patient(open_clinic, first_name=f"P{hhmm[:2]}"))
+    with django_assert_max_num_queries(20):
+        body = client.get(url).content.decode()
+    assert body.count('class="slot appointment"') == 4
+
+
+def test_a_clinician_sees_free_slots_for_follow_ups_only(login, clinician, open_clinic, day):
+    body = login(clinician).get(f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}&kind=procedure").content.decode()
+    assert "30-minute follow-up assessment" in body and "kind=procedure" not in body
+    assert '<option value="procedure"' not in body
