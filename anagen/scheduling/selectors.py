@@ -215,9 +215,11 @@ def _suitable_rooms(clinic: Clinic, kind: str) -> list[Room]:
 
 
 def time_grid(*, user: User, clinic: Clinic, first_day: date, days: int = 1, kind: str = AppointmentKind.FREE_CONSULTATION,
-              by: str = "clinician", clinician: User | None = None, room: Room | None = None) -> TimeGrid:
+              by: str = "clinician", clinician: User | None = None, room: Room | None = None,
+              every_column: bool = False) -> TimeGrid:
     """A time grid of ``clinic``: rows of wall-clock times, columns of clinicians or rooms (one day),
-    or of days (a week of one clinician or room). Each cell is an appointment, busy, free for an
+    or of days (a week of one clinician or room; with ``every_column``, every clinician or room on
+    every day, as the next-free-slots search reads it). Each cell is an appointment, busy, free for an
     appointment of ``kind`` starting then (with the clinician and room it would use), or off.
 
     Free means: inside the clinician's hours at this clinic for the whole length, not in the past,
@@ -259,11 +261,11 @@ def time_grid(*, user: User, clinic: Clinic, first_day: date, days: int = 1, kin
 
     if by == "room":
         resources = [room] if room is not None else all_rooms
-        columns = [GridColumn(day=d, room=r) for r in resources for d in day_list] if days == 1 else \
+        columns = [GridColumn(day=d, room=r) for r in resources for d in day_list] if days == 1 or every_column else \
             [GridColumn(day=d, room=resources[0]) for d in day_list] if resources else []
     else:
         resources = clinicians
-        columns = [GridColumn(day=d, clinician=c) for c in resources for d in day_list] if days == 1 else \
+        columns = [GridColumn(day=d, clinician=c) for c in resources for d in day_list] if days == 1 or every_column else \
             [GridColumn(day=d, clinician=resources[0]) for d in day_list] if resources else []
     row_windows = [w for c in clinicians for w in windows[c.pk]]
     rows = []
@@ -309,13 +311,8 @@ def next_free_slots(*, user: User, clinic: Clinic, kind: str, clinician: User | 
     """The first ``limit`` free starts for ``kind`` at ``clinic`` within ``days`` days, earliest first,
     each with the clinician and room it would use (one clinician's only, with ``clinician``)."""
     day = from_day or timezone.localtime(timezone.now(), clinic.tz).date()
-    found: list[GridCell] = []
-    for offset in range(days):
-        grid = time_grid(user=user, clinic=clinic, first_day=day + timedelta(days=offset), kind=kind,
-                         clinician=clinician)
-        cells = sorted((c for _, row in grid.rows for c in row if c.state == rules.FREE),
-                       key=lambda c: (c.start, c.clinician.last_name if c.clinician else ""))
-        found.extend(cells)
-        if len(found) >= limit:
-            break
-    return found[:limit]
+    grid = time_grid(user=user, clinic=clinic, first_day=day, days=days, kind=kind, clinician=clinician,
+                     every_column=True)
+    cells = sorted((c for _, row in grid.rows for c in row if c.state == rules.FREE),
+                   key=lambda c: (c.start, c.clinician.last_name if c.clinician else ""))
+    return cells[:limit]

@@ -171,3 +171,16 @@ def test_a_clinician_sees_free_slots_for_follow_ups_only(login, clinician, open_
     body = login(clinician).get(f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}&kind=procedure").content.decode()
     assert "30-minute follow-up assessment" in body and "kind=procedure" not in body
     assert '<option value="procedure"' not in body
+
+
+def test_next_free_slots_look_ahead_past_days_off(coordinator, clinic, clinician, day, django_assert_max_num_queries):
+    from anagen.scheduling.models import ClinicianAvailability
+
+    ClinicianAvailability.objects.create(clinician=clinician, clinic=clinic, weekday=day.weekday(), start_time=time(9, 0),
+                                         end_time=time(10, 0), valid_from=day - timedelta(days=30))
+    with django_assert_max_num_queries(10):
+        slots = selectors.next_free_slots(user=coordinator, clinic=clinic, kind="free_consultation",
+                                          from_day=day - timedelta(days=6), limit=3)
+    # Only Mondays 09:00-10:00 are worked: six days off, then Monday, then the Monday after.
+    assert [(c.start.date(), c.start.time()) for c in slots] == [(day, time(9, 0)), (day, time(9, 30)),
+                                                                  (day + timedelta(days=7), time(9, 0))]
