@@ -16,6 +16,14 @@ DESKTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 820, "height": 1180}
 
 
+def shot(page, name, size):
+    """A full-page screenshot at ``size``; the fixture's shot() puts the window back to 1280 px
+    wide afterwards, so the desktop width is set again."""
+    page.set_viewport_size(size)
+    page.shot(name)
+    page.set_viewport_size(DESKTOP)
+
+
 def rich_patient(clinic, clinician, coordinator):
     """A patient with something in every section of the chart."""
     from anagen.patients.models import (Consent, HairLossHistory, MedicalHistory, Patient, PriorTreatment,
@@ -66,12 +74,11 @@ def test_chart_fits_a_screen_with_a_sticky_header(page, browser_login, clinic, c
     page.goto(f"/patients/{p.pk}/")
     height = page.evaluate("document.documentElement.scrollHeight")
     print(f"\nchart height at {DESKTOP['width']}px: {height}px")
-    page.shot("chart-desktop")
+    shot(page, "chart-desktop", DESKTOP)
     page.set_viewport_size(TABLET)
     print(f"chart height at {TABLET['width']}px: {page.evaluate('document.documentElement.scrollHeight')}px")
     assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
-    page.shot("chart-tablet")
-    page.set_viewport_size(DESKTOP)
+    shot(page, "chart-tablet", TABLET)
 
     header = page.locator(".chart-header")
     assert header.is_visible()
@@ -88,7 +95,7 @@ def test_chart_fits_a_screen_with_a_sticky_header(page, browser_login, clinic, c
     page.mouse.wheel(0, 2000)
     assert header.is_visible()
     assert page.evaluate("document.querySelector('.chart-header').getBoundingClientRect().top") <= 1
-    page.shot("chart-appointments-tab")
+    page.shot("chart-after-jumping-to-appointments")
 
 
 def test_coordinator_books_from_a_free_slot_in_the_time_grid(page, browser_login, clinic, coordinator, clinician,
@@ -104,6 +111,12 @@ def test_coordinator_books_from_a_free_slot_in_the_time_grid(page, browser_login
     monday = today + timedelta(days=7 - today.weekday())
     availability_add(actor=admin_user, clinician=clinician, clinic=clinic, weekday=0, start_time=time(9, 0),
                      end_time=time(13, 0), valid_from=monday - timedelta(days=7))
+    from anagen.accounts.services import staff_create
+
+    other = staff_create(email="doc2@birmingham.test", password=None, roles=["clinician"], clinics=[clinic],
+                         first_name="Otto", last_name="Osei")
+    availability_add(actor=admin_user, clinician=other, clinic=clinic, weekday=0, start_time=time(11, 0),
+                     end_time=time(17, 0), valid_from=monday - timedelta(days=7))
     for first, last in [("Daniel", "Okafor"), ("Danielle", "Oakes"), ("Priya", "Shah"), ("Tom", "Baker")]:
         patient_register(actor=coordinator, clinic=clinic, first_name=first, last_name=last,
                          email=f"{first.lower()}@example.test")
@@ -111,10 +124,8 @@ def test_coordinator_books_from_a_free_slot_in_the_time_grid(page, browser_login
     page.set_viewport_size(DESKTOP)
     page.goto(f"/calendar/grid/?clinic={clinic.pk}&date={monday:%Y-%m-%d}&kind=free_consultation")
     assert page.locator("table.time-grid").is_visible()
-    page.shot("grid-desktop")
-    page.set_viewport_size(TABLET)
-    page.shot("grid-tablet")
-    page.set_viewport_size(DESKTOP)
+    shot(page, "grid-desktop", DESKTOP)
+    shot(page, "grid-tablet", TABLET)
 
     # The 10:00 free slot with the clinician opens the booking form filled in.
     page.click(f"a.free-slot[aria-label='Book {monday:%a %d/%m} 10:00 with {clinician}']")
@@ -131,10 +142,8 @@ def test_coordinator_books_from_a_free_slot_in_the_time_grid(page, browser_login
     picker.fill(label)
     daniel = Patient.objects.get(last_name="Okafor")
     assert page.input_value("#id_patient") == str(daniel.pk)
-    page.shot("book-prefilled-desktop")
-    page.set_viewport_size(TABLET)
-    page.shot("book-prefilled-tablet")
-    page.set_viewport_size(DESKTOP)
+    shot(page, "book-prefilled-desktop", DESKTOP)
+    shot(page, "book-prefilled-tablet", TABLET)
     page.click("#booking-form button[type=submit]")
     page.wait_for_url("**/calendar/appointments/**")
     assert page.locator("text=Appointment booked.").is_visible()
@@ -145,8 +154,13 @@ def test_coordinator_books_from_a_free_slot_in_the_time_grid(page, browser_login
     page.goto(f"/calendar/grid/?clinic={clinic.pk}&date={monday:%Y-%m-%d}&kind=free_consultation")
     booked = page.locator("td.slot.appointment a.appt")
     assert booked.count() == 1 and "Daniel Okafor" in booked.inner_text()
+    assert page.locator("thead th").all_inner_texts() == ["Time", str(clinician), str(other)]
     assert page.locator(f"a.free-slot[aria-label='Book {monday:%a %d/%m} 10:00 with {clinician}']").count() == 0
-    page.shot("grid-after-booking-desktop")
+    shot(page, "grid-after-booking-desktop", DESKTOP)
+    page.goto(f"/calendar/grid/?clinic={clinic.pk}&date={monday:%Y-%m-%d}&kind=free_consultation&by=room")
+    assert "Daniel Okafor" in page.locator("table.time-grid").inner_text()
+    shot(page, "grid-rooms-desktop", DESKTOP)
+    page.goto(f"/calendar/grid/?clinic={clinic.pk}&date={monday:%Y-%m-%d}&kind=free_consultation")
     page.set_viewport_size(TABLET)
     assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
     page.shot("grid-after-booking-tablet")

@@ -20,6 +20,9 @@
     var label = document.querySelector("label[for='" + select.id + "']");
     if (label) { label.setAttribute("for", input.id); }
     select.hidden = true;
+    // The page-reload search is the fallback for browsers without JavaScript; this box replaces it.
+    var fallback = document.querySelector("form[aria-label='Find a patient']");
+    if (fallback) { fallback.hidden = true; }
     select.parentNode.insertBefore(input, select);
     select.parentNode.insertBefore(list, select);
     select.parentNode.insertBefore(status, select.nextSibling);
