@@ -336,3 +336,9 @@ def enrolment(request, study_id: int):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     return [p.__dict__ for p in selectors.enrolment_by_site(user=request.user, study=study)]
+
+
+# Blinded reading (queue, coded images, readings, adjudication, agreement): its own module.
+from .api_reading import router as _reading_router  # noqa: E402
+
+router.add_router("", _reading_router)

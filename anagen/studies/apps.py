@@ -24,6 +24,13 @@ class StudiesConfig(AppConfig):
         track(AllocationCorrection)
         track(CodeBreak)
         # RandomizationSecret is deliberately not tracked: an audit entry would copy the seed.
+        from .models_reading import Adjudication, CodedImage, Reading, ReadingPlan
+
+        # A coded image's entry names the study and the code, never the original image it copies.
+        track(CodedImage, include_fields=["study", "code"])
+        track(Reading)
+        track(Adjudication)
+        track(ReadingPlan)
         from .sections import register_patient_section
 
         register_patient_section()

@@ -259,3 +259,7 @@ class CodeBreak(models.Model):
     broken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     broken_at = models.DateTimeField()
     reason = models.TextField()
+
+
+# Blinded reading (coded images, readings, adjudication) lives in its own module.
+from .models_reading import Adjudication, CodedImage, Reading, ReadingPlan, ReadingStatus  # noqa: E402,F401
