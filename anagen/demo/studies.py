@@ -95,6 +95,7 @@ def _studies(ctx: DemoContext, seed: int) -> None:
                 enrolled.append((subject_enrol(actor=investigator, study=study, patient=patient), investigator, when))
             else:
                 subject_screen_fail(actor=investigator, study=study, patient=patient)
+    randomized = []
     for n, (subject, investigator, when) in enumerate(enrolled):
         later = _before_present(ctx, when + timedelta(days=rng.randint(0, 7), hours=1))
         if later <= when or rng.random() < 0.15:
@@ -102,6 +103,7 @@ def _studies(ctx: DemoContext, seed: int) -> None:
         with ctx.act(investigator, later):
             subject_randomize(actor=investigator, subject=subject)
         ctx.stats["study_randomized"] += 1
+        randomized.append((subject, investigator, later))
         if n == 2:
             gone = _before_present(ctx, later + timedelta(days=rng.randint(10, 30)))
             if gone > later:
@@ -109,3 +111,48 @@ def _studies(ctx: DemoContext, seed: int) -> None:
                     subject_end(actor=investigator, subject=subject, status="withdrawn", on=gone.date(),
                                 reason="Moved abroad for work; no further visits possible.")
     ctx.stats["study_subjects"] += study.subjects.count()
+    _reading(ctx, study, stats, randomized, seed)
+
+
+READING_SUBJECTS = 6  # subjects given a study baseline image, when they have none
+
+
+def _reading(ctx: DemoContext, study, stats, randomized, seed: int) -> None:
+    """Coded images for the evaluator: a few randomized subjects get a baseline target-area image
+    (synthetic, counted by the engine) on their randomization day unless they already have an
+    analysed one since screening; the statistician then codes the study's images for blinded
+    reading. The codes and their order come from `secrets`, as in a real study."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from anagen.assessments.models import TrichogramImage
+    from anagen.assessments.services import trichogram_image_upload, visit_create
+    from anagen.demo.assessments import DERMOSCOPE_PX_PER_MM, FIELD_AREA_CM2, IMAGE_SHAPE, _jpeg
+    from anagen.studies.reading_services import reading_code_images
+    from anagen.trichoscopy.synthetic import generate_scalp
+
+    if ctx.max_images <= 0:
+        return
+    rng = random.Random(seed + 3)
+    made = 0
+    for subject, investigator, when in randomized:
+        if made >= READING_SUBJECTS:
+            break
+        patient = subject.patient
+        if TrichogramImage.objects.filter(visit__patient=patient, kind="target",
+                                          visit__visit_date__gte=when.date(), analysis__status="done").exists():
+            continue
+        if not investigator.can_see_clinic(patient.clinic_id):
+            continue
+        at = _before_present(ctx, when + timedelta(minutes=40))
+        with ctx.act(investigator, at):
+            visit = visit_create(actor=investigator, patient=patient, visit_date=at.date(),
+                                 notes=f"{study.registry_id}: study baseline, target area.")
+            pixels = generate_scalp(rng.randrange(2**31), n_hairs=round(rng.uniform(90, 150) * FIELD_AREA_CM2),
+                                    px_per_mm=DERMOSCOPE_PX_PER_MM, shape=IMAGE_SHAPE, crossings=1, parallel_pairs=1,
+                                    length_mm=(0.3, 0.7)).image
+            trichogram_image_upload(actor=investigator, visit=visit,
+                                    file=SimpleUploadedFile(f"target-{at:%Y%m%d}.jpg", _jpeg(pixels), "image/jpeg"))
+        made += 1
+    with ctx.act(stats, _before_present(ctx, ctx.present - timedelta(hours=8))):
+        coded = reading_code_images(actor=stats, study=study)
+    ctx.stats["study_coded_images"] += len(coded)

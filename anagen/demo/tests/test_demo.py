@@ -188,3 +188,15 @@ def test_a_signed_off_study_recruits_from_the_consented_patients(demo):
     spec = _spec(study, version.content)
     assert RandomizationSecret.objects.get(study=study).seed == spec.seed
     assert verify_sequence(spec, [(a.subject.factors, a.arm_code) for a in allocations]) == []
+
+
+def test_the_evaluator_has_coded_study_images_to_read(demo):
+    from anagen.accounts.models import User
+    from anagen.studies.models import CodedImage
+    from anagen.studies.reading_selectors import queue
+
+    evaluator = User.objects.get(email="evaluator@anagen.example")
+    items = queue(user=evaluator)
+    assert len(items) >= 3 and {i.task for i in items} == {"read"}
+    for c in CodedImage.objects.all():
+        assert c.file.name == f"reading/{c.code}.png" and c.automatic["hair_count"] > 0
