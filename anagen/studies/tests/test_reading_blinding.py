@@ -67,31 +67,25 @@ def _api_urls(codes) -> list[str]:
     return sorted(set(urls))
 
 
-def test_no_reader_learns_whose_image_it_is(reading_study, coded, evaluator, evaluator2, adjudicator, client,
-                                             api_client):
-    from auditlog.models import LogEntry
-
-    study, subjects = reading_study
-    codes = [c.code for c in coded]
-    # Some of everything: drafts, signed readings, an open adjudication and a signed one.
+def _readings_in_every_state(coded, evaluator, evaluator2, adjudicator):
+    """Drafts, signed readings, an open adjudication and a signed one."""
     wide = sorted(coded, key=lambda c: -c.automatic["hair_count"])
-    for n, c in enumerate(wide[:3]):
+    for c in wide[:3]:
         ids = [h["id"] for h in c.automatic["hairs"]][:5]
         reading_services.reading_save(actor=evaluator, coded=c, added=[(3, 3, 30, 40)])
         reading_services.reading_sign(actor=evaluator, coded=c, password=PASSWORD)
         reading_services.reading_save(actor=evaluator2, coded=c, removed=ids)
         reading_services.reading_sign(actor=evaluator2, coded=c, password=PASSWORD)
-    first = wide[0]
-    reading_services.adjudication_sign(actor=adjudicator, coded=first, hair_count=7, password=PASSWORD,
+    reading_services.adjudication_sign(actor=adjudicator, coded=wide[0], hair_count=7, password=PASSWORD,
                                        note="Counted again.")
     reading_services.reading_save(actor=evaluator, coded=wide[3], removed=[wide[3].automatic["hairs"][0]["id"]])
 
-    secrets = _secrets(study, subjects)
-    names = [c.source.original_name for c in coded]
-    assert all(names) and any(subjects[0].patient.last_name in n for n in names)
-    secrets += names
-    seen = 0
-    for user in (evaluator, evaluator2, adjudicator):
+
+def leaks(client, api_client, users, coded, secrets) -> tuple[list[str], int]:
+    """``(problems, pages answered 200)`` of a crawl of every reading page and API route as ``users``."""
+    codes = [c.code for c in coded]
+    problems, seen = [], 0
+    for user in users:
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         api = api_client(user)
         responses = [(url, client.get(url, follow=True)) for url in _reading_urls(codes)]
@@ -103,16 +97,52 @@ def test_no_reader_learns_whose_image_it_is(reading_study, coded, evaluator, eva
             # A PNG's text lies only in its chunks (checked below); its pixel bytes are not text.
             text = headers + ("" if png else " " + r.content.decode())
             for secret in secrets:
-                assert secret.lower() not in text.lower(), (user.email, url, secret)
-            assert not re.search(r"\b(L|R)\b side", text)
+                if secret.lower() in text.lower():
+                    problems.append(f"{user.email} {url}: {secret}")
             if png:
-                assert re.fullmatch(r'inline; filename="[A-Z0-9]{4}-[A-Z0-9]{4}(-\w+)?\.png"',
-                                    r["Content-Disposition"]), url
+                if not re.fullmatch(r'inline; filename="[A-Z0-9]{4}-[A-Z0-9]{4}(-\w+)?\.png"',
+                                    r["Content-Disposition"]):
+                    problems.append(f"{url}: file name {r['Content-Disposition']}")
                 for chunk in (b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"tIME", b"iCCP"):
-                    assert chunk not in r.content, (url, chunk)
+                    if chunk in r.content:
+                        problems.append(f"{url}: PNG chunk {chunk!r}")
             if r.status_code == 200:
                 seen += 1
-    assert seen > 3 * len(codes)  # the crawl reached the pages, not only refusals
+    return problems, seen
+
+
+def _all_secrets(study, subjects, coded) -> list[str]:
+    names = [c.source.original_name for c in coded]
+    assert all(names) and any(subjects[0].patient.last_name in n for n in names)
+    return _secrets(study, subjects) + names
+
+
+def test_no_reader_learns_whose_image_it_is(reading_study, coded, evaluator, evaluator2, adjudicator, client,
+                                             api_client):
+    from auditlog.models import LogEntry
+
+    study, subjects = reading_study
+    _readings_in_every_state(coded, evaluator, evaluator2, adjudicator)
+    problems, seen = leaks(client, api_client, (evaluator, evaluator2, adjudicator), coded,
+                           _all_secrets(study, subjects, coded))
+    assert problems == []
+    assert seen > 3 * len(coded)  # the crawl reached the pages, not only refusals
     # Audit: a coded image's entries carry its study and code, never the original image.
     for entry in LogEntry.objects.get_for_objects(CodedImage.objects.all()):
         assert set(entry.changes_dict) <= {"study", "code", "id"}, entry.changes_dict
+
+
+def test_the_crawl_fails_when_a_reading_page_names_the_original(reading_study, coded, evaluator, client,
+                                                                api_client, settings, tmp_path):
+    # Negative control: a careless template that prints the original file name.
+    study, subjects = reading_study
+    folder = tmp_path / "studies" / "reading"
+    folder.mkdir(parents=True)
+    original = study_urls.__file__.rsplit("/", 1)[0] + "/templates/studies/reading/read.html"
+    with open(original) as f:
+        text = f.read()
+    (folder / "read.html").write_text(text.replace("<h1>Image", "<h1>{{ coded.source.original_name }} Image"))
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path), *settings.TEMPLATES[0]["DIRS"]]}]
+    problems, _ = leaks(client, api_client, (evaluator,), coded[:2], _all_secrets(study, subjects, coded))
+    assert problems and all(f"/studies/reading/{c.code}/" in " ".join(problems) for c in coded[:2])
+    assert any(subjects[0].patient.last_name in p or "2025" in p for p in problems)
