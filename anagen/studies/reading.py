@@ -51,7 +51,9 @@ def strip_to_png(pixels: np.ndarray) -> bytes:
         raise ValueError(f"expected 8-bit pixels, got {array.dtype}")
     image = Image.fromarray(array)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)  # no pnginfo, no icc_profile, no exif
+    # No pnginfo, icc_profile or exif. Level 1: about 4x faster than the default 6 on a photograph
+    # (benchmarks/reading_speed.py) for files about a fifth larger.
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
