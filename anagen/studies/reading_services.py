@@ -321,3 +321,34 @@ def coded_image_for(code: str) -> CodedImage:
     if coded is None:
         raise NotFound("No coded image has that code.")
     return coded
+
+
+def code_on_analysis(analysis_id: int) -> list[CodedImage]:
+    """The hook: once a target-area image's analysis is done, code it for every study whose
+    randomized subject it belongs to (a visit on or after the subject's screening).
+
+    Connected in ``apps.py`` to the analysis' save, run after the commit; a failure is logged and
+    leaves the image for :func:`reading_code_images` to pick up.
+    """
+    from anagen.assessments.models import AnalysisStatus, ImageKind, TrichogramAnalysis
+
+    analysis = (TrichogramAnalysis.objects.select_related("image__visit")
+                .filter(pk=analysis_id, status=AnalysisStatus.DONE, automatic__isnull=False).first())
+    if analysis is None or analysis.image.kind != ImageKind.TARGET or analysis.image.voided_at:
+        return []
+    visit = analysis.image.visit
+    made = []
+    for subject in Subject.objects.filter(patient_id=visit.patient_id, status__in=READ_STATUSES).select_related("study"):
+        if visit.visit_date < timezone.localtime(subject.screened_at).date():
+            continue
+        try:
+            made.append(code_image(study=subject.study, image=analysis.image))
+        except Exception:
+            log.exception("coding image %s for study %s failed; the study's coding run will retry it",
+                          analysis.image_id, subject.study_id)
+    return made
+
+
+def _analysis_saved(sender, instance, **kwargs) -> None:
+    if instance.status == "done" and instance.automatic:
+        transaction.on_commit(lambda pk=instance.pk: code_on_analysis(pk))

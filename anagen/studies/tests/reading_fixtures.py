@@ -99,5 +99,9 @@ def reading_study(recruiting_study, statistician, clinician, clinic, make_patien
 def coded(reading_study, statistician):
     from anagen.studies.reading_services import reading_code_images
 
+    from anagen.studies.models import CodedImage
+
     study, _ = reading_study
-    return reading_code_images(actor=statistician, study=study)
+    reading_code_images(actor=statistician, study=study)
+    # Coded by the run above, or already when each analysis committed (transactional tests).
+    return list(CodedImage.objects.filter(study=study).order_by("pk"))

@@ -315,3 +315,33 @@ def test_the_api_codes_images_for_the_statistician(reading_study, statistician, 
     r = api_client(statistician).post(f"/api/v1/studies/{study.pk}/reading/coding")
     assert r.status_code == 201 and r.json()["coded"] == 6
     assert api_client(statistician).post(f"/api/v1/studies/{study.pk}/reading/coding").json()["coded"] == 0
+
+
+def test_an_analysed_study_visit_image_is_coded_when_its_analysis_commits(reading_study, clinician, clinic,
+                                                                         django_capture_on_commit_callbacks):
+    from datetime import date
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from anagen.assessments.services import trichogram_image_upload, visit_create
+    from anagen.trichoscopy.synthetic import generate_scalp
+
+    from .reading_fixtures import exif_jpeg
+
+    study, subjects = reading_study
+    assert not CodedImage.objects.exists()  # the fixture's analyses ran inside the test transaction
+    patient = subjects[0].patient
+    visit = visit_create(actor=clinician, patient=patient, visit_date=date(2025, 8, 1))
+    pixels = generate_scalp(seed=99, n_hairs=7, px_per_mm=100.0, shape=(240, 320), crossings=0,
+                            parallel_pairs=0).image
+    with django_capture_on_commit_callbacks(execute=True):
+        image, _ = trichogram_image_upload(actor=clinician, visit=visit,
+                                           file=SimpleUploadedFile("x.jpg", exif_jpeg(pixels), "image/jpeg"))
+    (c,) = CodedImage.objects.all()
+    assert c.source == image and c.study == study and c.file.name == f"reading/{c.code}.png"
+    # A visit before screening (the patient's earlier care) is not a study visit: not coded.
+    early = visit_create(actor=clinician, patient=patient, visit_date=date(2024, 6, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        trichogram_image_upload(actor=clinician, visit=early,
+                                file=SimpleUploadedFile("y.jpg", exif_jpeg(pixels[::-1].copy()), "image/jpeg"))
+    assert CodedImage.objects.count() == 1
