@@ -345,3 +345,33 @@ def test_an_analysed_study_visit_image_is_coded_when_its_analysis_commits(readin
         trichogram_image_upload(actor=clinician, visit=early,
                                 file=SimpleUploadedFile("y.jpg", exif_jpeg(pixels[::-1].copy()), "image/jpeg"))
     assert CodedImage.objects.count() == 1
+
+
+def test_adjudication_and_the_plan_through_the_api_and_pages(reading_study, coded, statistician, evaluator,
+                                                             evaluator2, adjudicator, api_client, login):
+    study, _ = reading_study
+    c = max(coded, key=lambda x: x.automatic["hair_count"])
+    _two_readings(c, evaluator, evaluator2, removed_2=[h["id"] for h in c.automatic["hairs"]][:4])
+    assert api_client(adjudicator).get(f"/api/v1/studies/reading/{c.code}").json()["adjudication_open"] is True
+    url = f"/api/v1/studies/reading/{c.code}/adjudication"
+    r = api_client(evaluator).post(url, {"hair_count": 5, "password": PASSWORD}, content_type="application/json")
+    assert r.status_code == 403
+    r = api_client(adjudicator).post(url, {"hair_count": -1, "password": PASSWORD}, content_type="application/json")
+    assert r.status_code == 400
+    page = login(adjudicator).get(f"/studies/reading/{c.code}/adjudicate")
+    assert page.status_code == 200 and "more than the margin" in page.content.decode()
+    assert login(adjudicator).get(f"/studies/reading/{c.code}/overlay.png?which=2")["Content-Type"] == "image/png"
+    assert login(evaluator).get(f"/studies/reading/{c.code}/overlay.png?which=2").status_code == 403
+    r = api_client(adjudicator).post(url, {"hair_count": 6, "password": PASSWORD, "note": "ok"},
+                                     content_type="application/json")
+    assert r.status_code == 201 and r.json()["hair_count"] == 6
+    client = login(statistician)
+    r = client.post(f"/studies/{study.pk}/agreement", {"readers_per_image": "3", "margin_pct": "5",
+                                                       "margin_hairs": "2"})
+    assert r.status_code == 302
+    plan = reading_services.plan_for(study)
+    assert (plan.readers_per_image, plan.margin_pct, plan.margin_hairs) == (3, 5.0, 2)
+    r = client.post(f"/studies/{study.pk}/agreement", {"readers_per_image": "x", "margin_pct": "5",
+                                                       "margin_hairs": "2"})
+    assert r.status_code == 400 and "whole numbers" in r.content.decode()
+    assert "Blinded reading: agreement" in client.get(f"/studies/{study.pk}/").content.decode()
