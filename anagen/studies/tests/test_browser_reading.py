@@ -83,3 +83,21 @@ def test_the_evaluator_reads_a_coded_image_and_signs(page, browser_login, coded,
     page.goto("/studies/reading/")
     assert page.locator("#reading-queue tbody tr").count() == 5
     assert c.code not in page.locator("#reading-queue").inner_text()
+
+
+def test_the_statistician_sees_reader_agreement(page, browser_login, coded, evaluator, evaluator2, statistician):
+    from anagen.studies import reading_services
+
+    study = coded[0].study
+    for n, c in enumerate(coded[:4]):
+        reading_services.reading_sign(actor=evaluator, coded=c, password=PASSWORD)
+        reading_services.reading_save(actor=evaluator2, coded=c, removed=[h["id"] for h in c.automatic["hairs"]][:n % 3])
+        reading_services.reading_sign(actor=evaluator2, coded=c, password=PASSWORD)
+    browser_login(statistician)
+    page.goto(f"/studies/{study.pk}/")
+    page.click("text=Blinded reading: agreement")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Blinded reading: reader agreement"
+    assert page.locator("#icc-2-1").inner_text()
+    assert page.locator("#ba-bias").inner_text()
+    page.shot("agreement")
