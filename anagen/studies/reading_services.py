@@ -165,7 +165,7 @@ def coded_pixels(coded: CodedImage):
         return read_image(fh.read())
 
 
-def _capacity_left(coded: CodedImage, actor) -> bool:
+def capacity_left(coded: CodedImage, actor) -> bool:
     plan = plan_for(coded.study)
     others = coded.readings.exclude(reader=actor).count()
     return others < plan.readers_per_image
@@ -216,7 +216,7 @@ def reading_save(*, actor, coded: CodedImage, added=(), removed=()) -> Reading:
     reading = coded.readings.filter(reader=actor).first()
     if reading and reading.is_signed:
         raise Conflict(f"Your reading of {coded.code} is signed; it cannot change.", code="signed")
-    if reading is None and not _capacity_left(coded, actor):
+    if reading is None and not capacity_left(coded, actor):
         raise Conflict(f"{coded.code} has all its readers already; take the next image in your queue.", code="full")
     segments, removed_ids, corrected = _correct(coded, added, removed)
     values = {"added": [list(s) for s in segments], "removed": removed_ids, "result": corrected.to_dict(),
@@ -261,7 +261,7 @@ def reading_sign(*, actor, coded: CodedImage, password: str) -> Reading:
 def _open_adjudication_if_needed(coded: CodedImage) -> Adjudication | None:
     plan = plan_for(coded.study)
     signed = list(coded.readings.filter(status=ReadingStatus.SIGNED).order_by("signed_at", "id"))
-    if len(signed) < max(2, plan.readers_per_image) or hasattr_adjudication(coded):
+    if len(signed) < max(2, plan.readers_per_image) or has_adjudication(coded):
         return None
     counts = [r.hair_count for r in signed]
     worst = max(((a, b) for i, a in enumerate(counts) for b in counts[i + 1:]), key=lambda p: abs(p[0] - p[1]))
@@ -272,7 +272,7 @@ def _open_adjudication_if_needed(coded: CodedImage) -> Adjudication | None:
     return Adjudication.objects.create(coded_image=coded, reason=reason)
 
 
-def hasattr_adjudication(coded: CodedImage) -> bool:
+def has_adjudication(coded: CodedImage) -> bool:
     return Adjudication.objects.filter(coded_image=coded).exists()
 
 

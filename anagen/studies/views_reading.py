@@ -51,7 +51,7 @@ def _read_context(request, coded, *, error: str = "", added_text: str | None = N
     mine = reading_selectors.my_reading(user=request.user, coded=coded)
     auto = ImageAnalysis.from_dict(coded.automatic)
     adjudication = Adjudication.objects.filter(coded_image=coded).first()
-    can_start = mine is not None or reading_services._capacity_left(coded, request.user)
+    can_start = mine is not None or reading_services.capacity_left(coded, request.user)
     if added_text is None:
         added_text = "\n".join(",".join(f"{v:g}" for v in seg) for seg in (mine.added if mine else []))
     if removed is None:
