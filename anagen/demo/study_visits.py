@@ -5,7 +5,8 @@ the subjects' schedules and the deviation listing show a study being run, not an
 Most visits fall on their target day or close to it; a few are late or early (deviations found
 from the records), one subject misses a visit, and one reported deviation (a procedure not per
 protocol) is on file. The exosome arm gains density slowly (a small true effect, unknown to the
-blinded team); the placebo arm does not.
+blinded team); the placebo arm does not. Each analysed study image is coded for blinded reading,
+so the evaluator has a queue.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def _study_visits(ctx: DemoContext, seed: int, *, images: bool = True) -> None:
     from anagen.assessments.services import trichogram_image_upload, visit_create
     from anagen.demo.assessments import DERMOSCOPE_PX_PER_MM, FIELD_AREA_CM2, IMAGE_SHAPE, _jpeg
     from anagen.studies.deviations import deviation_report, deviations_refresh
+    from anagen.studies.reading_services import reading_code_images
     from anagen.studies.models import Study, Subject
     from anagen.studies.schedule import visit_windows
     from anagen.trichoscopy.synthetic import generate_scalp
@@ -68,8 +70,9 @@ def _study_visits(ctx: DemoContext, seed: int, *, images: bool = True) -> None:
                 visit = visit_create(actor=clinician, patient=subject.patient, visit_date=day,
                                      is_baseline=first, clinic=subject.site, notes=f"Study visit: {window.label}.")
                 ctx.stats["study_visits"] += 1
-                # The study's images have their own allowance beside the clinic's (a quarter of it).
-                if not images or ctx.stats["study_images"] >= ctx.max_images // 4:
+                # The study's images have their own allowance beside the clinic's (a quarter of it,
+                # and enough for the evaluator's queue in a small demo).
+                if not images or ctx.stats["study_images"] >= max(ctx.max_images // 4, min(ctx.max_images, 6)):
                     continue
                 density = baseline_density + (ACTIVE_GAIN_PER_WEEK * window.week if active else 0.0) \
                     + rng.gauss(0, VISIT_NOISE_SD)
@@ -89,3 +92,7 @@ def _study_visits(ctx: DemoContext, seed: int, *, images: bool = True) -> None:
                              occurred_on=ctx.today - timedelta(days=10))
     with ctx.act(investigator, _office(ctx, ctx.today - timedelta(days=1))):
         deviations_refresh(actor=investigator, study=study, today=ctx.today - timedelta(days=1))
+    # Analysed study images enter the reading queue by themselves; the statistician codes any left.
+    statistician = ctx.staff["statistician"][0]
+    with ctx.act(statistician, _office(ctx, ctx.today - timedelta(days=1))):
+        ctx.stats["study_coded_images"] += len(reading_code_images(actor=statistician, study=study))

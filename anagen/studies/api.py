@@ -408,3 +408,7 @@ def subject_visits(request, study_id: int, subject_id: int):
     return [{"code": s.window.code, "label": s.window.label, "target_on": s.window.target_on,
              "earliest_on": s.window.earliest_on, "latest_on": s.window.latest_on, "held_on": s.held_on,
              "state": s.state} for s in deviations.subject_visit_states(subject)]
+# Blinded reading (queue, coded images, readings, adjudication, agreement): its own module.
+from .api_reading import router as _reading_router  # noqa: E402
+
+router.add_router("", _reading_router)

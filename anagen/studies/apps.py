@@ -25,6 +25,21 @@ class StudiesConfig(AppConfig):
         track(CodeBreak)
         track(Deviation)
         # RandomizationSecret is deliberately not tracked: an audit entry would copy the seed.
+        from .models_reading import Adjudication, CodedImage, Reading, ReadingPlan
+
+        # A coded image's entry names the study and the code, never the original image it copies.
+        track(CodedImage, include_fields=["study", "code"])
+        track(Reading)
+        track(Adjudication)
+        track(ReadingPlan)
+        # A study subject's analysed target-area image enters the reading queue by itself.
+        from django.db.models.signals import post_save
+
+        from anagen.assessments.models import TrichogramAnalysis
+
+        from .reading_services import _analysis_saved
+
+        post_save.connect(_analysis_saved, sender=TrichogramAnalysis, dispatch_uid="studies_reading_code")
         from .sections import register_patient_section
 
         register_patient_section()

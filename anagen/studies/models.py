@@ -310,3 +310,5 @@ class Deviation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+# Blinded reading (coded images, readings, adjudication) lives in its own module.
+from .models_reading import Adjudication, CodedImage, Reading, ReadingPlan, ReadingStatus  # noqa: E402,F401

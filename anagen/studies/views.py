@@ -1,5 +1,5 @@
 """Study pages: protocol (draft, sign-off, amendments, versions), team, subjects, enrolment,
-randomization, code-break, dashboard and the evaluator's landing page.
+randomization, code-break and dashboard (blinded reading: views_reading.py).
 
 Every page shows a subject's assignment only through :func:`anagen.studies.blinding.assignment_view`.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -310,15 +309,6 @@ def dashboard(request, pk: int):
         "target_pct": round(100 * enrolled / study.target_enrolment) if study.target_enrolment else None,
         "visits": visits,
         "open_deviations": deviations.deviation_list(user=request.user, study=study, open_only=True).count()})
-
-
-@role_required(*STUDY_PAGE_ROLES)
-def evaluator_home(request):
-    studies = [s for s in selectors.study_list(user=request.user)
-               if blinding.study_role(request.user, s) == StudyRole.EVALUATOR]
-    if not studies and not request.user.has_role(Role.EVALUATOR):
-        raise Http404("You read images for no study.")
-    return render(request, "studies/reading.html", {"studies": studies})
 
 
 @role_required(*STUDY_PAGE_ROLES)

@@ -207,3 +207,13 @@ def test_the_studys_randomized_subjects_are_seen_at_their_visits_and_deviations_
     # Found deviations agree with the schedule as of the day they were checked.
     for d in Deviation.objects.filter(subject__study=study, detected=True, closed_at__isnull=True):
         assert d.category in ("missed_visit", "visit_out_of_window")
+def test_the_evaluator_has_coded_study_images_to_read(demo):
+    from anagen.accounts.models import User
+    from anagen.studies.models import CodedImage
+    from anagen.studies.reading_selectors import queue
+
+    evaluator = User.objects.get(email="evaluator@anagen.example")
+    items = queue(user=evaluator)
+    assert len(items) >= 3 and {i.task for i in items} == {"read"}
+    for c in CodedImage.objects.all():
+        assert c.file.name == f"reading/{c.code}.png" and c.automatic["hair_count"] > 0

@@ -37,13 +37,13 @@ def randomized(request, team, statistician, clinician, clinic, make_patient):
 
 def _pages(study, subject) -> list[str]:
     params = {"pk": study.pk, "subject_pk": subject.pk, "number": 1, "patient_pk": subject.patient_id,
-              "deviation_pk": 1}
+              "deviation_pk": 1, "code": "R7K2-QX9M"}  # a coded image (test_reading_blinding crawls real ones)
     urls = []
     for p in study_urls.urlpatterns:
         assert isinstance(p, URLPattern)
         path = "/studies/" + str(p.pattern)
         for name in p.pattern.converters:
-            path = path.replace(f"<int:{name}>", str(params[name]))
+            path = path.replace(f"<int:{name}>", str(params[name])).replace(f"<str:{name}>", str(params[name]))
         urls.append(path)
     return urls + [f"/patients/{subject.patient_id}/"]
 
@@ -52,7 +52,8 @@ def _api_routes(study, subject) -> list[str]:
     from anagen.api.urls import api
 
     schema = api.get_openapi_schema()
-    params = {"study_id": study.pk, "subject_id": subject.pk, "number": 1, "patient_id": subject.patient_id}
+    params = {"study_id": study.pk, "subject_id": subject.pk, "number": 1, "patient_id": subject.patient_id,
+              "code": "R7K2-QX9M"}
     out = []
     for path, methods in schema["paths"].items():
         if path.startswith("/api/v1/studies") and "get" in methods:
