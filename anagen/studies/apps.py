@@ -24,6 +24,10 @@ class StudiesConfig(AppConfig):
         track(AllocationCorrection)
         track(CodeBreak)
         # RandomizationSecret is deliberately not tracked: an audit entry would copy the seed.
+        from .models_quality import DataQuery, LockEvent, SideMeasurement, SourceVerification
+
+        for model in (DataQuery, SourceVerification, SideMeasurement, LockEvent):
+            track(model)
         from .sections import register_patient_section
 
         register_patient_section()

@@ -259,3 +259,15 @@ class CodeBreak(models.Model):
     broken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     broken_at = models.DateTimeField()
     reason = models.TextField()
+
+
+# Data quality and the database lock (issue items 8, 9) live in their own module.
+from .models_quality import (  # noqa: E402,F401
+    DataQuery,
+    LockAction,
+    LockEvent,
+    QueryStatus,
+    Side,
+    SideMeasurement,
+    SourceVerification,
+)
