@@ -177,6 +177,9 @@ def listing(data: StudyData) -> list[dict]:
     """Deviations and events that bear on the analysis, per subject: code-breaks before the lock,
     allocation corrections, withdrawals and losses, follow-up visits outside every window."""
     out = []
+    # Treatments are not yet linked to studies everywhere: flag a subject with none only when
+    # others have them (otherwise the whole study lacks treatment records, said once on the page).
+    any_treated = any(r.treated for r in data.subjects)
     for r in data.subjects:
         if r.unblinded:
             out.append({"subject": r.code, "kind": "Emergency code-break", "detail": "Unblinded before the lock"})
@@ -187,7 +190,7 @@ def listing(data: StudyData) -> list[dict]:
                         "detail": f"{r.ended_on}: {r.end_reason}"})
         for d in r.out_of_window:
             out.append({"subject": r.code, "kind": "Visit outside every protocol window", "detail": f"{d}"})
-        if not r.treated:
+        if any_treated and not r.treated:
             out.append({"subject": r.code, "kind": "No study treatment recorded", "detail": ""})
     return out
 

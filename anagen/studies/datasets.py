@@ -257,3 +257,45 @@ def build(study: Study) -> StudyData:
 
 def has_values(frame: pd.DataFrame) -> bool:
     return not frame.empty and bool(np.isfinite(frame["value"].to_numpy(dtype=float)).any())
+
+
+# The data dictionary of the CSV export: (column, type, meaning). The columns are the evidence
+# library's dataset (docs/evidence.md); a blinded export leaves out ``arm`` and ``side_arm``.
+DICTIONARY: tuple[tuple[str, str, str], ...] = (
+    ("study", "text", "Study code: the registry id, or STUDY-<number>"),
+    ("design", "text", "parallel or split-scalp, the same on every row"),
+    ("subject", "text", "Subject code (S-001...); never the patient's name or number"),
+    ("site", "text", "Clinic (site) code"),
+    ("sex", "text", "F or M; empty when not recorded"),
+    ("arm", "text", "Parallel: the name of the arm the subject was randomized to; split-scalp: empty"),
+    ("side", "text", "Split-scalp: left or right scalp half; parallel: empty"),
+    ("side_arm", "text", "Split-scalp: the arm that scalp half received; parallel: empty"),
+    ("visit_week", "integer", "Protocol follow-up visit, weeks after randomization"),
+    ("endpoint", "text", "density_per_cm2: target-area hair density"),
+    ("value", "number (hairs/cm²)", "The density at that visit (the assessment visit within the protocol window, "
+                                     "nearest the target date); empty when none was measured in the window"),
+    ("baseline", "number (hairs/cm²)", "The density at baseline (latest measured visit from 42 days before "
+                                        "randomization to the day of randomization); empty when none"),
+    ("itt", "1/0", "In the intention-to-treat set: every randomized subject"),
+    ("per_protocol", "1/0", "In the per-protocol set: not withdrawn or lost, no allocation correction"),
+    ("unblinded", "1/0", "The subject's allocation was revealed by an emergency code-break before the lock"),
+)
+
+
+def export_rows(data: StudyData, *, blinded: bool) -> tuple[list[str], list[list]]:
+    """The dataset as CSV rows (header, rows): numbers to 4 decimals, missing values empty, flags 1/0.
+    ``blinded`` leaves out the arm columns (the rest does not depend on the arm)."""
+    columns = [c for c in COLUMNS if not (blinded and c in ("arm", "side_arm"))]
+    rows = []
+    for rec in data.frame.to_dict("records"):
+        row = []
+        for c in columns:
+            v = rec[c]
+            if c in ("itt", "per_protocol", "unblinded"):
+                row.append(int(bool(v)))
+            elif c in ("value", "baseline"):
+                row.append("" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.4f}")
+            else:
+                row.append(v)
+        rows.append(row)
+    return columns, rows

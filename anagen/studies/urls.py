@@ -22,3 +22,17 @@ urlpatterns = [
     path("<int:pk>/dashboard", views.dashboard, name="dashboard"),
     path("<int:pk>/balance", views.balance, name="balance"),
 ]
+
+# Data quality, the lock and the results (anagen/studies/views_analysis.py).
+from . import views_analysis  # noqa: E402
+
+urlpatterns += [
+    path("<int:pk>/quality", views_analysis.quality, name="quality"),
+    path("<int:pk>/results/", views_analysis.results, name="results"),
+    path("<int:pk>/results/report.pdf", views_analysis.report_pdf, name="report_pdf"),
+    path("<int:pk>/results/consort.svg", views_analysis.consort_figure, {"fmt": "svg"}, name="consort_svg"),
+    path("<int:pk>/results/consort.png", views_analysis.consort_figure, {"fmt": "png"}, name="consort_png"),
+    path("<int:pk>/results/dataset.csv", views_analysis.dataset_csv, name="dataset_csv"),
+    path("<int:pk>/results/dictionary.csv", views_analysis.dictionary_csv, name="dictionary_csv"),
+    path("<int:pk>/sample-size", views_analysis.sample_size, name="sample_size"),
+]

@@ -1,0 +1,121 @@
+"""Pages of data quality, the lock and the results: who may open them, what they show."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import PASSWORD
+
+from .test_analysis import write_study
+
+pytestmark = pytest.mark.django_db
+
+RESULT_PAGES = ["results/", "results/report.pdf", "results/consort.svg", "results/consort.png"]
+
+
+@pytest.fixture
+def written(quality_team, clinician, make_patient, clinic):
+    write_study(quality_team, clinician, make_patient, clinic, n=8)
+    return quality_team
+
+
+def test_results_page_shows_interim_analysis_to_the_unblinded_statistician(written, login, unblinded_statistician):
+    client = login(unblinded_statistician)
+    r = client.get(f"/studies/{written.pk}/results/")
+    assert r.status_code == 200
+    text = r.content.decode()
+    assert "INTERIM" in text and "ANCOVA" in text and "CONSORT flow" in text
+    assert "Saline placebo" in text and "Micrograft suspension" in text
+    assert text.count("<svg") >= 4  # CONSORT, mean change, spaghetti, forest
+    svg = client.get(f"/studies/{written.pk}/results/consort.svg")
+    assert svg["Content-Type"] == "image/svg+xml" and "Randomized (n=8)" in svg.content.decode()
+    png = client.get(f"/studies/{written.pk}/results/consort.png")
+    assert png.content.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("persona", ["evaluator", "statistician", "clinician", "pharmacist", "coordinator"])
+def test_blinded_and_other_roles_get_403_on_results_before_the_lock(written, login, persona, request):
+    client = login(request.getfixturevalue(persona))
+    for page in RESULT_PAGES:
+        assert client.get(f"/studies/{written.pk}/{page}").status_code == 403, (persona, page)
+
+
+def test_results_open_to_the_study_statistician_after_the_lock_not_to_the_evaluator(written, login, statistician,
+                                                                                     evaluator):
+    from anagen.studies.lock import study_lock
+
+    study_lock(actor=statistician, study=written, password=PASSWORD)
+    r = login(statistician).get(f"/studies/{written.pk}/results/")
+    assert r.status_code == 200 and "INTERIM" not in r.content.decode()
+    assert login(evaluator).get(f"/studies/{written.pk}/results/").status_code == 403
+
+
+def test_pdf_report(written, login, unblinded_statistician, tmp_path):
+    r = login(unblinded_statistician).get(f"/studies/{written.pk}/results/report.pdf?uncompressed=1")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert "interim" in r["Content-Disposition"]
+    from anagen.outcomes.tests.pdftext import pdf_text
+
+    assert len(re.findall(rb"/Type /Page\b", r.content)) >= 2
+    text = pdf_text(r.content)
+    assert "INTERIM" in text and "Study report" in text and "ANCOVA" in text
+    assert "CONSORT flow" in text and "Adverse events by arm" in text
+
+
+def test_dataset_export_full_blinded_and_refused(written, login, unblinded_statistician, statistician, evaluator,
+                                                 coordinator):
+    full = login(unblinded_statistician).get(f"/studies/{written.pk}/results/dataset.csv").content.decode()
+    header = full.splitlines()[0].split(",")
+    assert "arm" in header and "Saline placebo" in full and len(full.splitlines()) == 1 + 8 * 5
+    blinded = login(statistician).get(f"/studies/{written.pk}/results/dataset.csv")
+    assert "blinded" in blinded["Content-Disposition"]
+    text = blinded.content.decode()
+    assert "arm" not in text.splitlines()[0].split(",") and "placebo" not in text.lower()
+    dictionary = login(statistician).get(f"/studies/{written.pk}/results/dictionary.csv").content.decode()
+    assert "per_protocol" in dictionary and "side_arm" not in dictionary
+    for user in (evaluator, coordinator):
+        assert login(user).get(f"/studies/{written.pk}/results/dataset.csv").status_code == 403
+
+
+def test_quality_page_query_sdv_lock_unlock(randomized_subject, login, statistician, clinician, evaluator):
+    from anagen.studies.models import DataQuery, LockEvent
+
+    study, subject = randomized_subject.study, randomized_subject
+    url = f"/studies/{study.pk}/quality"
+    assert login(evaluator).get(url).status_code == 403
+    client = login(statistician)
+    assert client.get(url).status_code == 200
+    r = client.post(url, {"action": "raise", "subject": subject.pk, "data_point": "density at week 4",
+                          "question": "Please confirm."})
+    assert r.status_code == 302
+    query = DataQuery.objects.get()
+    r = client.post(url, {"action": "lock", "password": PASSWORD})
+    assert r.status_code == 409 and "not closed" in r.content.decode()
+    login(clinician).post(url, {"action": "answer", "query": query.pk, "answer": "Confirmed from the chart."})
+    client = login(statistician)
+    client.post(url, {"action": "close", "query": query.pk})
+    client.post(url, {"action": "sdv", "subject": subject.pk, "data_point": "baseline density"})
+    assert client.post(url, {"action": "lock", "password": "wrong"}).status_code == 400
+    assert client.post(url, {"action": "lock", "password": PASSWORD}).status_code == 302
+    page = client.get(url).content.decode()
+    assert "Locked" in page and "baseline density" in page
+    r = client.post(url, {"action": "unlock", "password": PASSWORD, "reason": ""})
+    assert r.status_code == 400 and "Say why" in r.content.decode()
+    client.post(url, {"action": "unlock", "password": PASSWORD, "reason": "Correct a mis-keyed week-4 value."})
+    assert list(LockEvent.objects.order_by("at", "id").values_list("action", flat=True)) == ["lock", "unlock"]
+
+
+def test_sample_size_page(quality_team, login, statistician, evaluator):
+    url = f"/studies/{quality_team.pk}/sample-size"
+    client = login(statistician)
+    r = client.get(url, {"difference": 14.7, "sd": 25.4, "power": 0.8, "alpha": 0.05, "dropout": 0})
+    assert r.status_code == 200
+    from anagen.evidence.power import sample_size_parallel
+
+    expected = sample_size_parallel(difference=14.7, sd=25.4)
+    assert f"<strong>{expected.n_total}</strong>" in r.content.decode()
+    assert client.get(url, {"difference": 0, "sd": 25.4, "power": 0.8, "alpha": 0.05, "dropout": 0}).status_code == 400
+    assert client.get(url, {"difference": "x"}).status_code == 400
+    assert login(evaluator).get(url).status_code == 403
