@@ -336,3 +336,9 @@ def enrolment(request, study_id: int):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     return [p.__dict__ for p in selectors.enrolment_by_site(user=request.user, study=study)]
+
+
+# Data quality, the lock and the results (anagen/studies/api_analysis.py).
+from .api_analysis import router as _analysis_router  # noqa: E402
+
+router.add_router("", _analysis_router)
