@@ -8,7 +8,7 @@ import pytest
 
 from conftest import PASSWORD
 
-from .test_analysis import write_study
+from .test_analysis import split_study, write_study  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +84,24 @@ def test_side_values_for_split_scalp_only(randomized_subject, api_client, clinic
     url = f"/api/v1/studies/{randomized_subject.study_id}/subjects/{randomized_subject.pk}/side-values"
     r = _post(api_client(clinician), url, {"visit_id": visit.pk, "side": "left", "density_per_cm2": 120.5})
     assert r.status_code == 400 and r.json()["code"] == "not_split_scalp"
+
+
+def test_side_values_recorded_and_corrected_for_a_split_scalp_subject(split_study, make_patient, clinic, api_client,
+                                                                      clinician):
+    from datetime import date
+
+    from anagen.assessments.services import visit_create
+    from anagen.studies import services
+    from anagen.studies.models import SideMeasurement
+    from anagen.studies.randomization import subject_randomize
+
+    subject = services.subject_enrol(actor=clinician, study=split_study, patient=make_patient(clinic))
+    subject_randomize(actor=clinician, subject=subject)
+    visit = visit_create(actor=clinician, patient=subject.patient, visit_date=date.today())
+    url = f"/api/v1/studies/{split_study.pk}/subjects/{subject.pk}/side-values"
+    client = api_client(clinician)
+    assert _post(client, url, {"visit_id": visit.pk, "side": "left", "density_per_cm2": 120.5}).status_code == 201
+    assert _post(client, url, {"visit_id": visit.pk, "side": "left", "density_per_cm2": 121.0}).status_code == 201
+    assert _post(client, url, {"visit_id": visit.pk, "side": "middle", "density_per_cm2": 1}).status_code == 400
+    assert _post(client, url, {"visit_id": visit.pk, "side": "right", "density_per_cm2": -4}).status_code == 400
+    assert list(SideMeasurement.objects.values_list("side", "density_per_cm2")) == [("left", 121.0)]

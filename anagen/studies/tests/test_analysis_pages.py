@@ -8,7 +8,7 @@ import pytest
 
 from conftest import PASSWORD
 
-from .test_analysis import write_study
+from .test_analysis import split_study, write_study  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,16 @@ def test_sample_size_page(quality_team, login, statistician, evaluator):
     assert client.get(url, {"difference": 0, "sd": 25.4, "power": 0.8, "alpha": 0.05, "dropout": 0}).status_code == 400
     assert client.get(url, {"difference": "x"}).status_code == 400
     assert login(evaluator).get(url).status_code == 403
+
+
+def test_split_scalp_results_count_participants_and_halves(split_study, clinician, make_patient, clinic, login,
+                                                           unblinded_statistician):
+    write_study(split_study, clinician, make_patient, clinic, n=8)
+    client = login(unblinded_statistician)
+    text = client.get(f"/studies/{split_study.pk}/results/").content.decode()
+    assert "paired" in text and "Wilcoxon" in text and "mixed model" in text
+    assert "Baseline density, Saline placebo side" in text
+    svg = client.get(f"/studies/{split_study.pk}/results/consort.svg").content.decode()
+    assert "16 scalp halves" in svg and "halves=8" in svg and "Analysed as pairs n=8" in svg
+    csv_text = client.get(f"/studies/{split_study.pk}/results/dataset.csv").content.decode()
+    assert len(csv_text.splitlines()) == 1 + 8 * 2 * 5 and ",left," in csv_text
