@@ -8,7 +8,8 @@ A fresh SQLite database under ``var/bench/``: a parallel study with ``--subjects
 subjects, each with a baseline and five follow-up visits measured (simulated values, evidence
 library simulator). Prints the median of 3 runs, in milliseconds, and the SQL query count, for:
 building the dataset (``datasets.build``), the results without figures (the API), the results
-with the four figures (the page), and the PDF report.
+with the four figures (the page), the PDF report, and the page's work when the data have not
+changed since the last view (results cached under the data's fingerprint).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def main() -> None:
                                   arms=[{"code": "A", "name": "Active"}, {"code": "P", "name": "Placebo",
                                                                            "is_placebo": True}])
     services.member_add(actor=stats, study=study, user=doc, role="investigator")
+    ustats = staff_create(email="ustats@bench.test", password="pw", roles=["statistician"], clinics=clinics)
+    services.member_add(actor=stats, study=study, user=ustats, role="unblinded_statistician")
     services.protocol_sign(actor=stats, study=study, password="pw", meaning="statistical_approval")
     services.protocol_sign(actor=doc, study=study, password="pw", meaning="clinical_approval")
     study.refresh_from_db()
@@ -122,6 +125,9 @@ def main() -> None:
     timed("results with 4 figures as SVG (page)", lambda: [c.svg() for c in analysis_services.compute(
         study).figures.values()])
     timed("PDF study report", pdf)
+    analysis_services.rendered_for(user=ustats, study=study, kind="svg")
+    timed("results page, data unchanged (cached)",
+          lambda: analysis_services.rendered_for(user=ustats, study=study, kind="svg"))
 
 
 if __name__ == "__main__":

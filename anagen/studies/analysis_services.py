@@ -271,6 +271,55 @@ def results_for(*, user, study: Study, figures: bool = True) -> StudyResults:
     return compute(study, figures=figures)
 
 
+# --- cached rendering ----------------------------------------------------------------------
+#
+# The results are a pure function of the dataset and tables built from the records, so they are
+# cached under a fingerprint of that data: any change to a value, a subject, an event or the lock
+# gives a new key (never a stale result); building the data (tens of queries, no model fit) is
+# done on every request. The cache is the server's (Redis in production), never the browser's.
+
+CACHE_SECONDS = 24 * 3600
+
+
+def fingerprint(data: StudyData) -> str:
+    import hashlib
+
+    import pandas as pd
+
+    from anagen.evidence.version import EVIDENCE_VERSION as evidence_version
+
+    h = hashlib.sha256()
+    if not data.frame.empty:
+        h.update(pd.util.hash_pandas_object(data.frame, index=True).values.tobytes())
+    h.update(repr([sorted(vars(r).items()) for r in data.subjects]).encode())
+    h.update(repr([(s.code, s.status, s.screen_failure_reason) for s in data.screened]).encode())
+    h.update(repr(data.adverse_events).encode())
+    h.update(repr((data.locked_at, data.active, data.control, data.primary_week, data.design, data.arms,
+                   evidence_version)).encode())
+    return h.hexdigest()
+
+
+def rendered_for(*, user, study: Study, kind: str) -> tuple[StudyResults, dict[str, str | bytes]]:
+    """The results (checked for ``user``) and their figures rendered as ``kind`` (``svg`` text or
+    ``png`` bytes), from the cache when the data have not changed since they were computed."""
+    from django.core.cache import cache
+
+    check_results(user, study)
+    data = build(study)
+    key = f"studies:results:{study.pk}:{fingerprint(data)}:{kind}"
+    hit = cache.get(key)
+    if hit is not None:
+        res, rendered = hit
+        res.data = data
+        return res, rendered
+    res = compute(study, data=data)
+    rendered = {name: (chart.svg() if kind == "svg" else chart.png(dpi=130)) for name, chart in res.figures.items()}
+    res.figures = {}
+    stored = StudyResults(**{**vars(res), "data": None})
+    cache.set(key, (stored, rendered), CACHE_SECONDS)
+    return res, rendered
+
+
 # --- sample size ---------------------------------------------------------------------------
 
 

@@ -163,23 +163,17 @@ def quality(request, pk: int):
     return redirect("studies:quality", pk=study.pk)
 
 
-def _results(request, pk, *, figures=True):
+def _rendered(request, pk, kind: str):
     study = _study(request, pk)
-    return study, analysis_services.results_for(user=request.user, study=study, figures=figures)
+    res, rendered = analysis_services.rendered_for(user=request.user, study=study, kind=kind)
+    return study, res, rendered
 
 
-def _svg(chart) -> str:
-    text = chart.svg()
-    return text[text.find("<svg"):]
-
-
-def _context(request, study, res, *, for_pdf=False) -> dict:
-    figures = {}
-    for name, chart in res.figures.items():
-        if for_pdf:
-            figures[name] = "data:image/png;base64," + base64.b64encode(chart.png(dpi=130)).decode()
-        else:
-            figures[name] = _svg(chart)
+def _context(request, study, res, rendered, *, for_pdf=False) -> dict:
+    if for_pdf:
+        figures = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in rendered.items()}
+    else:
+        figures = {name: svg[svg.find("<svg"):] for name, svg in rendered.items()}
     return {"study": study, "res": res, "data": res.data, "figures": figures, "generated_at": timezone.localtime(),
             "generated_by": request.user, "for_pdf": for_pdf, "locked_at": res.data.locked_at}
 
@@ -187,8 +181,8 @@ def _context(request, study, res, *, for_pdf=False) -> dict:
 @role_required(*STUDY_PAGE_ROLES)
 @require_GET
 def results(request, pk: int):
-    study, res = _results(request, pk)
-    return render(request, "studies/analysis/results.html", _context(request, study, res))
+    study, res, rendered = _rendered(request, pk, "svg")
+    return render(request, "studies/analysis/results.html", _context(request, study, res, rendered))
 
 
 @role_required(*STUDY_PAGE_ROLES)
@@ -196,8 +190,8 @@ def results(request, pk: int):
 def report_pdf(request, pk: int):
     from anagen.outcomes.report import render_pdf
 
-    study, res = _results(request, pk)
-    html = render_to_string("studies/analysis/report.html", _context(request, study, res, for_pdf=True))
+    study, res, rendered = _rendered(request, pk, "png")
+    html = render_to_string("studies/analysis/report.html", _context(request, study, res, rendered, for_pdf=True))
     pdf = render_pdf(html, uncompressed=request.GET.get("uncompressed") == "1")
     response = HttpResponse(pdf, content_type="application/pdf")
     kind = "interim" if res.interim else "final"

@@ -132,3 +132,28 @@ def test_split_scalp_results_count_participants_and_halves(split_study, clinicia
     assert "16 scalp halves" in svg and "halves=8" in svg and "Analysed as pairs n=8" in svg
     csv_text = client.get(f"/studies/{split_study.pk}/results/dataset.csv").content.decode()
     assert len(csv_text.splitlines()) == 1 + 8 * 2 * 5 and ",left," in csv_text
+
+
+def test_results_are_cached_until_the_data_change(written, login, unblinded_statistician, monkeypatch, clinician):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from anagen.studies import analysis_services
+    from anagen.studies.models import Subject
+    from anagen.treatments.models import AdverseEvent
+
+    calls = []
+    real = analysis_services.compute
+    monkeypatch.setattr(analysis_services, "compute", lambda *a, **k: calls.append(1) or real(*a, **k))
+    client = login(unblinded_statistician)
+    url = f"/studies/{written.pk}/results/"
+    first = client.get(url).content.decode()
+    second = client.get(url).content.decode()
+    assert len(calls) == 1 and second.count("<svg") == first.count("<svg") >= 4
+    # a new adverse event changes the data: computed again, and shown
+    subject = Subject.objects.filter(study=written).order_by("code").first()
+    AdverseEvent.objects.create(patient=subject.patient, clinic=subject.site, description="Scalp erythema",
+                                onset_on=timezone.localdate() - timedelta(days=300), severity=1, relation="possible")
+    third = client.get(url).content.decode()
+    assert len(calls) == 2 and "1 (25 %)" in third and "1 (25 %)" not in first
