@@ -30,7 +30,7 @@ from anagen.core.errors import ActionError
 from anagen.core.permissions import role_required
 
 from . import analysis_services, blinding, lock, quality_services, selectors
-from .models import DataQuery, QueryStatus, SourceVerification, StudyRole
+from .models import DataQuery, SourceVerification, StudyRole
 from .views import STUDY_PAGE_ROLES
 
 # Blinded roles that get the dataset without the arm columns before the lock.
@@ -258,6 +258,49 @@ def dictionary_csv(request, pk: int):
     full = _export_allowed(request, study)
     rows = [r for r in DICTIONARY if full or r[0] not in ("arm", "side_arm")]
     return _csv_response(rows, ["column", "type", "meaning"], f"study-{study.pk}-data-dictionary.csv")
+
+
+def _num(x, digits=4):
+    return "" if x is None else f"{x:.{digits}f}"
+
+
+def _effect_rows(effects):
+    for e in effects:
+        yield [e.method, e.analysis_set, e.contrast, e.visit_week or "", _num(e.estimate), _num(e.ci[0]), _num(e.ci[1]),
+               _num(e.p_value, 6), e.n, e.n_missing, e.n_unblinded, e.note]
+
+
+def _table(res, table: str) -> tuple[list[str], list[list]]:
+    if table == "baseline":
+        return ["characteristic", *res.baseline["columns"]], [[label, *cells] for label, cells in res.baseline["rows"]]
+    if table == "effects":
+        effects = [*(res.primary.results if res.primary else ()), *(res.per_protocol.results if res.per_protocol else ())]
+        if res.supporting is not None:
+            effects += list(getattr(res.supporting, "effects", None) or [res.supporting])
+        return (["method", "analysis_set", "contrast", "visit_week", "estimate", "ci_lower", "ci_upper", "p_value",
+                 "n", "n_missing", "n_unblinded", "note"], list(_effect_rows(effects)))
+    if table == "change":
+        rows = res.change.rows if res.change else ()
+        return (["arm", "visit_week", "n", "n_missing", "mean_change", "sd", "ci_lower", "ci_upper", "note"],
+                [[r.arm, r.visit_week, r.n, r.n_missing, _num(r.mean), _num(r.sd), _num(r.ci[0]), _num(r.ci[1]), r.note]
+                 for r in rows])
+    if table == "adverse_events":
+        return (["subject", "arm", "onset_on", "severity", "serious", "relation", "description"],
+                [[e["subject"], e["arm"], e["onset_on"], e["severity"], int(e["serious"]), e["relation"],
+                  e["description"]] for e in res.adverse_events["events"]])
+    return ["subject", "what", "detail"], [[r["subject"], r["kind"], r["detail"]] for r in res.listing]
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_GET
+def table_csv(request, pk: int, table: str):
+    """One results table as CSV (the results rule: the tables reveal the arms)."""
+    study = _study(request, pk)
+    res = analysis_services.results_for(user=request.user, study=study, figures=False)
+    header, rows = _table(res, table)
+    kind = "interim" if res.interim else "final"
+    return _csv_response(rows, header, f"study-{study.pk}-{table.replace('_', '-')}-{kind}-"
+                                       f"{timezone.localdate():%Y-%m-%d}.csv")
 
 
 @role_required(*STUDY_PAGE_ROLES)

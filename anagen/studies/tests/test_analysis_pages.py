@@ -157,3 +157,18 @@ def test_results_are_cached_until_the_data_change(written, login, unblinded_stat
                                 onset_on=timezone.localdate() - timedelta(days=300), severity=1, relation="possible")
     third = client.get(url).content.decode()
     assert len(calls) == 2 and "1 (25 %)" in third and "1 (25 %)" not in first
+
+
+@pytest.mark.parametrize("table", ["baseline", "effects", "change", "adverse-events", "listing"])
+def test_each_results_table_as_csv_for_the_results_rule_only(written, login, unblinded_statistician, statistician,
+                                                             evaluator, table):
+    r = login(unblinded_statistician).get(f"/studies/{written.pk}/results/{table}.csv")
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv") and "interim" in r["Content-Disposition"]
+    lines = r.content.decode().splitlines()
+    assert lines and "," in lines[0]
+    if table == "effects":
+        assert lines[1].startswith("ANCOVA") and len(lines) >= 3
+    if table == "change":
+        assert len(lines) == 1 + 2 * 5
+    for user in (statistician, evaluator):
+        assert login(user).get(f"/studies/{written.pk}/results/{table}.csv").status_code == 403
