@@ -30,7 +30,7 @@ from anagen.core.errors import ActionError
 from anagen.core.permissions import role_required
 
 from . import analysis_services, blinding, lock, quality_services, selectors
-from .models import DataQuery, SourceVerification, StudyRole
+from .models import DataQuery, SideMeasurement, SourceVerification, StudyRole
 from .views import STUDY_PAGE_ROLES
 
 # Blinded roles that get the dataset without the arm columns before the lock.
@@ -58,6 +58,21 @@ class SdvForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000)
 
 
+class SideValueForm(forms.Form):
+    visit = forms.ChoiceField(label="Subject and assessment visit")
+    side = forms.ChoiceField(choices=[("left", "Left"), ("right", "Right")])
+    density_per_cm2 = forms.FloatField(label="Target-area density (hairs/cm²)", min_value=0, max_value=1000)
+
+
+def _side_visit_choices(subjects) -> list[tuple[str, str]]:
+    from anagen.assessments.models import AssessmentVisit
+
+    by_patient = {s.patient_id: s for s in subjects}
+    visits = AssessmentVisit.objects.filter(patient_id__in=list(by_patient)).order_by("patient_id", "visit_date")
+    return [(f"{by_patient[v.patient_id].pk}:{v.pk}", f"{by_patient[v.patient_id].code}, {v.visit_date:%Y-%m-%d}")
+            for v in visits]
+
+
 class PlanForm(forms.Form):
     difference = forms.FloatField(label="Difference to detect (hairs/cm²)", initial=10)
     sd = forms.FloatField(label="SD", initial=20, help_text="Split-scalp: SD of the within-patient difference; "
@@ -81,8 +96,15 @@ def _quality_context(request, study, **extra) -> dict:
     raise_form.fields["subject"].choices = choices
     sdv_form.fields["subject"].choices = choices
     role = blinding.study_role(request.user, study)
+    split = study.design == "split_scalp"
+    side_form = extra.pop("side_form", None) or SideValueForm()
+    if split:
+        side_form.fields["visit"].choices = _side_visit_choices(subjects.filter(allocation__isnull=False))
     return {
-        "study": study, "role": role, "locked": lock.is_locked(study), "last_event": lock.last_event(study),
+        "study": study, "role": role, "split": split, "side_form": side_form,
+        "can_record_sides": split and role in quality_services.SIDE_VALUE_ROLES,
+        "side_values": (SideMeasurement.objects.filter(subject__in=subjects).select_related("subject", "visit")
+                        .order_by("subject__code", "visit__visit_date", "side") if split else []), "locked": lock.is_locked(study), "last_event": lock.last_event(study),
         "events": study.lock_events.select_related("by").order_by("-at", "-id"),
         "queries": DataQuery.objects.filter(study=study, subject__in=subjects)
         .select_related("subject", "raised_by", "answered_by", "closed_by"),
@@ -145,6 +167,21 @@ def quality(request, pk: int):
             quality_services.sdv_flag(actor=request.user, subject=subject, data_point=form.cleaned_data["data_point"],
                                       note=form.cleaned_data["note"])
             messages.success(request, f"{form.cleaned_data['data_point']} of {subject.code} flagged as verified.")
+        elif action == "side_value":
+            form = extra["side_form"] = SideValueForm(request.POST)
+            subjects = selectors.subject_list(user=request.user, study=study).filter(allocation__isnull=False)
+            form.fields["visit"].choices = _side_visit_choices(subjects)
+            if not form.is_valid():
+                raise ActionError("Choose the subject's visit and the side, and give the density (0 to 1000 hairs/cm²).")
+            subject_pk, visit_pk = form.cleaned_data["visit"].split(":")
+            subject = selectors.subject_get(user=request.user, study=study, pk=subject_pk)
+            from anagen.assessments.models import AssessmentVisit
+
+            visit = AssessmentVisit.objects.get(pk=int(visit_pk), patient_id=subject.patient_id)
+            quality_services.side_value_record(actor=request.user, subject=subject, visit=visit,
+                                               side=form.cleaned_data["side"],
+                                               density_per_cm2=form.cleaned_data["density_per_cm2"])
+            messages.success(request, f"{subject.code}: {form.cleaned_data['side']} side recorded.")
         elif action == "lock":
             form = extra["lock_form"] = LockForm(request.POST)
             lock.study_lock(actor=request.user, study=study, password=request.POST.get("password", ""))
