@@ -57,6 +57,10 @@ def _check_writer(actor, visit: AssessmentVisit) -> None:
         raise PermissionDenied("Only clinicians record assessments.")
     if not (actor.can_see_clinic(visit.clinic_id) or actor.can_see_clinic(visit.patient.clinic_id)):
         raise PermissionDenied("This visit belongs to a clinic you do not work at.")
+    # A visit in a subject's participation in a locked study is study data: it does not change.
+    from anagen.studies.lock import check_patient_not_locked
+
+    check_patient_not_locked(visit.patient_id, visit.visit_date)
 
 
 def _check_global(value, label: str) -> int | None:

@@ -412,3 +412,7 @@ def subject_visits(request, study_id: int, subject_id: int):
 from .api_reading import router as _reading_router  # noqa: E402
 
 router.add_router("", _reading_router)
+# Data quality, the lock and the results (anagen/studies/api_analysis.py).
+from .api_analysis import router as _analysis_router  # noqa: E402
+
+router.add_router("", _analysis_router)

@@ -40,6 +40,10 @@ class StudiesConfig(AppConfig):
         from .reading_services import _analysis_saved
 
         post_save.connect(_analysis_saved, sender=TrichogramAnalysis, dispatch_uid="studies_reading_code")
+        from .models_quality import DataQuery, LockEvent, SideMeasurement, SourceVerification
+
+        for model in (DataQuery, SourceVerification, SideMeasurement, LockEvent):
+            track(model)
         from .sections import register_patient_section
 
         register_patient_section()

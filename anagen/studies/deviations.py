@@ -24,6 +24,7 @@ from anagen.core.errors import ActionError
 
 from . import blinding
 from .models import (DETECTED_CATEGORIES, Deviation, DeviationCategory, Study, StudyRole, Subject, SubjectStatus)
+from .lock import check_not_locked, is_locked
 from .schedule import VisitState, deviations, match_visits, visit_windows
 
 REPORT_ROLES = (StudyRole.INVESTIGATOR, StudyRole.COORDINATOR, StudyRole.STATISTICIAN,
@@ -122,6 +123,8 @@ def deviations_refresh(*, actor, study: Study, today: date | None = None) -> tup
     closed). Safe to run again: a detected deviation is recorded once per subject, kind and visit.
     ``actor`` is the team member who asked, or None for the nightly check."""
     today = today or _today()
+    if is_locked(study):
+        return 0, 0  # a locked database changes only after a recorded unlock
     now = timezone.now()
     opened = closed = 0
     subjects = Subject.objects.filter(study=study, status__in=FOLLOWED_STATUSES).select_related(
@@ -153,6 +156,7 @@ def deviations_refresh(*, actor, study: Study, today: date | None = None) -> tup
 def deviation_report(*, actor, subject: Subject, category: str, description: str, occurred_on: date | None = None,
                      visit_code: str = "", reveals_allocation: bool = False) -> Deviation:
     _check(actor, subject.study, REPORT_ROLES, "report a protocol deviation")
+    check_not_locked(subject.study)
     if category not in DeviationCategory.values:
         raise ActionError("Choose a deviation category from the list.", field="category")
     if category in DETECTED_CATEGORIES:
@@ -176,6 +180,7 @@ def deviation_report(*, actor, subject: Subject, category: str, description: str
 def deviation_close(*, actor, deviation: Deviation, note: str) -> Deviation:
     deviation = Deviation.objects.select_for_update().select_related("subject__study").get(pk=deviation.pk)
     _check(actor, deviation.subject.study, CLOSE_ROLES, "close a protocol deviation")
+    check_not_locked(deviation.subject.study)
     if not deviation.is_open:
         raise ActionError("This deviation is already closed.")
     note = (note or "").strip()

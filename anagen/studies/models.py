@@ -312,3 +312,13 @@ class Deviation(models.Model):
         return self.closed_at is None
 # Blinded reading (coded images, readings, adjudication) lives in its own module.
 from .models_reading import Adjudication, CodedImage, Reading, ReadingPlan, ReadingStatus  # noqa: E402,F401
+# Data quality and the database lock (issue items 8, 9) live in their own module.
+from .models_quality import (  # noqa: E402,F401
+    DataQuery,
+    LockAction,
+    LockEvent,
+    QueryStatus,
+    Side,
+    SideMeasurement,
+    SourceVerification,
+)

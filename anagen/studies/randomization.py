@@ -16,6 +16,7 @@ from django.utils import timezone
 from anagen.core.errors import ActionError, Conflict
 
 from .models import Allocation, AllocationCorrection, Design, RandomizationSecret, Study, Subject, SubjectStatus
+from .lock import check_not_locked
 from .services import INVESTIGATOR_ROLES, PROTOCOL_EDIT_ROLES, _check_study_role, _text, research_consent
 
 
@@ -50,6 +51,7 @@ def subject_randomize(*, actor, subject: Subject) -> Allocation:
     study = Study.objects.select_for_update().get(pk=subject.study_id)
     subject = Subject.objects.select_for_update().select_related("patient", "protocol_version").get(pk=subject.pk)
     _check_study_role(actor, study, INVESTIGATOR_ROLES, "randomize")
+    check_not_locked(study)
     if not actor.can_see_clinic(subject.site_id):
         from django.http import Http404
 
@@ -83,6 +85,7 @@ def subject_randomize(*, actor, subject: Subject) -> Allocation:
 def allocation_correct(*, actor, allocation: Allocation, decision: str, reason: str) -> AllocationCorrection:
     """Record the decision that corrects an error in a randomization; the allocation itself stays."""
     _check_study_role(actor, allocation.study, PROTOCOL_EDIT_ROLES + INVESTIGATOR_ROLES, "record a correction")
+    check_not_locked(allocation.study_id)
     return AllocationCorrection.objects.create(
         allocation=allocation, decision=_text(decision, "decision", "decision", 2000, required=True),
         reason=_text(reason, "reason", "reason", 2000, required=True), decided_by=actor, decided_at=timezone.now())

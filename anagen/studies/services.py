@@ -31,6 +31,7 @@ from anagen.core.permissions import check_role
 from anagen.patients.models import Consent, Patient
 
 from . import blinding
+from .lock import check_not_locked
 from .eligibility import Criteria, assess, validate_criteria
 from .models import (
     FACTORS,
@@ -470,6 +471,7 @@ def research_consent(study: Study, patient: Patient, version: ProtocolVersion | 
 
 def _check_can_screen(actor, study: Study, patient: Patient) -> ProtocolVersion:
     _check_study_role(actor, study, INVESTIGATOR_ROLES, "screen and enrol subjects")
+    check_not_locked(study)
     if not actor.can_see_clinic(patient.clinic_id):
         raise NotFound("No such patient in a clinic you work at.")
     if study.status != StudyStatus.RECRUITING:
@@ -552,6 +554,7 @@ def subject_end(*, actor, subject: Subject, status: str, on: date, reason: str) 
     """Withdrawal or loss to follow-up, with the date and the reason."""
     subject = Subject.objects.select_for_update().select_related("study").get(pk=subject.pk)
     _check_study_role(actor, subject.study, INVESTIGATOR_ROLES, "withdraw a subject")
+    check_not_locked(subject.study)
     if status not in (SubjectStatus.WITHDRAWN, SubjectStatus.LOST):
         raise ActionError("Choose withdrawn or lost_to_follow_up.", field="status")
     if subject.status not in (SubjectStatus.ENROLLED, SubjectStatus.RANDOMIZED):
@@ -583,6 +586,7 @@ def code_break(*, actor, subject: Subject, reason: str) -> CodeBreak:
     subject = Subject.objects.select_for_update().select_related("study").get(pk=subject.pk)
     study = subject.study
     _check_study_role(actor, study, INVESTIGATOR_ROLES, "break the code")
+    check_not_locked(study)
     check_role(actor, Role.CLINICIAN)
     if not actor.can_see_clinic(subject.site_id):
         raise NotFound("No such subject at a clinic you work at.")

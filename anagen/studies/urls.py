@@ -33,3 +33,19 @@ urlpatterns = [
     path("<int:pk>/agreement", views_reading.agreement, name="reading_agreement"),
     path("<int:pk>/reading/code", views_reading.code_images, name="reading_code"),
 ]
+
+# Data quality, the lock and the results (anagen/studies/views_analysis.py).
+from . import views_analysis  # noqa: E402
+
+urlpatterns += [
+    path("<int:pk>/quality", views_analysis.quality, name="quality"),
+    path("<int:pk>/results/", views_analysis.results, name="results"),
+    path("<int:pk>/results/report.pdf", views_analysis.report_pdf, name="report_pdf"),
+    path("<int:pk>/results/consort.svg", views_analysis.consort_figure, {"fmt": "svg"}, name="consort_svg"),
+    path("<int:pk>/results/consort.png", views_analysis.consort_figure, {"fmt": "png"}, name="consort_png"),
+    path("<int:pk>/results/dataset.csv", views_analysis.dataset_csv, name="dataset_csv"),
+    path("<int:pk>/results/dictionary.csv", views_analysis.dictionary_csv, name="dictionary_csv"),
+    path("<int:pk>/sample-size", views_analysis.sample_size, name="sample_size"),
+    *[path(f"<int:pk>/results/{t}.csv", views_analysis.table_csv, {"table": t.replace("-", "_")}, name=f"{t}_csv")
+      for t in ("baseline", "effects", "change", "adverse-events", "listing")],
+]

@@ -108,3 +108,31 @@ def subject(recruiting_study, clinician, eligible_patient):
     from anagen.studies.services import subject_enrol
 
     return subject_enrol(actor=clinician, study=recruiting_study, patient=eligible_patient)
+
+
+@pytest.fixture
+def unblinded_statistician(clinic):
+    """An independent statistician: staff role statistician, study role unblinded_statistician."""
+    from anagen.accounts.services import staff_create
+
+    return staff_create(email="ustats@birmingham.test", password=PASSWORD, roles=["statistician"], clinics=[clinic],
+                        first_name="Uma", last_name="Unblinded")
+
+
+@pytest.fixture
+def quality_team(recruiting_study, statistician, unblinded_statistician, coordinator):
+    """``recruiting_study`` with an unblinded statistician and a (blinded) coordinator added."""
+    from anagen.studies.services import member_add
+
+    member_add(actor=statistician, study=recruiting_study, user=unblinded_statistician, role="unblinded_statistician")
+    member_add(actor=statistician, study=recruiting_study, user=coordinator, role="coordinator")
+    return recruiting_study
+
+
+@pytest.fixture
+def randomized_subject(quality_team, subject, clinician):
+    from anagen.studies.randomization import subject_randomize
+
+    subject_randomize(actor=clinician, subject=subject)
+    subject.refresh_from_db()
+    return subject

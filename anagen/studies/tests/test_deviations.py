@@ -174,3 +174,23 @@ def test_the_nightly_check_finds_deviations_without_an_actor(randomized, clinici
     _visit(randomized, anchor, clinician)
     assert deviations.refresh_all_studies(today=anchor + timedelta(weeks=14)) == "2 deviation(s) found, 0 no longer found"
     assert set(Deviation.objects.values_list("reported_by", flat=True)) == {None}
+
+
+def test_a_locked_study_takes_no_new_deviation_and_the_results_list_those_on_file(randomized_subject, statistician,
+                                                                                   clinician):
+    from anagen.studies.datasets import build
+    from anagen.studies.lock import study_lock
+    from conftest import PASSWORD
+
+    deviations.deviation_report(actor=clinician, subject=randomized_subject, category="procedure",
+                                description="Half the dose on the left side.")
+    study_lock(actor=statistician, study=randomized_subject.study, password=PASSWORD)
+    with pytest.raises(ActionError, match="locked"):
+        deviations.deviation_report(actor=clinician, subject=randomized_subject, category="other", description="x")
+    assert deviations.deviations_refresh(actor=None, study=randomized_subject.study,
+                                         today=date.today() + timedelta(weeks=30)) == (0, 0)
+    from anagen.studies.analysis_services import listing
+
+    rows = listing(build(randomized_subject.study))
+    assert {"subject": randomized_subject.code, "kind": "Protocol deviation: Procedure not per protocol",
+            "detail": "Half the dose on the left side."} in rows

@@ -1,0 +1,349 @@
+"""Study results (issue item 9): the CONSORT flow, baseline table, primary and supporting
+analyses, per-visit means, plots, adverse events by arm, the deviation listing, and sample-size
+planning. Every number comes from the evidence library (:mod:`anagen.evidence`); this module
+only builds its inputs from the records (:mod:`anagen.studies.datasets`) and decides who may
+see them.
+
+Who may see results (they reveal the arms):
+
+- the study's **unblinded statistician**, at any time; before the database lock every page,
+  PDF and export says **INTERIM** (the data may still change);
+- after the lock, also the (blinded) **study statistician** and the **investigators**: the lock
+  is the point at which the analysis is unblinded;
+- never the evaluators, coordinators or the unblinded pharmacist (403), nobody off the team (404).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+
+from anagen.core.errors import ActionError, NotFound
+
+from . import blinding, lock
+from .datasets import StudyData, build, has_values
+from .models import Study, StudyRole, SubjectStatus
+
+RESULTS_ANYTIME_ROLES = (StudyRole.UNBLINDED_STATISTICIAN,)
+RESULTS_AFTER_LOCK_ROLES = (StudyRole.UNBLINDED_STATISTICIAN, StudyRole.STATISTICIAN, StudyRole.INVESTIGATOR)
+PLANNING_ROLES = (StudyRole.STATISTICIAN, StudyRole.UNBLINDED_STATISTICIAN, StudyRole.INVESTIGATOR)
+
+
+def can_see_results(user, study: Study) -> bool:
+    role = blinding.study_role(user, study)
+    if role in RESULTS_ANYTIME_ROLES:
+        return True
+    return role in RESULTS_AFTER_LOCK_ROLES and lock.is_locked(study)
+
+
+def check_results(user, study: Study) -> None:
+    role = blinding.study_role(user, study)
+    if role is None:
+        raise NotFound("No such study, or you are not on its team.")
+    if not can_see_results(user, study):
+        if role in RESULTS_AFTER_LOCK_ROLES:
+            raise PermissionDenied("The results reveal the arms: they open to you when the database is locked. "
+                                   "Until then only the unblinded statistician sees them.")
+        raise PermissionDenied("Your role on this study does not see results (they reveal the arms).")
+
+
+# --- CONSORT -------------------------------------------------------------------------------
+
+
+def consort_counts(data: StudyData):
+    """CONSORT 2010 counts from the records: screened subjects, screen failures by reason,
+    enrolled but not randomized, allocations per arm, treated (a procedure on or after the day
+    of randomization), lost / withdrawn per arm, analysed (measured with a baseline at the
+    primary visit). Split-scalp: halves per arm, participants beside them."""
+    from anagen.evidence.figures import ConsortArm, ConsortCounts
+
+    excluded: Counter = Counter()
+    for s in data.screened:
+        if s.status == SubjectStatus.SCREEN_FAILED:
+            excluded[f"Not meeting criteria or declined: {(s.screen_failure_reason or 'no reason given')[:60]}"] += 1
+        elif not any(r.code == s.code for r in data.subjects):
+            excluded["Enrolled, not randomized"] += 1
+    analysed = _analysed_units(data)
+    arm_names = [data.control, data.active] if data.control else [a["name"] for a in data.arms]
+    split = data.design == "split-scalp"
+    arms = []
+    for name in arm_names:
+        members = [r for r in data.subjects if (r.arm == name or split)]
+        allocated = len(members)
+        received = sum(1 for r in members if r.treated)
+        lost = Counter(f"{r.end_reason[:50] or 'no reason given'}" for r in members if r.status == SubjectStatus.LOST)
+        discontinued = Counter(f"{r.end_reason[:50] or 'no reason given'}" for r in members
+                               if r.status == SubjectStatus.WITHDRAWN)
+        n_analysed = analysed.get(name, 0)
+        arms.append(ConsortArm(
+            name=name, allocated=allocated, received=received,
+            not_received={"No study treatment recorded": allocated - received} if allocated - received else {},
+            lost=dict(lost), discontinued=dict(discontinued), analysed=n_analysed,
+            excluded_from_analysis=({f"No value or baseline at week {data.primary_week}": allocated - n_analysed}
+                                    if allocated - n_analysed else {})))
+    participants_lost = {}
+    participants_analysed = None
+    if split:
+        ended = Counter("withdrawn" if r.status == SubjectStatus.WITHDRAWN else "lost to follow-up"
+                        for r in data.subjects if r.status in (SubjectStatus.WITHDRAWN, SubjectStatus.LOST))
+        participants_lost = dict(ended)
+        participants_analysed = analysed.get("pairs", 0)
+    return ConsortCounts(design=data.design, assessed=len(data.screened), excluded=dict(excluded),
+                         randomized=len(data.subjects), arms=tuple(arms), participants_lost=participants_lost,
+                         participants_analysed=participants_analysed)
+
+
+def _analysed_units(data: StudyData) -> dict[str, int]:
+    frame = data.frame
+    if frame.empty:
+        return {}
+    at = frame[(frame["visit_week"] == data.primary_week) & frame["value"].notna() & frame["baseline"].notna()]
+    if data.design == "parallel":
+        return at.groupby("arm")["subject"].nunique().to_dict()
+    out = at.groupby("side_arm")["subject"].nunique().to_dict()
+    out["pairs"] = int((at.groupby("subject")["side"].nunique() == 2).sum())
+    return out
+
+
+# --- tables --------------------------------------------------------------------------------
+
+
+def _mean_sd(values: list[float]) -> str:
+    values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    if not values:
+        return "not recorded"
+    if len(values) == 1:
+        return f"{values[0]:.1f} (n=1)"
+    return f"{statistics.fmean(values):.1f} ({statistics.stdev(values):.1f})"
+
+
+def baseline_table(data: StudyData) -> dict:
+    """Rows of characteristic x column: per arm (parallel) or per participant with the density of
+    each side's arm (split-scalp), and all subjects."""
+    split = data.design == "split-scalp"
+    columns = ["All subjects"] if split else [data.control, data.active, "All subjects"]
+    groups = {c: [r for r in data.subjects if split or c == "All subjects" or r.arm == c] for c in columns}
+    rows = [
+        ("Subjects", {c: str(len(g)) for c, g in groups.items()}),
+        ("Age, years: mean (SD)", {c: _mean_sd([r.age for r in g]) for c, g in groups.items()}),
+        ("Female", {c: _count(g, lambda r: r.sex == "F") for c, g in groups.items()}),
+        ("Male", {c: _count(g, lambda r: r.sex == "M") for c, g in groups.items()}),
+    ]
+    for level in ("mild", "moderate", "advanced", "unknown"):
+        if any(r.stage_group == level for r in data.subjects):
+            rows.append((f"Stage group: {level}", {c: _count(g, lambda r, lv=level: r.stage_group == lv)
+                                                   for c, g in groups.items()}))
+    for site in sorted({r.site for r in data.subjects}):
+        rows.append((f"Site: {site}", {c: _count(g, lambda r, s=site: r.site == s) for c, g in groups.items()}))
+    if split:
+        for name in (data.control, data.active):
+            values = [r.baseline.get("left" if (r.active_side == "left") == (name == data.active) else "right")
+                      for r in data.subjects]
+            rows.append((f"Baseline density, {name} side (hairs/cm²): mean (SD)", {"All subjects": _mean_sd(values)}))
+    else:
+        rows.append(("Baseline density (hairs/cm²): mean (SD)",
+                     {c: _mean_sd([r.baseline.get("") for r in g]) for c, g in groups.items()}))
+    return {"columns": columns, "rows": [(label, [cells.get(c, "") for c in columns]) for label, cells in rows]}
+
+
+def _count(group, test) -> str:
+    n = sum(1 for r in group if test(r))
+    return f"{n} ({100 * n / len(group):.0f} %)" if group else "0"
+
+
+def adverse_event_table(data: StudyData) -> dict:
+    """Subjects with at least one event, events, serious events and events by grade, per arm.
+    Split-scalp: per participant (an event is a person's, not a side's)."""
+    split = data.design == "split-scalp"
+    columns = ["All subjects"] if split else [data.control, data.active]
+    rows = []
+    for c in columns:
+        members = {r.code for r in data.subjects if split or r.arm == c}
+        events = [e for e in data.adverse_events if e["subject"] in members]
+        with_event = {e["subject"] for e in events}
+        grades = Counter(e["severity"] for e in events)
+        rows.append({"arm": c, "subjects": len(members),
+                     "with_event": f"{len(with_event)} ({100 * len(with_event) / len(members):.0f} %)" if members else "0",
+                     "events": len(events), "serious": sum(1 for e in events if e["serious"]),
+                     "grades": [grades.get(g, 0) for g in range(1, 6)]})
+    return {"rows": rows, "events": data.adverse_events, "split": split}
+
+
+def listing(data: StudyData) -> list[dict]:
+    """Deviations and events that bear on the analysis, per subject: code-breaks before the lock,
+    allocation corrections, withdrawals and losses, follow-up visits outside every window."""
+    out = []
+    # Treatments are not yet linked to studies everywhere: flag a subject with none only when
+    # others have them (otherwise the whole study lacks treatment records, said once on the page).
+    any_treated = any(r.treated for r in data.subjects)
+    for r in data.subjects:
+        if r.unblinded:
+            out.append({"subject": r.code, "kind": "Emergency code-break", "detail": "Unblinded before the lock"})
+        if r.corrected:
+            out.append({"subject": r.code, "kind": "Allocation correction", "detail": "Outside the per-protocol set"})
+        if r.status in (SubjectStatus.WITHDRAWN, SubjectStatus.LOST):
+            out.append({"subject": r.code, "kind": SubjectStatus(r.status).label,
+                        "detail": f"{r.ended_on}: {r.end_reason}"})
+        for d in r.out_of_window:
+            out.append({"subject": r.code, "kind": "Visit outside every protocol window", "detail": f"{d}"})
+        if any_treated and not r.treated:
+            out.append({"subject": r.code, "kind": "No study treatment recorded", "detail": ""})
+    out.extend(data.deviations)
+    return sorted(out, key=lambda row: row["subject"])
+
+
+# --- the results ---------------------------------------------------------------------------
+
+
+@dataclass
+class StudyResults:
+    data: StudyData
+    interim: bool
+    consort: object = None
+    baseline: dict = field(default_factory=dict)
+    primary: object = None
+    per_protocol: object = None
+    supporting: object = None
+    change: object = None
+    adverse_events: dict = field(default_factory=dict)
+    listing: list = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+    @property
+    def effect(self):
+        return self.primary.results[0] if self.primary else None
+
+
+def _try(results: StudyResults, what: str, compute):
+    try:
+        return compute()
+    except ValueError as exc:  # DatasetError is a ValueError: its message says what is missing
+        results.problems.append(f"{what}: {exc}")
+        return None
+
+
+def compute(study: Study, *, figures: bool = True, data: StudyData | None = None) -> StudyResults:
+    """Everything the results page and the PDF show (no access check: see :func:`results_for`)."""
+    from anagen.evidence import analysis, figures as fig
+
+    data = data or build(study)
+    res = StudyResults(data=data, interim=not data.locked)
+    res.consort = _try(res, "CONSORT flow", lambda: consort_counts(data))
+    res.baseline = baseline_table(data)
+    res.adverse_events = adverse_event_table(data)
+    res.listing = listing(data)
+    if not data.subjects:
+        res.problems.append("No subject is randomized yet: there is nothing to analyse.")
+    elif not has_values(data.frame):
+        res.problems.append("No follow-up value is recorded in a protocol visit window yet: there is nothing to analyse.")
+    else:
+        kw = dict(active=data.active, control=data.control, endpoint=data.endpoint)
+        df = data.frame
+        res.primary = _try(res, "Primary analysis", lambda: analysis.primary_analysis(
+            df, visit_week=data.primary_week, **kw))
+        res.per_protocol = _try(res, "Per-protocol analysis", lambda: analysis.primary_analysis(
+            df, visit_week=data.primary_week, analysis_set="per_protocol", **kw))
+        if data.design == "split-scalp":
+            res.supporting = _try(res, "Mixed model", lambda: analysis.split_scalp_mixed_model(
+                df, visit_week=data.primary_week, **kw))
+        else:
+            res.supporting = _try(res, "Repeated-measures mixed model", lambda: analysis.repeated_mixed_model(df, **kw))
+        res.change = _try(res, "Change by visit", lambda: analysis.change_by_visit(df, endpoint=data.endpoint))
+        if figures:
+            if res.change is not None:
+                res.figures["mean_change"] = _try(res, "Mean change plot", lambda: fig.mean_change_plot(res.change))
+            res.figures["spaghetti"] = _try(res, "Spaghetti plot", lambda: fig.spaghetti_plot(df, endpoint=data.endpoint))
+            analyse = analysis.paired_difference if data.design == "split-scalp" else analysis.ancova
+            res.figures["forest"] = _try(res, "Forest plot", lambda: fig.forest_plot(fig.subgroup_effects(
+                df, "sex", analyse, visit_week=data.primary_week, **kw)))
+    if figures and res.consort is not None:
+        res.figures["consort"] = _try(res, "CONSORT diagram", lambda: fig.consort_diagram(res.consort))
+    res.figures = {k: v for k, v in res.figures.items() if v is not None}
+    return res
+
+
+def results_for(*, user, study: Study, figures: bool = True) -> StudyResults:
+    check_results(user, study)
+    return compute(study, figures=figures)
+
+
+# --- cached rendering ----------------------------------------------------------------------
+#
+# The results are a pure function of the dataset and tables built from the records, so they are
+# cached under a fingerprint of that data: any change to a value, a subject, an event or the lock
+# gives a new key (never a stale result); building the data (tens of queries, no model fit) is
+# done on every request. The cache is the server's (Redis in production), never the browser's.
+
+CACHE_SECONDS = 24 * 3600
+
+
+def fingerprint(data: StudyData) -> str:
+    import hashlib
+
+    import pandas as pd
+
+    from anagen.evidence.version import EVIDENCE_VERSION as evidence_version
+
+    h = hashlib.sha256()
+    if not data.frame.empty:
+        h.update(pd.util.hash_pandas_object(data.frame, index=True).values.tobytes())
+    h.update(repr([sorted(vars(r).items()) for r in data.subjects]).encode())
+    h.update(repr([(s.code, s.status, s.screen_failure_reason) for s in data.screened]).encode())
+    h.update(repr(data.adverse_events).encode())
+    h.update(repr(data.deviations).encode())
+    h.update(repr((data.locked_at, data.active, data.control, data.primary_week, data.design, data.arms,
+                   evidence_version)).encode())
+    return h.hexdigest()
+
+
+def rendered_for(*, user, study: Study, kind: str) -> tuple[StudyResults, dict[str, str | bytes]]:
+    """The results (checked for ``user``) and their figures rendered as ``kind`` (``svg`` text or
+    ``png`` bytes), from the cache when the data have not changed since they were computed."""
+    from django.core.cache import cache
+
+    check_results(user, study)
+    data = build(study)
+    key = f"studies:results:{study.pk}:{fingerprint(data)}:{kind}"
+    hit = cache.get(key)
+    if hit is not None:
+        res, rendered = hit
+        res.data = data
+        return res, rendered
+    res = compute(study, data=data)
+    rendered = {name: (chart.svg() if kind == "svg" else chart.png(dpi=130)) for name, chart in res.figures.items()}
+    res.figures = {}
+    stored = StudyResults(**{**vars(res), "data": None})
+    cache.set(key, (stored, rendered), CACHE_SECONDS)
+    return res, rendered
+
+
+# --- sample size ---------------------------------------------------------------------------
+
+
+PLANNING_FIELDS = ("difference", "sd", "rho", "power", "alpha", "dropout")
+
+
+def plan_sample_size(*, user, study: Study, difference, sd, rho=None, power=0.8, alpha=0.05, dropout=0.1):
+    """Sample size for the study's design through the evidence library: split-scalp, the paired
+    t-test on the within-patient difference (``sd`` is the SD of that difference); parallel, the
+    two-sample comparison of change, or ANCOVA on baseline when the baseline-follow-up
+    correlation ``rho`` is given. Not secret: no arm is revealed."""
+    from anagen.evidence import power as pw
+
+    role = blinding.study_role(user, study)
+    if role is None:
+        raise NotFound("No such study, or you are not on its team.")
+    if role not in PLANNING_ROLES:
+        raise PermissionDenied("Sample-size planning is for the study's statisticians and investigators.")
+    try:
+        if study.design == "split_scalp":
+            return pw.sample_size_paired(difference=difference, sd=sd, power=power, alpha=alpha, dropout=dropout)
+        return pw.sample_size_parallel(difference=difference, sd=sd, rho=rho, power=power, alpha=alpha,
+                                       dropout=dropout)
+    except (ValueError, TypeError) as exc:
+        raise ActionError(str(exc)) from None

@@ -1,0 +1,281 @@
+"""Studies API for data quality, the lock and the results, mounted under /api/v1/studies with
+the rest of the studies routes (``anagen/studies/api.py`` adds this router). The same services
+and the same refusals as the pages: ``{"detail", "code"}`` (``locked``, ``open_queries``,
+``bad_password``, ``query_closed``, ``already_verified``...)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import Router, Schema, Status
+
+from . import analysis_services, blinding, lock, quality_services, selectors
+from .models import DataQuery, SourceVerification, StudyRole
+
+router = Router(tags=["studies"])
+
+
+def _study(request, study_id: int):
+    from .api import _page_role
+
+    _page_role(request)
+    return selectors.study_get(user=request.user, pk=study_id)
+
+
+def _not_evaluator(request, study) -> None:
+    if blinding.study_role(request.user, study) == StudyRole.EVALUATOR:
+        raise PermissionDenied("Evaluators read coded images; the subjects' data are not shown to them.")
+
+
+class QueryOut(Schema):
+    id: int
+    subject: str
+    data_point: str
+    question: str
+    status: str
+    raised_by: str
+    raised_at: datetime
+    answer: str
+    answered_at: datetime | None
+    close_note: str
+    closed_at: datetime | None
+
+
+def _query_out(q: DataQuery) -> dict:
+    return {"id": q.pk, "subject": q.subject.code, "data_point": q.data_point, "question": q.question,
+            "status": q.status, "raised_by": str(q.raised_by), "raised_at": q.raised_at, "answer": q.answer,
+            "answered_at": q.answered_at, "close_note": q.close_note, "closed_at": q.closed_at}
+
+
+def _subjects(request, study):
+    return selectors.subject_list(user=request.user, study=study)
+
+
+@router.get("/{study_id}/queries", response=list[QueryOut], summary="Data queries on subjects at your clinics")
+def query_list(request, study_id: int):
+    study = _study(request, study_id)
+    _not_evaluator(request, study)
+    return [_query_out(q) for q in DataQuery.objects.filter(study=study, subject__in=_subjects(request, study))
+            .select_related("subject", "raised_by")]
+
+
+class QueryIn(Schema):
+    subject_id: int
+    data_point: str
+    question: str
+
+
+@router.post("/{study_id}/queries", response={201: QueryOut}, summary="Raise a query on a subject's data point")
+def query_raise(request, study_id: int, payload: QueryIn):
+    study = _study(request, study_id)
+    subject = selectors.subject_get(user=request.user, study=study, pk=payload.subject_id)
+    q = quality_services.query_raise(actor=request.user, subject=subject, data_point=payload.data_point,
+                                     question=payload.question)
+    return Status(201, _query_out(q))
+
+
+def _query(request, study, query_id: int) -> DataQuery:
+    try:
+        return DataQuery.objects.select_related("subject", "raised_by").get(
+            study=study, pk=query_id, subject__in=_subjects(request, study))
+    except DataQuery.DoesNotExist:
+        raise Http404("No such query in this study at a clinic you work at.") from None
+
+
+class AnswerIn(Schema):
+    answer: str
+
+
+@router.post("/{study_id}/queries/{query_id}/answer", response=QueryOut, summary="Answer a query (the site)")
+def query_answer(request, study_id: int, query_id: int, payload: AnswerIn):
+    study = _study(request, study_id)
+    q = quality_services.query_answer(actor=request.user, query=_query(request, study, query_id), answer=payload.answer)
+    return _query_out(q)
+
+
+class CloseIn(Schema):
+    note: str = ""
+
+
+@router.post("/{study_id}/queries/{query_id}/close", response=QueryOut,
+             summary="Close a query (whoever raised it, or a study statistician)")
+def query_close(request, study_id: int, query_id: int, payload: CloseIn):
+    study = _study(request, study_id)
+    q = quality_services.query_close(actor=request.user, query=_query(request, study, query_id), note=payload.note)
+    return _query_out(q)
+
+
+class VerificationOut(Schema):
+    id: int
+    subject: str
+    data_point: str
+    note: str
+    verified_by: str
+    verified_at: datetime
+
+
+def _verification_out(v: SourceVerification) -> dict:
+    return {"id": v.pk, "subject": v.subject.code, "data_point": v.data_point, "note": v.note,
+            "verified_by": str(v.verified_by), "verified_at": v.verified_at}
+
+
+@router.get("/{study_id}/verifications", response=list[VerificationOut], summary="Source-data verification flags")
+def verification_list(request, study_id: int):
+    study = _study(request, study_id)
+    _not_evaluator(request, study)
+    return [_verification_out(v) for v in SourceVerification.objects.filter(
+        study=study, subject__in=_subjects(request, study)).select_related("subject", "verified_by")]
+
+
+class VerificationIn(Schema):
+    subject_id: int
+    data_point: str
+    note: str = ""
+
+
+@router.post("/{study_id}/verifications", response={201: VerificationOut},
+             summary="Flag a data point as verified against the source")
+def verification_add(request, study_id: int, payload: VerificationIn):
+    study = _study(request, study_id)
+    subject = selectors.subject_get(user=request.user, study=study, pk=payload.subject_id)
+    v = quality_services.sdv_flag(actor=request.user, subject=subject, data_point=payload.data_point,
+                                  note=payload.note)
+    return Status(201, _verification_out(v))
+
+
+class LockEventOut(Schema):
+    action: str
+    at: datetime
+    by: str
+    reason: str
+
+
+class LockOut(Schema):
+    locked: bool
+    events: list[LockEventOut]
+
+
+def _lock_out(study) -> dict:
+    return {"locked": lock.is_locked(study),
+            "events": [{"action": e.action, "at": e.at, "by": str(e.by), "reason": e.reason}
+                       for e in study.lock_events.select_related("by").order_by("-at", "-id")]}
+
+
+@router.get("/{study_id}/lock", response=LockOut, summary="Whether the database is locked, and its lock history")
+def lock_state(request, study_id: int):
+    return _lock_out(_study(request, study_id))
+
+
+class LockIn(Schema):
+    password: str
+
+
+class UnlockIn(Schema):
+    password: str
+    reason: str
+
+
+@router.post("/{study_id}/lock", response={201: LockOut}, summary="Lock the database (study statistician, password)")
+def lock_study(request, study_id: int, payload: LockIn):
+    study = _study(request, study_id)
+    lock.study_lock(actor=request.user, study=study, password=payload.password)
+    return Status(201, _lock_out(study))
+
+
+@router.post("/{study_id}/unlock", response={201: LockOut},
+             summary="Unlock the database with the reason (study statistician, password)")
+def unlock_study(request, study_id: int, payload: UnlockIn):
+    study = _study(request, study_id)
+    lock.study_unlock(actor=request.user, study=study, password=payload.password, reason=payload.reason)
+    return Status(201, _lock_out(study))
+
+
+class SideValueIn(Schema):
+    visit_id: int
+    side: str
+    density_per_cm2: float
+
+
+class SideValueOut(Schema):
+    subject: str
+    visit_id: int
+    visit_date: str
+    side: str
+    density_per_cm2: float
+
+
+@router.post("/{study_id}/subjects/{subject_id}/side-values", response={201: SideValueOut},
+             summary="Split-scalp: record one scalp half's target-area density at an assessment visit")
+def side_value(request, study_id: int, subject_id: int, payload: SideValueIn):
+    from anagen.assessments.models import AssessmentVisit
+
+    study = _study(request, study_id)
+    subject = selectors.subject_get(user=request.user, study=study, pk=subject_id)
+    visit = AssessmentVisit.objects.filter(pk=payload.visit_id, patient_id=subject.patient_id).first()
+    if visit is None:
+        raise Http404("No such assessment visit of this subject.")
+    row = quality_services.side_value_record(actor=request.user, subject=subject, visit=visit, side=payload.side,
+                                             density_per_cm2=payload.density_per_cm2)
+    return Status(201, {"subject": subject.code, "visit_id": visit.pk, "visit_date": visit.visit_date.isoformat(),
+                        "side": row.side, "density_per_cm2": row.density_per_cm2})
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null (never a number that is not one)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+@router.get("/{study_id}/results", response=dict[str, Any],
+            summary="Results (reveal the arms): unblinded statistician; after the lock also the study "
+                    "statistician and investigators")
+def results(request, study_id: int):
+    study = _study(request, study_id)
+    res = analysis_services.results_for(user=request.user, study=study, figures=False)
+    consort = res.consort
+    return _clean({
+        "interim": res.interim,
+        "locked_at": res.data.locked_at.isoformat() if res.data.locked_at else None,
+        "design": res.data.design, "endpoint": res.data.endpoint, "primary_visit_week": res.data.primary_week,
+        "active": res.data.active, "control": res.data.control,
+        "primary": res.primary.to_dict() if res.primary else None,
+        "per_protocol": res.per_protocol.to_dict() if res.per_protocol else None,
+        "supporting": res.supporting.to_dict() if res.supporting else None,
+        "change_by_visit": res.change.to_dict() if res.change else None,
+        "consort": None if consort is None else {
+            "assessed": consort.assessed, "excluded": dict(consort.excluded), "randomized": consort.randomized,
+            "arms": [{"name": a.name, "allocated": a.allocated, "received": a.received, "lost": dict(a.lost),
+                      "discontinued": dict(a.discontinued), "analysed": a.analysed} for a in consort.arms],
+            "participants_analysed": consort.participants_analysed},
+        "baseline": {"columns": res.baseline["columns"],
+                     "rows": [{"label": label, "cells": cells} for label, cells in res.baseline["rows"]]},
+        "adverse_events": [{k: v for k, v in r.items()} for r in res.adverse_events["rows"]],
+        "listing": res.listing,
+        "problems": res.problems,
+    })
+
+
+class PlanIn(Schema):
+    difference: float
+    sd: float
+    rho: float | None = None
+    power: float = 0.8
+    alpha: float = 0.05
+    dropout: float = 0.1
+
+
+@router.post("/{study_id}/sample-size", response=dict[str, Any],
+             summary="Sample size for the study's design (evidence library), from effect, SD, power, alpha, drop-out")
+def sample_size(request, study_id: int, payload: PlanIn):
+    study = _study(request, study_id)
+    result = analysis_services.plan_sample_size(user=request.user, study=study, **payload.dict())
+    return _clean(result.to_dict())

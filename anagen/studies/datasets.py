@@ -1,0 +1,312 @@
+"""The study dataset, built from the records (issue item 9): the evidence library's long shape
+(:mod:`anagen.evidence.dataset`), one row per randomized subject (split-scalp: per scalp half),
+follow-up visit and endpoint, plus what the CONSORT diagram, the baseline table, the
+adverse-event table and the deviation listing need.
+
+Where each column comes from:
+
+- ``subject``, ``site``, ``sex``: the Subject (its code, its clinic's slug; the patient's sex as
+  F / M, empty when not stated). Never the patient's name or number.
+- ``arm``: parallel, the name of the arm of the subject's Allocation. Split-scalp: ``side`` is
+  ``left`` / ``right`` and ``side_arm`` the arm that side received (the Allocation records the
+  side that gets the active product).
+- ``visit_week``: the protocol's follow-up visits (week > 0), in the subject's protocol version.
+  An assessment visit counts for a protocol visit when it is dated within that visit's window
+  (``schedule.visit_windows`` from the day of randomization); of several, the one nearest the
+  target date. A visit outside every window is not used (the value is missing there, and the
+  listing shows it is an out-of-window visit).
+- ``value`` and ``baseline``: the target-area density (hairs/cm²). Parallel: the visit's
+  ``Measurement`` (effective values, never one excluded from the series). Split-scalp: the
+  per-side values (``SideMeasurement``), because the clinic's measurement holds one target
+  area per visit. The baseline is the latest measured visit from 42 days before randomization to
+  the day of randomization.
+- ``itt``: every randomized subject. ``per_protocol``: not withdrawn or lost, no allocation
+  correction recorded. ``unblinded``: an emergency code-break before the lock.
+
+Nothing here checks who asks: the callers (:mod:`anagen.studies.analysis_services`) do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from django.utils import timezone
+
+from anagen.evidence.dataset import COLUMNS, PARALLEL, SPLIT_SCALP
+
+from . import lock
+from .models import Allocation, Design, SideMeasurement, Study, Subject, SubjectStatus
+from .schedule import visit_windows
+
+ENDPOINT = "density_per_cm2"
+BASELINE_LOOKBACK_DAYS = 42
+
+
+@dataclass
+class SubjectRecord:
+    """What the tables need of one randomized subject (no identity)."""
+
+    code: str
+    site: str
+    sex: str
+    age: int | None
+    stage_group: str
+    arm: str  # parallel: the arm's name; split-scalp: "active on the left/right"
+    active_side: str  # split-scalp: left/right; parallel: ""
+    status: str
+    randomized_on: date
+    ended_on: date | None
+    end_reason: str
+    treated: bool
+    unblinded: bool
+    corrected: bool
+    baseline: dict[str, float | None] = field(default_factory=dict)  # per side, or {"": value}
+    out_of_window: list[date] = field(default_factory=list)
+
+
+@dataclass
+class StudyData:
+    study: Study
+    design: str  # the evidence library's spelling: parallel / split-scalp
+    endpoint: str
+    arms: list[dict]  # {code, name, is_placebo}
+    active: str
+    control: str
+    visit_weeks: list[int]
+    primary_week: int
+    frame: pd.DataFrame
+    subjects: list[SubjectRecord]
+    screened: list[Subject]
+    adverse_events: list[dict]
+    locked: bool
+    locked_at: object = None
+    deviations: list[dict] = field(default_factory=list)  # protocol deviations on file, for the listing
+
+
+def evidence_design(study: Study) -> str:
+    return SPLIT_SCALP if study.design == Design.SPLIT_SCALP else PARALLEL
+
+
+def primary_week(study: Study, weeks: list[int]) -> int:
+    """The primary visit: the week named in the primary endpoint when it is a protocol visit, else the last."""
+    found = re.search(r"week\s*(\d+)", study.primary_endpoint or "", flags=re.IGNORECASE)
+    if found and int(found.group(1)) in weeks:
+        return int(found.group(1))
+    return max(weeks) if weeks else 0
+
+
+def _sex(value: str) -> str:
+    return {"female": "F", "male": "M"}.get(value or "", "")
+
+
+def _age(patient, on: date) -> int | None:
+    dob = patient.date_of_birth
+    if dob is None:
+        return None
+    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+
+def _pick(values: dict[date, float], earliest: date, latest: date, target: date) -> float | None:
+    inside = [d for d in values if earliest <= d <= latest]
+    if not inside:
+        return None
+    best = min(inside, key=lambda d: (abs((d - target).days), d))
+    return values[best]
+
+
+def _baseline(values: dict[date, float], anchor: date) -> float | None:
+    inside = [d for d in values if anchor - timedelta(days=BASELINE_LOOKBACK_DAYS) <= d <= anchor]
+    return values[max(inside)] if inside else None
+
+
+def _parallel_values(patient_ids: list[int]) -> dict[int, dict[date, float]]:
+    from anagen.assessments.models import Measurement
+
+    out: dict[int, dict[date, float]] = {}
+    rows = (Measurement.objects.filter(visit__patient_id__in=patient_ids, excluded=False,
+                                       hair_count__isnull=False, field_area_cm2__gt=0)
+            .values_list("visit__patient_id", "visit__visit_date", "hair_count", "field_area_cm2"))
+    for patient_id, on, count, area in rows:
+        out.setdefault(patient_id, {})[on] = count / area
+    return out
+
+
+def _side_values(subject_ids: list[int]) -> dict[tuple[int, str], dict[date, float]]:
+    out: dict[tuple[int, str], dict[date, float]] = {}
+    for subject_id, side, on, value in SideMeasurement.objects.filter(subject_id__in=subject_ids).values_list(
+            "subject_id", "side", "visit__visit_date", "density_per_cm2"):
+        out.setdefault((subject_id, side), {})[on] = value
+    return out
+
+
+def _all_visit_dates(patient_ids: list[int]) -> dict[int, list[date]]:
+    from anagen.assessments.models import AssessmentVisit
+
+    out: dict[int, list[date]] = {}
+    for patient_id, on in AssessmentVisit.objects.filter(patient_id__in=patient_ids).values_list(
+            "patient_id", "visit_date"):
+        out.setdefault(patient_id, []).append(on)
+    return out
+
+
+def _treated(patient_ids: list[int]) -> dict[int, list[date]]:
+    from anagen.treatments.models import Procedure
+
+    out: dict[int, list[date]] = {}
+    for patient_id, on in Procedure.objects.filter(patient_id__in=patient_ids).values_list("patient_id", "performed_on"):
+        out.setdefault(patient_id, []).append(on)
+    return out
+
+
+def _adverse_events(subjects: list[tuple[Subject, SubjectRecord]], until: date | None) -> list[dict]:
+    from anagen.treatments.models import AdverseEvent
+
+    by_patient = {s.patient_id: (s, r) for s, r in subjects}
+    out = []
+    for ae in AdverseEvent.objects.filter(patient_id__in=list(by_patient)).order_by("onset_on", "id"):
+        subject, record = by_patient[ae.patient_id]
+        if ae.onset_on < record.randomized_on or (until is not None and ae.onset_on > until):
+            continue
+        out.append({"subject": record.code, "arm": record.arm, "onset_on": ae.onset_on,
+                    "severity": ae.severity, "severity_label": ae.get_severity_display(), "serious": ae.serious,
+                    "relation": ae.get_relation_display(), "description": ae.description})
+    return out
+
+
+def build(study: Study) -> StudyData:
+    """The study's dataset and tables from its records (see the module's notes)."""
+    design = evidence_design(study)
+    arms = [{"code": a.code, "name": a.name, "is_placebo": a.is_placebo} for a in study.arms.all()]
+    by_code = {a["code"]: a for a in arms}
+    control = next((a["name"] for a in arms if a["is_placebo"]), arms[-1]["name"] if arms else "")
+    active = next((a["name"] for a in arms if a["name"] != control), "")
+    screened = list(Subject.objects.filter(study=study).order_by("code"))
+    allocations = list(Allocation.objects.filter(study=study).select_related("subject__patient", "subject__site",
+                                                                              "subject__protocol_version")
+                       .prefetch_related("corrections").order_by("sequence_number"))
+    locked_at = lock.locked_at(study)
+    study_code = study.registry_id or f"STUDY-{study.pk}"
+    patient_ids = [a.subject.patient_id for a in allocations]
+    values = _parallel_values(patient_ids) if design == PARALLEL else {}
+    side_values = _side_values([a.subject_id for a in allocations]) if design == SPLIT_SCALP else {}
+    visit_dates = _all_visit_dates(patient_ids)
+    procedures = _treated(patient_ids)
+    weeks_all: set[int] = set()
+    rows: list[dict] = []
+    records: list[tuple[Subject, SubjectRecord]] = []
+    for allocation in allocations:
+        subject = allocation.subject
+        anchor = timezone.localtime(allocation.randomized_at).date()
+        visits = [v for v in subject.protocol_version.content.get("visits", []) if int(v.get("week", 0)) > 0]
+        windows = visit_windows(visits, anchor)
+        weeks_all.update(w.week for w in windows)
+        if design == PARALLEL:
+            arm_name = by_code.get(allocation.arm_code, {"name": allocation.arm_code})["name"]
+            units = [("", "", arm_name, values.get(subject.patient_id, {}))]
+            active_side = ""
+        else:
+            active_side = "left" if allocation.arm_code == "L" else "right"
+            arm_name = f"active on the {active_side}"
+            units = [(side, side, active if side == active_side else control, side_values.get((subject.pk, side), {}))
+                     for side in ("left", "right")]
+        ended = subject.status in (SubjectStatus.WITHDRAWN, SubjectStatus.LOST)
+        unblinded = subject.unblinded_at is not None and (locked_at is None or subject.unblinded_at < locked_at)
+        corrected = bool(list(allocation.corrections.all()))
+        in_window = {d for d in visit_dates.get(subject.patient_id, [])
+                     if any(w.earliest_on <= d <= w.latest_on for w in windows)}
+        record = SubjectRecord(
+            code=subject.code, site=subject.site.slug, sex=_sex(subject.patient.sex),
+            age=_age(subject.patient, anchor), stage_group=subject.factors.get("stage_group", "unknown"),
+            arm=arm_name, active_side=active_side, status=subject.status, randomized_on=anchor,
+            ended_on=subject.ended_on, end_reason=subject.end_reason,
+            treated=any(d >= anchor for d in procedures.get(subject.patient_id, [])),
+            unblinded=unblinded, corrected=corrected,
+            out_of_window=sorted(d for d in visit_dates.get(subject.patient_id, [])
+                                 if d > anchor and d not in in_window))
+        for key, side, unit_arm, unit_values in units:
+            base = _baseline(unit_values, anchor)
+            record.baseline[key] = base
+            for w in windows:
+                rows.append({
+                    "study": study_code, "design": design, "subject": subject.code, "site": subject.site.slug,
+                    "sex": record.sex, "arm": unit_arm if design == PARALLEL else "", "side": side,
+                    "side_arm": unit_arm if design == SPLIT_SCALP else "", "visit_week": w.week,
+                    "endpoint": ENDPOINT, "value": _pick(unit_values, w.earliest_on, w.latest_on, w.target_on),
+                    "baseline": base, "itt": True, "per_protocol": not ended and not corrected,
+                    "unblinded": unblinded,
+                })
+        records.append((subject, record))
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    if not frame.empty:
+        frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
+        frame["baseline"] = pd.to_numeric(frame["baseline"], errors="coerce").astype(float)
+        frame["visit_week"] = frame["visit_week"].astype(int)
+        for c in ("itt", "per_protocol", "unblinded"):
+            frame[c] = frame[c].astype(bool)
+    weeks = sorted(weeks_all) or sorted(int(v["week"]) for v in study.visits if int(v.get("week", 0)) > 0)
+    until = timezone.localtime(locked_at).date() if locked_at else None
+    return StudyData(study=study, design=design, endpoint=ENDPOINT, arms=arms, active=active, control=control,
+                     visit_weeks=weeks, primary_week=primary_week(study, weeks), frame=frame,
+                     subjects=[r for _, r in records], screened=screened,
+                     adverse_events=_adverse_events(records, until), locked=locked_at is not None,
+                     locked_at=locked_at, deviations=_deviations(study))
+
+
+def _deviations(study: Study) -> list[dict]:
+    from .models import Deviation
+
+    return [{"subject": d.subject.code, "kind": f"Protocol deviation: {d.get_category_display()}",
+             "detail": (f"{d.visit_code}: " if d.visit_code else "") + d.description
+                       + ("" if d.closed_at is None else f" (closed: {d.closing_note})")}
+            for d in Deviation.objects.filter(subject__study=study).select_related("subject")
+            .order_by("subject__code", "reported_at", "pk")]
+
+
+def has_values(frame: pd.DataFrame) -> bool:
+    return not frame.empty and bool(np.isfinite(frame["value"].to_numpy(dtype=float)).any())
+
+
+# The data dictionary of the CSV export: (column, type, meaning). The columns are the evidence
+# library's dataset (docs/evidence.md); a blinded export leaves out ``arm`` and ``side_arm``.
+DICTIONARY: tuple[tuple[str, str, str], ...] = (
+    ("study", "text", "Study code: the registry id, or STUDY-<number>"),
+    ("design", "text", "parallel or split-scalp, the same on every row"),
+    ("subject", "text", "Subject code (S-001...); never the patient's name or number"),
+    ("site", "text", "Clinic (site) code"),
+    ("sex", "text", "F or M; empty when not recorded"),
+    ("arm", "text", "Parallel: the name of the arm the subject was randomized to; split-scalp: empty"),
+    ("side", "text", "Split-scalp: left or right scalp half; parallel: empty"),
+    ("side_arm", "text", "Split-scalp: the arm that scalp half received; parallel: empty"),
+    ("visit_week", "integer", "Protocol follow-up visit, weeks after randomization"),
+    ("endpoint", "text", "density_per_cm2: target-area hair density"),
+    ("value", "number (hairs/cm²)", "The density at that visit (the assessment visit within the protocol window, "
+                                     "nearest the target date); empty when none was measured in the window"),
+    ("baseline", "number (hairs/cm²)", "The density at baseline (latest measured visit from 42 days before "
+                                        "randomization to the day of randomization); empty when none"),
+    ("itt", "1/0", "In the intention-to-treat set: every randomized subject"),
+    ("per_protocol", "1/0", "In the per-protocol set: not withdrawn or lost, no allocation correction"),
+    ("unblinded", "1/0", "The subject's allocation was revealed by an emergency code-break before the lock"),
+)
+
+
+def export_rows(data: StudyData, *, blinded: bool) -> tuple[list[str], list[list]]:
+    """The dataset as CSV rows (header, rows): numbers to 4 decimals, missing values empty, flags 1/0.
+    ``blinded`` leaves out the arm columns (the rest does not depend on the arm)."""
+    columns = [c for c in COLUMNS if not (blinded and c in ("arm", "side_arm"))]
+    rows = []
+    for rec in data.frame.to_dict("records"):
+        row = []
+        for c in columns:
+            v = rec[c]
+            if c in ("itt", "per_protocol", "unblinded"):
+                row.append(int(bool(v)))
+            elif c in ("value", "baseline"):
+                row.append("" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.4f}")
+            else:
+                row.append(v)
+        rows.append(row)
+    return columns, rows

@@ -1,0 +1,361 @@
+"""Study pages for data quality, the lock and the results (issue items 8, 9, 10 in part):
+
+- ``quality``: data queries (raise, answer, close), source-data verification flags, the
+  database lock and recorded unlock. Every team member but the evaluators (who see no subject
+  records); no arm is shown.
+- ``results``: CONSORT, baseline table, primary and supporting analyses, per-visit means, plots,
+  adverse events, listing; the PDF report; the CONSORT figure as SVG or PNG. They reveal the
+  arms: see :mod:`anagen.studies.analysis_services` for who may see them (403 otherwise).
+- ``dataset.csv`` and ``dictionary.csv``: the analysis dataset and its data dictionary; the
+  blinded study statistician and investigators get it without the arm columns before the lock.
+- ``sample-size``: sample-size planning for the study's design (no arm is revealed).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from anagen.core.errors import ActionError
+from anagen.core.permissions import role_required
+
+from . import analysis_services, blinding, lock, quality_services, selectors
+from .models import DataQuery, SideMeasurement, SourceVerification, StudyRole
+from .views import STUDY_PAGE_ROLES
+
+# Blinded roles that get the dataset without the arm columns before the lock.
+BLINDED_EXPORT_ROLES = (StudyRole.STATISTICIAN, StudyRole.INVESTIGATOR)
+
+
+class RaiseForm(forms.Form):
+    subject = forms.ChoiceField()
+    data_point = forms.CharField(max_length=120, help_text="e.g. density_per_cm2 at week 12")
+    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LockForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password",
+                               help_text="Re-enter your password to sign the lock.")
+
+
+class UnlockForm(LockForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason for unlocking")
+
+
+class SdvForm(forms.Form):
+    subject = forms.ChoiceField()
+    data_point = forms.CharField(max_length=120, help_text="e.g. baseline density_per_cm2")
+    note = forms.CharField(required=False, max_length=2000)
+
+
+class SideValueForm(forms.Form):
+    visit = forms.ChoiceField(label="Subject and assessment visit")
+    side = forms.ChoiceField(choices=[("left", "Left"), ("right", "Right")])
+    density_per_cm2 = forms.FloatField(label="Target-area density (hairs/cm²)", min_value=0, max_value=1000)
+
+
+def _side_visit_choices(subjects) -> list[tuple[str, str]]:
+    from anagen.assessments.models import AssessmentVisit
+
+    by_patient = {s.patient_id: s for s in subjects}
+    visits = AssessmentVisit.objects.filter(patient_id__in=list(by_patient)).order_by("patient_id", "visit_date")
+    return [(f"{by_patient[v.patient_id].pk}:{v.pk}", f"{by_patient[v.patient_id].code}, {v.visit_date:%Y-%m-%d}")
+            for v in visits]
+
+
+class PlanForm(forms.Form):
+    difference = forms.FloatField(label="Difference to detect (hairs/cm²)", initial=10)
+    sd = forms.FloatField(label="SD", initial=20, help_text="Split-scalp: SD of the within-patient difference; "
+                                                           "parallel: SD of the change from baseline.")
+    rho = forms.FloatField(label="Baseline-follow-up correlation (parallel, ANCOVA)", required=False,
+                           min_value=-0.99, max_value=0.99)
+    power = forms.FloatField(initial=0.8, min_value=0.5, max_value=0.99)
+    alpha = forms.FloatField(initial=0.05, min_value=0.001, max_value=0.2)
+    dropout = forms.FloatField(label="Drop-out share", initial=0.1, min_value=0, max_value=0.9)
+
+
+def _study(request, pk):
+    return selectors.study_get(user=request.user, pk=pk)
+
+
+def _quality_context(request, study, **extra) -> dict:
+    subjects = selectors.subject_list(user=request.user, study=study).exclude(status="screen_failed")
+    choices = [(s.pk, s.code) for s in subjects]
+    raise_form = extra.pop("raise_form", None) or RaiseForm()
+    sdv_form = extra.pop("sdv_form", None) or SdvForm()
+    raise_form.fields["subject"].choices = choices
+    sdv_form.fields["subject"].choices = choices
+    role = blinding.study_role(request.user, study)
+    split = study.design == "split_scalp"
+    side_form = extra.pop("side_form", None) or SideValueForm()
+    if split:
+        side_form.fields["visit"].choices = _side_visit_choices(subjects.filter(allocation__isnull=False))
+    return {
+        "study": study, "role": role, "split": split, "side_form": side_form,
+        "can_record_sides": split and role in quality_services.SIDE_VALUE_ROLES,
+        "side_values": (SideMeasurement.objects.filter(subject__in=subjects).select_related("subject", "visit")
+                        .order_by("subject__code", "visit__visit_date", "side") if split else []), "locked": lock.is_locked(study), "last_event": lock.last_event(study),
+        "events": study.lock_events.select_related("by").order_by("-at", "-id"),
+        "queries": DataQuery.objects.filter(study=study, subject__in=subjects)
+        .select_related("subject", "raised_by", "answered_by", "closed_by"),
+        "verifications": SourceVerification.objects.filter(study=study, subject__in=subjects)
+        .select_related("subject", "verified_by"),
+        "raise_form": raise_form, "sdv_form": sdv_form,
+        "lock_form": extra.pop("lock_form", None) or LockForm(),
+        "unlock_form": extra.pop("unlock_form", None) or UnlockForm(),
+        "can_raise": role in quality_services.RAISE_ROLES, "can_answer": role in quality_services.ANSWER_ROLES,
+        "can_sdv": role in quality_services.SDV_ROLES, "can_lock": role in lock.LOCK_ROLES,
+        "is_statistician": role in quality_services.STATISTICIAN_ROLES,
+        **extra,
+    }
+
+
+def _query(study, request) -> DataQuery:
+    from django.http import Http404
+
+    try:
+        return DataQuery.objects.get(study=study, pk=int(request.POST.get("query", "")))
+    except (DataQuery.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such query in this study.") from None
+
+
+@role_required(*STUDY_PAGE_ROLES)
+def quality(request, pk: int):
+    study = _study(request, pk)
+    if blinding.study_role(request.user, study) == StudyRole.EVALUATOR:
+        raise PermissionDenied("Evaluators read coded images; the subjects' data are not shown to them.")
+    if request.method != "POST":
+        return render(request, "studies/analysis/quality.html", _quality_context(request, study))
+    action = request.POST.get("action", "")
+    extra: dict = {}
+    try:
+        if action == "raise":
+            form = extra["raise_form"] = RaiseForm(request.POST)
+            form.fields["subject"].choices = [(str(s.pk), s.code) for s in selectors.subject_list(
+                user=request.user, study=study)]
+            if not form.is_valid():
+                raise ActionError("Fill in the subject, the data point and the question.")
+            subject = selectors.subject_get(user=request.user, study=study, pk=form.cleaned_data["subject"])
+            quality_services.query_raise(actor=request.user, subject=subject, data_point=form.cleaned_data["data_point"],
+                                         question=form.cleaned_data["question"])
+            messages.success(request, f"Query raised on {subject.code}.")
+        elif action == "answer":
+            query = _query(study, request)
+            quality_services.query_answer(actor=request.user, query=query, answer=request.POST.get("answer", ""))
+            messages.success(request, f"Query on {query.subject.code} answered.")
+        elif action == "close":
+            query = _query(study, request)
+            quality_services.query_close(actor=request.user, query=query, note=request.POST.get("note", ""))
+            messages.success(request, f"Query on {query.subject.code} closed.")
+        elif action == "sdv":
+            form = extra["sdv_form"] = SdvForm(request.POST)
+            form.fields["subject"].choices = [(str(s.pk), s.code) for s in selectors.subject_list(
+                user=request.user, study=study)]
+            if not form.is_valid():
+                raise ActionError("Choose the subject and name the data point verified.")
+            subject = selectors.subject_get(user=request.user, study=study, pk=form.cleaned_data["subject"])
+            quality_services.sdv_flag(actor=request.user, subject=subject, data_point=form.cleaned_data["data_point"],
+                                      note=form.cleaned_data["note"])
+            messages.success(request, f"{form.cleaned_data['data_point']} of {subject.code} flagged as verified.")
+        elif action == "side_value":
+            form = extra["side_form"] = SideValueForm(request.POST)
+            subjects = selectors.subject_list(user=request.user, study=study).filter(allocation__isnull=False)
+            form.fields["visit"].choices = _side_visit_choices(subjects)
+            if not form.is_valid():
+                raise ActionError("Choose the subject's visit and the side, and give the density (0 to 1000 hairs/cm²).")
+            subject_pk, visit_pk = form.cleaned_data["visit"].split(":")
+            subject = selectors.subject_get(user=request.user, study=study, pk=subject_pk)
+            from anagen.assessments.models import AssessmentVisit
+
+            visit = AssessmentVisit.objects.get(pk=int(visit_pk), patient_id=subject.patient_id)
+            quality_services.side_value_record(actor=request.user, subject=subject, visit=visit,
+                                               side=form.cleaned_data["side"],
+                                               density_per_cm2=form.cleaned_data["density_per_cm2"])
+            messages.success(request, f"{subject.code}: {form.cleaned_data['side']} side recorded.")
+        elif action == "lock":
+            form = extra["lock_form"] = LockForm(request.POST)
+            lock.study_lock(actor=request.user, study=study, password=request.POST.get("password", ""))
+            messages.success(request, "The database is locked: the study's data no longer change.")
+        elif action == "unlock":
+            form = extra["unlock_form"] = UnlockForm(request.POST)
+            lock.study_unlock(actor=request.user, study=study, password=request.POST.get("password", ""),
+                              reason=request.POST.get("reason", ""))
+            messages.warning(request, "The database is unlocked; the reason is recorded.")
+        else:
+            raise ActionError("Unknown action.")
+    except ActionError as exc:
+        extra["error"] = exc.message
+        return render(request, "studies/analysis/quality.html", _quality_context(request, study, **extra),
+                      status=exc.status if exc.status in (400, 409) else 400)
+    return redirect("studies:quality", pk=study.pk)
+
+
+def _rendered(request, pk, kind: str):
+    study = _study(request, pk)
+    res, rendered = analysis_services.rendered_for(user=request.user, study=study, kind=kind)
+    return study, res, rendered
+
+
+def _context(request, study, res, rendered, *, for_pdf=False) -> dict:
+    if for_pdf:
+        figures = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in rendered.items()}
+    else:
+        figures = {name: svg[svg.find("<svg"):] for name, svg in rendered.items()}
+    return {"study": study, "res": res, "data": res.data, "figures": figures, "generated_at": timezone.localtime(),
+            "generated_by": request.user, "for_pdf": for_pdf, "locked_at": res.data.locked_at}
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_GET
+def results(request, pk: int):
+    study, res, rendered = _rendered(request, pk, "svg")
+    return render(request, "studies/analysis/results.html", _context(request, study, res, rendered))
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_GET
+def report_pdf(request, pk: int):
+    from anagen.outcomes.report import render_pdf
+
+    study, res, rendered = _rendered(request, pk, "png")
+    html = render_to_string("studies/analysis/report.html", _context(request, study, res, rendered, for_pdf=True))
+    pdf = render_pdf(html, uncompressed=request.GET.get("uncompressed") == "1")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    kind = "interim" if res.interim else "final"
+    response["Content-Disposition"] = (f'attachment; filename="study-{study.pk}-{kind}-report-'
+                                       f'{timezone.localdate():%Y-%m-%d}.pdf"')
+    return response
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_GET
+def consort_figure(request, pk: int, fmt: str = "svg"):
+    from anagen.evidence.figures import consort_diagram
+
+    from .datasets import build
+
+    study = _study(request, pk)
+    analysis_services.check_results(request.user, study)
+    data = build(study)
+    chart = consort_diagram(analysis_services.consort_counts(data))
+    if fmt == "png":
+        return HttpResponse(chart.png(dpi=130), content_type="image/png")
+    return HttpResponse(chart.svg(), content_type="image/svg+xml")
+
+
+def _export_allowed(request, study) -> bool:
+    """True: the full dataset; False: the blinded one (no arm columns); 403 for everyone else."""
+    if analysis_services.can_see_results(request.user, study):
+        return True
+    role = blinding.study_role(request.user, study)
+    if role in BLINDED_EXPORT_ROLES:
+        return False
+    raise PermissionDenied("Your role on this study does not export its data.")
+
+
+def _csv_response(rows, header, filename) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_GET
+def dataset_csv(request, pk: int):
+    from .datasets import build, export_rows
+
+    study = _study(request, pk)
+    full = _export_allowed(request, study)
+    data = build(study)
+    header, rows = export_rows(data, blinded=not full)
+    kind = ("final" if data.locked else "interim") if full else "blinded"
+    return _csv_response(rows, header, f"study-{study.pk}-dataset-{kind}-{timezone.localdate():%Y-%m-%d}.csv")
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_GET
+def dictionary_csv(request, pk: int):
+    from .datasets import DICTIONARY
+
+    study = _study(request, pk)
+    full = _export_allowed(request, study)
+    rows = [r for r in DICTIONARY if full or r[0] not in ("arm", "side_arm")]
+    return _csv_response(rows, ["column", "type", "meaning"], f"study-{study.pk}-data-dictionary.csv")
+
+
+def _num(x, digits=4):
+    return "" if x is None else f"{x:.{digits}f}"
+
+
+def _effect_rows(effects):
+    for e in effects:
+        yield [e.method, e.analysis_set, e.contrast, e.visit_week or "", _num(e.estimate), _num(e.ci[0]), _num(e.ci[1]),
+               _num(e.p_value, 6), e.n, e.n_missing, e.n_unblinded, e.note]
+
+
+def _table(res, table: str) -> tuple[list[str], list[list]]:
+    if table == "baseline":
+        return ["characteristic", *res.baseline["columns"]], [[label, *cells] for label, cells in res.baseline["rows"]]
+    if table == "effects":
+        effects = [*(res.primary.results if res.primary else ()), *(res.per_protocol.results if res.per_protocol else ())]
+        if res.supporting is not None:
+            effects += list(getattr(res.supporting, "effects", None) or [res.supporting])
+        return (["method", "analysis_set", "contrast", "visit_week", "estimate", "ci_lower", "ci_upper", "p_value",
+                 "n", "n_missing", "n_unblinded", "note"], list(_effect_rows(effects)))
+    if table == "change":
+        rows = res.change.rows if res.change else ()
+        return (["arm", "visit_week", "n", "n_missing", "mean_change", "sd", "ci_lower", "ci_upper", "note"],
+                [[r.arm, r.visit_week, r.n, r.n_missing, _num(r.mean), _num(r.sd), _num(r.ci[0]), _num(r.ci[1]), r.note]
+                 for r in rows])
+    if table == "adverse_events":
+        return (["subject", "arm", "onset_on", "severity", "serious", "relation", "description"],
+                [[e["subject"], e["arm"], e["onset_on"], e["severity"], int(e["serious"]), e["relation"],
+                  e["description"]] for e in res.adverse_events["events"]])
+    return ["subject", "what", "detail"], [[r["subject"], r["kind"], r["detail"]] for r in res.listing]
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_GET
+def table_csv(request, pk: int, table: str):
+    """One results table as CSV (the results rule: the tables reveal the arms)."""
+    study = _study(request, pk)
+    res = analysis_services.results_for(user=request.user, study=study, figures=False)
+    header, rows = _table(res, table)
+    kind = "interim" if res.interim else "final"
+    return _csv_response(rows, header, f"study-{study.pk}-{table.replace('_', '-')}-{kind}-"
+                                       f"{timezone.localdate():%Y-%m-%d}.csv")
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_GET
+def sample_size(request, pk: int):
+    study = _study(request, pk)
+    if blinding.study_role(request.user, study) not in analysis_services.PLANNING_ROLES:
+        raise PermissionDenied("Sample-size planning is for the study's statisticians and investigators.")
+    form = PlanForm(request.GET or None)
+    result, error, status = None, None, 200
+    if request.GET:
+        if form.is_valid():
+            try:
+                result = analysis_services.plan_sample_size(user=request.user, study=study, **form.cleaned_data)
+            except ActionError as exc:
+                error, status = exc.message, 400
+        else:
+            status = 400
+    return render(request, "studies/analysis/sample_size.html", {
+        "study": study, "form": form, "result": result, "error": error,
+        "split": study.design == "split_scalp"}, status=status)
