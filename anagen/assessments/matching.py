@@ -98,6 +98,22 @@ def visit_match_after_analysis(analysis_id: int) -> VisitMatch | None:
         return None
 
 
+def visit_matches_refresh(*, analysis: TrichogramAnalysis) -> list[VisitMatch]:
+    """Match again what a corrected analysis takes part in (as follow-up, or as the baseline of
+    other images): the hair numbers changed, so an earlier review no longer applies and is
+    cleared. Never raises."""
+    done = []
+    targets = [analysis.pk] + list(VisitMatch.objects.filter(baseline_analysis=analysis)
+                                   .values_list("followup_analysis_id", flat=True))
+    for pk in targets:
+        if pk == analysis.pk and not VisitMatch.objects.filter(followup_analysis_id=pk).exists():
+            continue
+        match = visit_match_after_analysis(pk)
+        if match is not None:
+            done.append(match)
+    return done
+
+
 def _ids(values, known: set[int], what: str) -> list[int]:
     try:
         ids = sorted({int(v) for v in values or ()})

@@ -429,6 +429,9 @@ def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=()
         analysis.corrected_overlay = name
         analysis.save()
         measurement_refresh(visit=image.visit)
+        from .matching import visit_matches_refresh
+
+        visit_matches_refresh(analysis=analysis)
     except Exception:
         written.discard()
         raise

@@ -166,3 +166,30 @@ def test_the_coordinator_reads_but_cannot_review_through_the_api(followup_image,
     url = f"/api/v1/assessments/images/{followup_image.pk}/match"
     assert client.get(url).status_code == 200
     assert client.post(url, {}, content_type="application/json").status_code == 403
+
+
+def test_correcting_the_followup_matches_it_again_and_clears_the_review(followup_image, clinician):
+    from anagen.assessments.services import trichogram_analysis_correct
+
+    match = VisitMatch.objects.get(followup_analysis__image=followup_image)
+    visit_match_confirm(actor=clinician, match=match, rejected_lost=[match.result["lost_hairs"][0]["hair_id"]])
+    analysis = followup_image.analysis
+    analysis.refresh_from_db()
+    new_id = match.result["new_hairs"][0]["hair_id"]
+    trichogram_analysis_correct(actor=clinician, analysis=analysis, removed=[new_id])
+    again = VisitMatch.objects.get(followup_analysis__image=followup_image)
+    assert again.confirmed_at is None and again.rejected_lost == []
+    assert again.new == match.new - 1  # the removed hair is no longer new
+    assert new_id not in [f["hair_id"] for f in again.result["new_hairs"]]
+
+
+def test_correcting_the_baseline_matches_its_followups_again(followup_image, baseline_image, clinician):
+    from anagen.assessments.services import trichogram_analysis_correct
+
+    match = VisitMatch.objects.get(followup_analysis__image=followup_image)
+    lost_id = match.result["lost_hairs"][0]["hair_id"]
+    analysis = baseline_image.analysis
+    analysis.refresh_from_db()
+    trichogram_analysis_correct(actor=clinician, analysis=analysis, removed=[lost_id])
+    again = VisitMatch.objects.get(followup_analysis__image=followup_image)
+    assert again.lost == match.lost - 1
