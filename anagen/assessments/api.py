@@ -167,6 +167,7 @@ class VisitMatchOut(Schema):
     matched_change: int
     count_change: int
     change: int
+    same_area: bool
     change_used: str
     overlap_area_cm2: float | None
     rejected_lost: list[int]
@@ -233,7 +234,9 @@ def _visit_match(image: TrichogramImage) -> dict:
             "engine_version": match.engine_version, "kept": match.kept, "lost": match.lost, "new": match.new,
             "baseline_count": match.baseline_count, "followup_count": match.followup_count,
             "matched_change": match.matched_change, "count_change": match.count_change, "change": match.change,
-            "change_used": "matched (confirmed)" if match.is_confirmed else "matched",
+            "same_area": match.same_area,
+            "change_used": ("independent counts" if not match.same_area
+                            else "matched (confirmed)" if match.is_confirmed else "matched"),
             "overlap_area_cm2": match.overlap_area_cm2, "rejected_lost": match.rejected_lost or [],
             "rejected_new": match.rejected_new or [], "confirmed_change": match.confirmed_change,
             "confirmed_at": match.confirmed_at, "result": match.result}

@@ -333,6 +333,12 @@ class VisitMatch(models.Model):
         return self.confirmed_at is not None
 
     @property
+    def same_area(self) -> bool:
+        """False when the two images do not seem to show the same target area: then the
+        match's change is not used (see ``anagen.trichoscopy.VisitMatch.same_area``)."""
+        return bool((self.result or {}).get("same_area", True))
+
+    @property
     def change(self) -> int:
         """The matched change used for the visit: the confirmed one once reviewed."""
         return self.confirmed_change if self.confirmed_change is not None else self.matched_change

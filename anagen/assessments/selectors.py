@@ -232,7 +232,8 @@ def visit_match_for(image: TrichogramImage) -> VisitMatch | None:
 
 
 def visit_matches(visit_ids) -> dict[int, VisitMatch]:
-    """Per visit, the match of the image its measurement counts (only visits that have one).
+    """Per visit, the match of the image its measurement counts (only visits that have one, and
+    only matches whose images show the same area: the others' change is not used).
 
     No access check: for callers that already limited ``visit_ids`` to the user's clinics.
     """
@@ -242,5 +243,6 @@ def visit_matches(visit_ids) -> dict[int, VisitMatch]:
     by_image = {image_id: visit_id for visit_id, image_id in rows}
     for match in (VisitMatch.objects.filter(followup_analysis__image_id__in=list(by_image))
                   .select_related("followup_analysis", "baseline_analysis__image")):
-        out[by_image[match.followup_analysis.image_id]] = match
+        if match.same_area:
+            out[by_image[match.followup_analysis.image_id]] = match
     return out

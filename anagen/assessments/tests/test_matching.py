@@ -193,3 +193,24 @@ def test_correcting_the_baseline_matches_its_followups_again(followup_image, bas
     trichogram_analysis_correct(actor=clinician, analysis=analysis, removed=[lost_id])
     again = VisitMatch.objects.get(followup_analysis__image=followup_image)
     assert again.lost == match.lost - 1
+
+
+def test_a_match_of_different_areas_is_shown_but_not_used(followup_image, login, api_client, clinician):
+    match = VisitMatch.objects.get(followup_analysis__image=followup_image)
+    match.result = {**match.result, "same_area": False}
+    match.save()
+    html = login(clinician).get(f"/assessments/images/{followup_image.pk}/match").content.decode()
+    assert "do not seem to show the same target area" in html and "(not used)" in html
+    data = api_client(clinician).get(f"/api/v1/assessments/images/{followup_image.pk}/match").json()
+    assert data["same_area"] is False and data["change_used"] == "independent counts"
+    from anagen.assessments.selectors import visit_matches
+
+    assert visit_matches([followup_image.visit_id]) == {}
+
+
+def test_the_synthetic_followup_shows_the_same_area(followup_image):
+    match = VisitMatch.objects.get(followup_analysis__image=followup_image)
+    assert match.same_area and match.result["linked"] >= 0.4 * match.baseline_count
+    from anagen.assessments.selectors import visit_matches
+
+    assert visit_matches([followup_image.visit_id]) == {followup_image.visit_id: match}

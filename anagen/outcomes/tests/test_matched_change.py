@@ -69,3 +69,13 @@ def test_the_report_says_which_change_was_used(matched_patient, clinician):
 def test_without_a_match_the_report_says_independent_counts(treated_patient, clinician):
     text = pdf_text(report.progress_report_pdf(user=clinician, patient=treated_patient, uncompressed=True))
     assert "from the independent counts" in text
+
+
+def test_a_match_of_different_areas_leaves_the_independent_counts(matched_patient, clinician):
+    from anagen.assessments.models import VisitMatch
+
+    VisitMatch.objects.update(result={"same_area": False})
+    latest = patient_progress(user=clinician, patient=matched_patient).rows[2]
+    assert latest.change_source == "independent counts" and latest.count_change.absolute == 19
+    details = [e.detail for e in patient_timeline(user=clinician, patient=matched_patient) if e.kind == "assessment"]
+    assert not any("matched" in d for d in details)

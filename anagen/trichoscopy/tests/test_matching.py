@@ -58,6 +58,7 @@ def test_test_retest_shows_no_change(seed, calibrated):
     assert abs(result.matched_change) <= 0.01 * result.baseline_count
     assert result.kept >= 0.8 * len(base.truth.hairs)
     assert result.overlap_fraction > 0.9
+    assert result.same_area
     assert result.overlap_area_cm2 == pytest.approx(result.overlap_fraction * 512 * 640 / 200**2 / 100)
 
 
@@ -97,3 +98,14 @@ def test_cli_compare_prints_the_json_keys(tmp_path, capsys):
     broken.write_bytes(b"not an image")
     assert main(["compare", str(a), str(broken), "--json"]) == 1
     assert "error" in capsys.readouterr().err
+
+
+def test_photographs_of_different_areas_are_not_the_same_area(calibrated):
+    from anagen.trichoscopy.synthetic import generate_scalp
+
+    for seed in (1, 5):
+        a, b = generate_scalp(100 + seed, n_hairs=20), generate_scalp(200 + seed, n_hairs=22)
+        result = match_visits(a.image, b.image, calibrated)
+        assert not result.same_area and result.to_dict()["same_area"] is False
+    base, follow = generate_visit_pair(seed=6, n_hairs=16, lost=3, new=4)
+    assert match_visits(base.image, follow.image, calibrated).same_area
