@@ -88,11 +88,36 @@ def visit_match_create(*, analysis: TrichogramAnalysis) -> VisitMatch | None:
     return match
 
 
+def _followups_of(baseline: TrichogramAnalysis) -> list[TrichogramAnalysis]:
+    """Follow-up target analyses whose baseline is ``baseline`` (the latest of each later visit)."""
+    visit = baseline.image.visit
+    out = []
+    later = (type(visit).objects.filter(patient_id=visit.patient_id, is_baseline=False, visit_date__gte=visit.visit_date)
+             .order_by("visit_date", "id"))
+    for v in later:
+        latest = (TrichogramAnalysis.objects.filter(image__visit=v, image__kind=ImageKind.TARGET,
+                                                    image__voided_at__isnull=True, status=AnalysisStatus.DONE)
+                  .select_related("image__visit").order_by("-image__uploaded_at", "-image_id").first())
+        if latest is not None and (found := baseline_analysis_for(latest)) is not None and found.pk == baseline.pk:
+            out.append(latest)
+    return out
+
+
 def visit_match_after_analysis(analysis_id: int) -> VisitMatch | None:
-    """Called by the analysis job once an image's result is stored; never raises."""
+    """Called by the analysis job once an image's result is stored; never raises.
+
+    A follow-up is matched to its baseline. A baseline image analysed after its follow-ups
+    (uploaded late, or analysed again) has those follow-ups matched to it instead.
+    """
     try:
-        analysis = TrichogramAnalysis.objects.filter(pk=analysis_id).first()
-        return visit_match_create(analysis=analysis) if analysis is not None else None
+        analysis = TrichogramAnalysis.objects.select_related("image__visit").filter(pk=analysis_id).first()
+        if analysis is None:
+            return None
+        if analysis.image.visit.is_baseline and analysis.image.kind == ImageKind.TARGET:
+            for followup in _followups_of(analysis):
+                visit_match_create(analysis=followup)
+            return None
+        return visit_match_create(analysis=analysis)
     except Exception:  # noqa: BLE001 - a failed match leaves the analysis and its counts as they are
         log.exception("matching analysis %s to its baseline failed", analysis_id)
         return None

@@ -214,3 +214,11 @@ def test_the_synthetic_followup_shows_the_same_area(followup_image):
     from anagen.assessments.selectors import visit_matches
 
     assert visit_matches([followup_image.visit_id]) == {followup_image.visit_id: match}
+
+
+def test_a_baseline_uploaded_after_the_followup_gets_it_matched(visit, device, followup_visit, clinician, visit_pair):
+    follow, _ = trichogram_image_upload(actor=clinician, visit=followup_visit, file=upload(visit_pair[1], "followup.png"))
+    assert not VisitMatch.objects.exists()
+    base, _ = trichogram_image_upload(actor=clinician, visit=visit, file=upload(visit_pair[0], "baseline.png"))
+    match = VisitMatch.objects.get()
+    assert match.followup_analysis.image == follow and match.baseline_analysis.image == base
