@@ -241,7 +241,8 @@ def visit_matches(visit_ids) -> dict[int, VisitMatch]:
     rows = (Measurement.objects.filter(visit_id__in=list(visit_ids), source_image__isnull=False)
             .values_list("visit_id", "source_image_id"))
     by_image = {image_id: visit_id for visit_id, image_id in rows}
-    for match in (VisitMatch.objects.filter(followup_analysis__image_id__in=list(by_image))
+    for match in (VisitMatch.objects.filter(followup_analysis__image_id__in=list(by_image),
+                                            baseline_analysis__image__voided_at__isnull=True)
                   .select_related("followup_analysis", "baseline_analysis__image")):
         if match.same_area:
             out[by_image[match.followup_analysis.image_id]] = match

@@ -222,3 +222,21 @@ def test_a_baseline_uploaded_after_the_followup_gets_it_matched(visit, device, f
     base, _ = trichogram_image_upload(actor=clinician, visit=visit, file=upload(visit_pair[0], "baseline.png"))
     match = VisitMatch.objects.get()
     assert match.followup_analysis.image == follow and match.baseline_analysis.image == base
+
+
+def test_voiding_the_baseline_image_stops_its_matches_counting(followup_image, baseline_image, clinician, visit, visit_pair):
+    from anagen.assessments.selectors import visit_matches
+    from anagen.assessments.services import trichogram_image_void
+    from anagen.trichoscopy.synthetic import generate_visit_pair
+
+    assert followup_image.visit_id in visit_matches([followup_image.visit_id])
+    trichogram_image_void(actor=clinician, image=baseline_image, reason="wrong patient's photograph")
+    assert visit_matches([followup_image.visit_id]) == {}
+    # Another photograph of the baseline area: the follow-up is matched to it once it is analysed.
+    again, _ = generate_visit_pair(seed=6, n_hairs=10, lost=2, new=2, px_per_mm=100.0, shape=(240, 320),
+                                   shift_px=(-6.0, 4.0))
+    retake = png_bytes(again.image[:, ::1].copy() // 2 * 2)  # different bytes, same field
+    other, _ = trichogram_image_upload(actor=clinician, visit=visit, file=upload(retake, "retake.png"))
+    match = VisitMatch.objects.get(followup_analysis__image=followup_image)
+    assert match.baseline_analysis.image == other
+    assert followup_image.visit_id in visit_matches([followup_image.visit_id])
