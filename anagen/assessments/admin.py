@@ -2,7 +2,15 @@
 
 from django.contrib import admin
 
-from .models import AssessmentVisit, DeviceProfile, GlobalPhoto, Measurement, TrichogramAnalysis, TrichogramImage
+from .models import (
+    AssessmentVisit,
+    DeviceProfile,
+    GlobalPhoto,
+    Measurement,
+    TrichogramAnalysis,
+    TrichogramImage,
+    VisitMatch,
+)
 
 
 @admin.register(DeviceProfile)
@@ -60,3 +68,9 @@ class GlobalPhotoAdmin(_ReadOnly):
 @admin.register(Measurement)
 class MeasurementAdmin(_ReadOnly):
     list_display = ("visit", "hair_count", "field_area_cm2", "density_per_cm2", "is_corrected", "anagen_pct")
+
+
+@admin.register(VisitMatch)
+class VisitMatchAdmin(_ReadOnly):
+    list_display = ("followup_analysis", "baseline_analysis", "kept", "lost", "new", "matched_change", "count_change",
+                    "confirmed_change", "confirmed_at")

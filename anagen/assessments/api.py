@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.http import Http404
 from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -154,6 +155,33 @@ class MeasurementPointOut(Schema):
     flags: list[str] = []
 
 
+class VisitMatchOut(Schema):
+    image_id: int
+    baseline_image_id: int
+    engine_version: str
+    kept: int
+    lost: int
+    new: int
+    baseline_count: int
+    followup_count: int
+    matched_change: int
+    count_change: int
+    change: int
+    same_area: bool
+    change_used: str
+    overlap_area_cm2: float | None
+    rejected_lost: list[int]
+    rejected_new: list[int]
+    confirmed_change: int | None
+    confirmed_at: datetime | None
+    result: dict
+
+
+class VisitMatchReviewIn(Schema):
+    rejected_lost: list[int] = []
+    rejected_new: list[int] = []
+
+
 # --- serializers ---------------------------------------------------------------------------
 
 
@@ -195,6 +223,23 @@ def _image(image: TrichogramImage) -> dict:
             "device_profile_id": image.device_profile_id, "uploaded_at": image.uploaded_at,
             "file_url": reverse("api-v1:assessments_image_file", kwargs={"image_id": image.pk}),
             "analysis": analysis}
+
+
+def _visit_match(image: TrichogramImage) -> dict:
+    match = selectors.visit_match_for(image)
+    if match is None:
+        raise Http404("This image has no match with a baseline (not a follow-up target-area image, not analysed yet, "
+                      "or the patient has no analysed baseline).")
+    return {"image_id": image.pk, "baseline_image_id": match.baseline_analysis.image_id,
+            "engine_version": match.engine_version, "kept": match.kept, "lost": match.lost, "new": match.new,
+            "baseline_count": match.baseline_count, "followup_count": match.followup_count,
+            "matched_change": match.matched_change, "count_change": match.count_change, "change": match.change,
+            "same_area": match.same_area,
+            "change_used": ("independent counts" if not match.same_area
+                            else "matched (confirmed)" if match.is_confirmed else "matched"),
+            "overlap_area_cm2": match.overlap_area_cm2, "rejected_lost": match.rejected_lost or [],
+            "rejected_new": match.rejected_new or [], "confirmed_change": match.confirmed_change,
+            "confirmed_at": match.confirmed_at, "result": match.result}
 
 
 # --- routes ---------------------------------------------------------------------------------
@@ -311,6 +356,26 @@ def correct_image(request, image_id: int, payload: CorrectionIn):
     services.trichogram_analysis_correct(actor=request.auth, analysis=analysis, added=payload.added,
                                          removed=payload.removed, confirm_reason=payload.confirm_reason)
     return _image(image)
+
+
+@router.get("/images/{image_id}/match", response=VisitMatchOut, url_name="assessments_image_match")
+def get_image_match(request, image_id: int):
+    """The image's hairs matched to the baseline: kept, lost and new, both changes, the review."""
+    return _visit_match(selectors.image_get(user=request.auth, pk=image_id))
+
+
+@router.post("/images/{image_id}/match", response=VisitMatchOut, url_name="assessments_image_match_review")
+def review_image_match(request, image_id: int, payload: VisitMatchReviewIn):
+    """The clinician's review: every lost and new hair is confirmed except the rejected ones."""
+    from .matching import visit_match_confirm
+
+    image = selectors.image_get(user=request.auth, pk=image_id, write=True)
+    match = selectors.visit_match_for(image)
+    if match is None:
+        raise Http404("This image has no match with a baseline.")
+    visit_match_confirm(actor=request.auth, match=match, rejected_lost=payload.rejected_lost,
+                        rejected_new=payload.rejected_new)
+    return _visit_match(image)
 
 
 @router.get("/photos/{photo_id}/file", url_name="assessments_photo_file")

@@ -19,6 +19,7 @@ class AssessmentsConfig(AppConfig):
         # The result JSON is large and never changes once written; progress ticks are noise.
         track(models.TrichogramAnalysis, exclude_fields=["automatic", "regrowth", "corrected", "progress", "step", "previous"])
         track(models.Measurement)
+        track(models.VisitMatch, exclude_fields=["result"])
 
         try:
             from anagen.patients.sections import register

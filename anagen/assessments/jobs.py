@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from .matching import visit_match_after_analysis
 from .models import AnalysisStatus, ImageKind, TrichogramAnalysis
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def trichogram_analysis_run(analysis_id: int) -> str:
             analysis.finished_at = timezone.now()
             analysis.save()
             measurement_refresh(visit=image.visit)
+        visit_match_after_analysis(analysis_id)
     except (ImageError, ProfileError) as exc:
         written.discard()
         _fail(analysis_id, str(exc))

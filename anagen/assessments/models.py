@@ -291,3 +291,67 @@ class Measurement(models.Model):
     @property
     def calibrated(self) -> bool:
         return self.field_area_cm2 is not None
+
+
+class VisitMatch(models.Model):
+    """The hairs of a follow-up target-area image matched to the patient's baseline image.
+
+    Written when the follow-up is analysed (see :mod:`anagen.assessments.matching`). ``result``
+    is the engine's :class:`anagen.trichoscopy.VisitMatch` (pairs with confidence, lost and new
+    hairs, the registration). Both changes are stored: ``matched_change`` (new minus lost, over
+    the field both images cover) and ``count_change`` (the two independent counts over that
+    field). The clinician confirms or rejects each lost and new hair; a rejected one is taken as
+    kept, and ``confirmed_change`` is the matched change after the review.
+    """
+
+    followup_analysis = models.OneToOneField(TrichogramAnalysis, on_delete=models.CASCADE, related_name="visit_match")
+    baseline_analysis = models.ForeignKey(TrichogramAnalysis, on_delete=models.CASCADE, related_name="+")
+    engine_version = models.CharField(max_length=40, blank=True)
+    result = models.JSONField(help_text="anagen.trichoscopy match_visits result: pairs, lost and new hairs, registration.")
+    kept = models.PositiveIntegerField()
+    lost = models.PositiveIntegerField()
+    new = models.PositiveIntegerField()
+    baseline_count = models.PositiveIntegerField(help_text="Baseline hairs in the field both images cover.")
+    followup_count = models.PositiveIntegerField(help_text="Follow-up hairs in the field both images cover.")
+    matched_change = models.IntegerField(help_text="New minus lost hairs (automatic).")
+    count_change = models.IntegerField(help_text="Follow-up minus baseline count over the common field.")
+    overlap_area_cm2 = models.FloatField(null=True, blank=True)
+    rejected_lost = models.JSONField(default=list, blank=True, help_text="Lost hairs (baseline ids) the clinician found kept.")
+    rejected_new = models.JSONField(default=list, blank=True, help_text="New hairs (follow-up ids) the clinician found already there.")
+    confirmed_change = models.IntegerField(null=True, blank=True, help_text="Matched change after the clinician's review.")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Match of analysis {self.followup_analysis_id} to baseline analysis {self.baseline_analysis_id}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def same_area(self) -> bool:
+        """False when the two images do not seem to show the same target area: then the
+        match's change is not used (see ``anagen.trichoscopy.VisitMatch.same_area``)."""
+        return bool((self.result or {}).get("same_area", True))
+
+    @property
+    def change(self) -> int:
+        """The matched change used for the visit: the confirmed one once reviewed."""
+        return self.confirmed_change if self.confirmed_change is not None else self.matched_change
+
+    @property
+    def change_pct(self) -> float | None:
+        return 100.0 * self.change / self.baseline_count if self.baseline_count else None
+
+    @property
+    def count_change_pct(self) -> float | None:
+        return 100.0 * self.count_change / self.baseline_count if self.baseline_count else None
+
+    @property
+    def density_change(self) -> float | None:
+        """Matched change in hairs/cm² over the common field, when calibrated."""
+        return self.change / self.overlap_area_cm2 if self.overlap_area_cm2 else None

@@ -25,6 +25,7 @@ from .models import (
     Measurement,
     TrichogramAnalysis,
     TrichogramImage,
+    VisitMatch,
 )
 
 READ_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN)
@@ -219,3 +220,30 @@ def visit_list_flagged(*, user, patient) -> list[AssessmentVisit]:
     for v in visits:
         v.plausibility_flags = flags.get(v.pk, ())
     return visits
+
+
+# --- hair-to-hair matching across visits ------------------------------------------------------
+
+
+def visit_match_for(image: TrichogramImage) -> VisitMatch | None:
+    """The match of ``image``'s analysis to the baseline (None when there is none)."""
+    return (VisitMatch.objects.filter(followup_analysis__image=image)
+            .select_related("baseline_analysis__image__visit", "followup_analysis", "confirmed_by").first())
+
+
+def visit_matches(visit_ids) -> dict[int, VisitMatch]:
+    """Per visit, the match of the image its measurement counts (only visits that have one, and
+    only matches whose images show the same area: the others' change is not used).
+
+    No access check: for callers that already limited ``visit_ids`` to the user's clinics.
+    """
+    out: dict[int, VisitMatch] = {}
+    rows = (Measurement.objects.filter(visit_id__in=list(visit_ids), source_image__isnull=False)
+            .values_list("visit_id", "source_image_id"))
+    by_image = {image_id: visit_id for visit_id, image_id in rows}
+    for match in (VisitMatch.objects.filter(followup_analysis__image_id__in=list(by_image),
+                                            baseline_analysis__image__voided_at__isnull=True)
+                  .select_related("followup_analysis", "baseline_analysis__image")):
+        if match.same_area:
+            out[by_image[match.followup_analysis.image_id]] = match
+    return out

@@ -433,6 +433,9 @@ def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=()
         analysis.corrected_overlay = name
         analysis.save()
         measurement_refresh(visit=image.visit)
+        from .matching import visit_matches_refresh
+
+        visit_matches_refresh(analysis=analysis)
     except Exception:
         written.discard()
         raise
@@ -538,6 +541,12 @@ def trichogram_image_void(*, actor, image: TrichogramImage, reason: str) -> Tric
     image.voided_at, image.voided_by, image.void_reason = timezone.now(), actor, reason
     image.save()
     measurement_refresh(visit=image.visit)
+    analysis = TrichogramAnalysis.objects.filter(image=image).first()
+    if analysis is not None:
+        from .matching import visit_matches_refresh
+
+        # Follow-ups matched to a voided baseline image are matched to the baseline's other image.
+        visit_matches_refresh(analysis=analysis)
     return image
 
 

@@ -18,5 +18,6 @@ urlpatterns = [
     path("images/<int:pk>/retry", views.image_retry, name="image_retry"),
     path("images/<int:pk>/void", views.image_void, name="image_void"),
     path("images/<int:pk>/reanalyse", views.image_reanalyse, name="image_reanalyse"),
+    path("images/<int:pk>/match", views.image_match, name="image_match"),
     path("photos/<int:pk>/file", views.photo_file, name="photo_file"),
 ]

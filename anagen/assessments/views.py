@@ -205,6 +205,7 @@ def _image_page(request, image, correction_form=None, status=200):
         "point": selectors.visit_point(user=request.user, visit=image.visit),
         "devices": selectors.device_profiles_for(image.visit.clinic_id).filter(is_active=True),
         "history": record_history(image, related=[analysis] if analysis else []),
+        "visit_match": selectors.visit_match_for(image),
     }, status=status)
 
 
@@ -360,3 +361,89 @@ def image_reanalyse(request, pk: int):
     else:
         messages.success(request, f"Analysing again with {device.name}; the earlier result is kept below.")
     return redirect("assessments:image", pk=image.pk)
+
+
+# --- hair-to-hair matching across visits ------------------------------------------------------
+
+#: Colours of matched pairs (cycled), and of lost, new and one-side-only hairs.
+PAIR_COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#8c564b", "#bcbd22", "#e377c2")
+LOST_COLOUR, NEW_COLOUR, FAINT_COLOUR = "#d62728", "#d62728", "#7f7f7f"
+
+
+def _drawn(result: dict | None) -> dict[int, str]:
+    return {h["id"]: " ".join(f"{x:.1f},{y:.1f}" for x, y in h["centreline"]) for h in _hairs(result)}
+
+
+def _match_context(match) -> dict:
+    """Hairs to draw on each side: linked pairs numbered and coloured alike; lost and new in red."""
+    res = match.result
+    base_lines = _drawn(match.baseline_analysis.effective)
+    follow_lines = _drawn(match.followup_analysis.effective)
+    base_pts = {int(k): v for k, v in res.get("baseline_points", {}).items()}
+    follow_pts = {int(k): v for k, v in res.get("followup_points", {}).items()}
+    base, follow, pairs = [], [], []
+    for n, p in enumerate(res.get("pairs", []), start=1):
+        colour = PAIR_COLOURS[(n - 1) % len(PAIR_COLOURS)] if p["baseline_id"] and p["followup_id"] else FAINT_COLOUR
+        label = f"{n}"
+        for side, lines, pts, key in ((base, base_lines, base_pts, "baseline_id"), (follow, follow_lines, follow_pts, "followup_id")):
+            hid = p[key]
+            if hid is not None and hid in lines:
+                side.append({"points": lines[hid], "at": pts.get(hid, (0, 0)), "colour": colour, "label": label,
+                             "group": f"pair-{n}", "kind": "pair"})
+        pairs.append({"n": n, "colour": colour, **p, "one_side": not (p["baseline_id"] and p["followup_id"])})
+    lost = []
+    for f in res.get("lost_hairs", []):
+        hid = f["hair_id"]
+        if hid in base_lines:
+            base.append({"points": base_lines[hid], "at": base_pts.get(hid, (0, 0)), "colour": LOST_COLOUR,
+                         "label": f"L{hid}", "group": f"lost-{hid}", "kind": "lost"})
+        lost.append({**f, "rejected": hid in (match.rejected_lost or [])})
+    new = []
+    for f in res.get("new_hairs", []):
+        hid = f["hair_id"]
+        if hid in follow_lines:
+            follow.append({"points": follow_lines[hid], "at": follow_pts.get(hid, (0, 0)), "colour": NEW_COLOUR,
+                           "label": f"N{hid}", "group": f"new-{hid}", "kind": "new"})
+        new.append({**f, "rejected": hid in (match.rejected_new or [])})
+    return {"base_drawing": base, "follow_drawing": follow, "pairs": pairs, "lost": lost, "new": new}
+
+
+def _match_page(request, image, status=200, error=""):
+    from .matching import baseline_analysis_for
+
+    match = selectors.visit_match_for(image)
+    analysis = selectors.analysis_for(image)
+    context = {"image": image, "visit": image.visit, "patient": image.visit.patient, "match": match,
+               "analysis": analysis, "error": error, "can_write": selectors.can_write(request.user)}
+    if match is not None:
+        base_image = match.baseline_analysis.image
+        context.update(_match_context(match), base_image=base_image, base_visit=base_image.visit,
+                       stroke=max(2.0, image.width / 220), font=max(10.0, image.width / 40),
+                       base_stroke=max(2.0, base_image.width / 220), base_font=max(10.0, base_image.width / 40))
+    elif analysis is not None and analysis.status == AnalysisStatus.DONE:
+        context["no_baseline"] = baseline_analysis_for(analysis) is None
+    return render(request, "assessments/image_match.html", context, status=status)
+
+
+@login_required
+def image_match(request, pk: int):
+    """Baseline and follow-up side by side, matched hairs linked; the clinician confirms lost and new."""
+    if request.method == "POST":
+        from .matching import visit_match_confirm
+
+        image = selectors.image_get(user=request.user, pk=pk, write=True)
+        match = selectors.visit_match_for(image)
+        if match is None:
+            raise Http404("This image has no match with a baseline.")
+        try:
+            visit_match_confirm(actor=request.user, match=match, rejected_lost=request.POST.getlist("rejected_lost"),
+                                rejected_new=request.POST.getlist("rejected_new"))
+        except ActionError as exc:
+            return _match_page(request, image, status=400, error=exc.message)
+        messages.success(request, "Review saved: the visit's change from baseline now uses the confirmed matched change.")
+        return redirect("assessments:image_match", pk=image.pk)
+    if request.method != "GET":
+        from django.http import HttpResponseNotAllowed
+
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return _match_page(request, selectors.image_get(user=request.user, pk=pk))

@@ -38,7 +38,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from anagen.accounts.models import Role
-from anagen.assessments.selectors import MeasurementPoint, measurement_points
+from anagen.assessments.selectors import MeasurementPoint, measurement_points, visit_matches
 from anagen.assessments.selectors import patient_measurements as assessments_patient_measurements
 from anagen.core.errors import ActionError
 from anagen.core.permissions import check_role
@@ -250,7 +250,9 @@ def _visit_events(patient) -> list[TimelineEvent]:
     if Visit is None:
         return []
     out = []
-    for v in Visit.objects.filter(patient=patient).select_related("measurement"):
+    visits = list(Visit.objects.filter(patient=patient).select_related("measurement"))
+    matches = visit_matches([v.pk for v in visits])
+    for v in visits:
         try:
             m = v.measurement
         except Exception:  # no measurement yet (RelatedObjectDoesNotExist)
@@ -265,6 +267,11 @@ def _visit_events(patient) -> list[TimelineEvent]:
                       f"{m.hair_count} hairs (density needs calibration), mean diameter {_fmt_num(m.mean_diameter_um)} µm")
         else:
             detail = "No measurement yet"
+        match = matches.get(v.pk)
+        if match is not None and m is not None and m.hair_count is not None:
+            detail += (f"; change from baseline {match.change:+d} hairs, {change_source_of(match)} "
+                       f"({match.kept} kept, {match.lost} lost, {match.new} new; independent counts "
+                       f"{match.count_change:+d})")
         out.append(_event_on("assessment", v.visit_date, label, detail, _url("assessments:visit", v.pk)))
     return out
 
@@ -297,12 +304,44 @@ def patient_measurements(*, user, patient) -> list[MeasurementPoint]:
     return list(assessments_patient_measurements(user=user, patient=patient))
 
 
+#: How a visit's change from baseline was measured (shown on the timeline and in the report).
+CHANGE_MATCHED = "matched"
+CHANGE_MATCHED_CONFIRMED = "matched (confirmed)"
+CHANGE_INDEPENDENT = "independent counts"
+
+
 @dataclass(frozen=True)
 class ProgressRow:
     point: object
     density_change: descriptive.Change | None
     count_change: descriptive.Change | None
     diameter_change: descriptive.Change | None
+    # The count and density changes come from the hairs matched to the baseline image when the
+    # visit's image was matched to it ("matched"), else from the two independent counts.
+    change_source: str = CHANGE_INDEPENDENT
+    independent_count_change: descriptive.Change | None = None
+    match: object | None = None
+
+
+def _matched_change(match, baseline) -> tuple[descriptive.Change | None, descriptive.Change | None]:
+    """Count and density change from the hairs matched to the baseline: new minus lost over the
+    field both images cover, as a share of the baseline hairs in that field, set against the
+    baseline visit's own count and density."""
+    pct = match.change_pct
+    count = descriptive.Change(baseline=float(baseline.hair_count), value=float(baseline.hair_count + match.change),
+                               absolute=float(match.change), percent=pct)
+    density = None
+    if match.density_change is not None and baseline.density_per_cm2 is not None:
+        density = descriptive.Change(baseline=baseline.density_per_cm2,
+                                     value=baseline.density_per_cm2 + match.density_change,
+                                     absolute=match.density_change, percent=pct)
+    return count, density
+
+
+def change_source_of(match) -> str:
+    if match is None:
+        return CHANGE_INDEPENDENT
+    return CHANGE_MATCHED_CONFIRMED if match.is_confirmed else CHANGE_MATCHED
 
 
 @dataclass
@@ -343,7 +382,10 @@ class Progress:
                 {**point_dict(r.point),
                  "density_change": r.density_change.to_dict() if r.density_change else None,
                  "hair_count_change": r.count_change.to_dict() if r.count_change else None,
-                 "mean_diameter_change": r.diameter_change.to_dict() if r.diameter_change else None}
+                 "mean_diameter_change": r.diameter_change.to_dict() if r.diameter_change else None,
+                 "change_source": r.change_source,
+                 "independent_hair_count_change": r.independent_count_change.to_dict()
+                 if r.independent_count_change else None}
                 for r in self.rows
             ],
         }
@@ -376,16 +418,31 @@ def patient_progress(*, user, patient) -> Progress:
     points = [p for p in visits if p.hair_count is not None and not getattr(p, "excluded", False)]
     procedures = _procedures_of([patient.pk])
     baseline = next((p for p in reversed(points) if p.is_baseline), None) or (points[0] if points else None)
+    matches = visit_matches([p.visit_id for p in points])
     rows = []
     for p in points:
+        later = baseline is not None and p is not baseline
+        count_change = descriptive.change_from_baseline(getattr(baseline, "hair_count", None), p.hair_count) if later else None
+        density_change = (descriptive.change_from_baseline(getattr(baseline, "density_per_cm2", None), p.density_per_cm2)
+                          if later else None)
+        match = matches.get(p.visit_id) if later else None
+        # Only a match to the very baseline the changes are taken from counts.
+        if match is not None and match.baseline_analysis.image.visit_id != baseline.visit_id:
+            match = None
+        independent = count_change
+        if match is not None:
+            count_change, matched_density = _matched_change(match, baseline)
+            density_change = matched_density if matched_density is not None else (
+                None if baseline.density_per_cm2 is not None else density_change)
         rows.append(ProgressRow(
             point=p,
-            density_change=descriptive.change_from_baseline(getattr(baseline, "density_per_cm2", None), p.density_per_cm2)
-            if baseline is not None and p is not baseline else None,
-            count_change=descriptive.change_from_baseline(getattr(baseline, "hair_count", None), p.hair_count)
-            if baseline is not None and p is not baseline else None,
+            density_change=density_change,
+            count_change=count_change,
             diameter_change=descriptive.change_from_baseline(getattr(baseline, "mean_diameter_um", None), p.mean_diameter_um)
-            if baseline is not None and p is not baseline else None,
+            if later else None,
+            change_source=change_source_of(match) if later else "",
+            independent_count_change=independent,
+            match=match,
         ))
     sessions = [charts.Marker(p.performed_on, p.modality.name) for p in procedures]
     latest = points[-1] if points and points[-1] is not baseline else None

@@ -10,7 +10,9 @@ phototrichograms of a clipped target area of the scalp:
 - `analyze` checks quality and counts, classifies and measures every hair;
 - `compare_regrowth` gives the anagen and telogen shares from a clipped image and the
   same area 2 to 3 days later; `compare_visits` matches the hairs of a baseline and a
-  follow-up of a tattooed target area (kept, lost, new);
+  follow-up of a tattooed target area (kept, lost, new); `match_visits` registers a
+  follow-up to its baseline (rigid, then local), checks each lost and new hair
+  against the other image and gives the matched and the independent-count change;
 - `render_overlay` draws the result for a clinician to check, and
   `apply_corrections` records manual additions and removals beside the automatic
   result;
@@ -32,6 +34,7 @@ from .results import (
 from .measure import analyze
 from .calibrate import CalibrationError, calibrate_scale
 from .compare import compare_regrowth, compare_visits, register
+from .matching import VisitMatch, match_visits
 from .corrections import apply_corrections
 from .overlay import render_overlay
 
@@ -48,6 +51,7 @@ __all__ = [
     "QualityReport",
     "RegrowthResult",
     "VisitComparison",
+    "VisitMatch",
     "analyze",
     "apply_corrections",
     "calibrate_scale",
@@ -55,6 +59,7 @@ __all__ = [
     "compare_visits",
     "list_profiles",
     "load_profile",
+    "match_visits",
     "read_image",
     "register",
     "render_overlay",

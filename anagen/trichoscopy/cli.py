@@ -1,4 +1,4 @@
-"""Command line: ``anagen trichoscopy count | batch | calibrate``.
+"""Command line: ``anagen trichoscopy count | batch | compare | calibrate``.
 
 ``count PATH... [--profile P] [--overlay DIR] [--json]``
     Analyse images (files or folders). With ``--json``, one JSON object per image
@@ -7,6 +7,10 @@
 ``batch DIR --out results.csv [--jobs N] [--profile P] [--overlay DIR]``
     Analyse a folder in parallel with a progress bar, writing one CSV row per image.
     Resumable: images already in the CSV are skipped when it is run again.
+``compare BASELINE FOLLOWUP [--profile P] [--json]``
+    Match the hairs of a follow-up photograph of a target area to its baseline and
+    print ``kept``, ``lost``, ``new``, ``matched_change`` and ``count_change`` over the
+    field both images cover (``--json``: one JSON object with the pairs too).
 ``calibrate IMAGE --mm N [--profile BASE] [--name NAME] [--out FILE]``
     Measure the scale from a photographed ruler or calibration slide whose graduation
     lines are ``N`` mm apart, and write a profile with that scale.
@@ -217,6 +221,27 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .matching import match_visits
+
+    profile = load_profile(args.profile)
+    try:
+        baseline = read_image(args.baseline)
+        followup = read_image(args.followup)
+        match = match_visits(baseline, followup, profile)
+    except (ImageError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    record = {"baseline": args.baseline, "followup": args.followup, **match.to_dict()}
+    if args.json:
+        print(json.dumps(record))
+    else:
+        print(f"kept {record['kept']}, lost {record['lost']}, new {record['new']} over "
+              f"{100 * record['overlap_fraction']:.0f}% of the field; matched change {record['matched_change']:+d}, "
+              f"independent counts {record['count_change']:+d} ({record['baseline_count']} -> {record['followup_count']})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="anagen trichoscopy", description="Count and measure hairs in trichoscopy images.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -236,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--overlay", metavar="DIR")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.set_defaults(func=cmd_batch)
+
+    compare = sub.add_parser("compare", help="match the hairs of a follow-up to its baseline (kept, lost, new)")
+    compare.add_argument("baseline", metavar="BASELINE")
+    compare.add_argument("followup", metavar="FOLLOWUP")
+    compare.add_argument("--profile", help="profile name or TOML file (default: the default profile)")
+    compare.add_argument("--json", action="store_true", help="one JSON object with the pairs")
+    compare.set_defaults(func=cmd_compare)
 
     cal = sub.add_parser("calibrate", help="measure the scale from a ruler or calibration slide")
     cal.add_argument("image")

@@ -481,12 +481,16 @@ def generate_visit_pair(
     px_per_mm: float = 200.0,
     shape: tuple[int, int] = (512, 640),
     shift_px: tuple[float, float] = (-9.0, 6.0),
+    rotation_deg: float = 0.0,
 ) -> tuple[SyntheticImage, SyntheticImage]:
     """Baseline and follow-up of the same tattooed target area.
 
     ``lost`` baseline hairs are gone at follow-up and ``new`` hairs appear; the rest
-    are kept. The follow-up is shifted by ``shift_px`` = ``(dx, dy)``. The truths'
-    ``notes`` hold ``kept``, ``lost`` and ``new`` as index lists into ``truth.hairs``.
+    are kept. The follow-up is turned by ``rotation_deg`` about the image centre ``c``
+    and shifted by ``shift_px``: a baseline point ``p`` is at ``R (p - c) + c + shift``
+    in the follow-up. The truths' ``notes`` hold ``kept``, ``lost`` and ``new`` as index
+    lists into ``truth.hairs``. With ``lost=0, new=0`` the pair is a test-retest: the
+    same area photographed twice.
     """
     rng = np.random.default_rng(seed)
     h, w = shape
@@ -514,12 +518,31 @@ def generate_visit_pair(
         "lost": [base_keys.index(i) for i in lost_idx],
         "new": [follow_keys.index(i) for i in new_idx],
     }
+    a = np.radians(rotation_deg)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    centre = np.array([w / 2, h / 2])
+    shift = np.array(shift_px, dtype=float)
+    # Follow-up pixel q shows canvas point R^-1 (q - c - shift) + c + pad.
+    inv = rot.T
+    follow_map = np.hstack([inv, (centre + first_offset - inv @ (centre + shift))[:, None]]).astype(np.float32)
+
+    def to_follow(hair):
+        moved = dict(hair)
+        for key in ("root", "tip"):
+            moved[key] = rot @ (hair[key] - first_offset - centre) + centre + shift
+        return moved
+
     images = []
-    for hs, off in ((base, first_offset), (follow, second_offset)):
+    for hs, matrix, truth_hairs in (
+        (base, np.float32([[1, 0, first_offset[0]], [0, 1, first_offset[1]]]), _truth(base, px_per_mm, (h, w), first_offset)),
+        (follow, follow_map, _truth([to_follow(hr) for hr in follow], px_per_mm, (h, w), np.zeros(2))),
+    ):
         canvas = _render(rng, skin, hs, px_per_mm, np.zeros(2))
-        m = cv2.warpAffine(canvas, np.float32([[1, 0, -off[0]], [0, 1, -off[1]]]), (w, h), flags=cv2.INTER_LINEAR)
+        m = cv2.warpAffine(canvas, matrix, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
         img = _finish(rng, m, 0.0, 2.0, None, 0)
-        images.append(SyntheticImage(img, SyntheticTruth(_truth(hs, px_per_mm, (h, w), off), px_per_mm, (h, w), offset_px=tuple(shift_px), notes=notes)))
+        truth = SyntheticTruth(truth_hairs, px_per_mm, (h, w), offset_px=tuple(shift_px),
+                               notes={**notes, "rotation_deg": float(rotation_deg)})
+        images.append(SyntheticImage(img, truth))
     return images[0], images[1]
 
 
