@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 request_id: ContextVar[str | None] = ContextVar("anagen_request_id", default=None)
@@ -15,3 +16,66 @@ def new_request_id() -> str:
 def current_request_id() -> str | None:
     """Getter for django-auditlog's correlation id (``AUDITLOG_CID_GETTER``)."""
     return request_id.get()
+
+
+def _current_data() -> dict | None:
+    from auditlog.context import auditlog_value
+
+    try:
+        return auditlog_value.get()
+    except LookupError:
+        return None
+
+
+@contextmanager
+def _with_data(data: dict):
+    from auditlog.context import auditlog_value, set_extra_data
+
+    previous = _current_data()
+    try:
+        with set_extra_data(context_data=data):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)
+
+
+@contextmanager
+def acting_as(actor):
+    """Attribute the writes inside to ``actor``, keeping the request's address and id."""
+    data = {k: v for k, v in (_current_data() or {}).items() if k != "signal_duid"}
+    data["actor"] = actor
+    with _with_data(data):
+        yield
+
+
+def capture() -> dict:
+    """The audit context now (who, from where, which request), as plain values for a job."""
+    data = _current_data() or {}
+    actor = data.get("actor")
+    return {
+        "actor_id": getattr(actor, "pk", None),
+        "remote_addr": data.get("remote_addr"),
+        "remote_port": data.get("remote_port"),
+        "request_id": request_id.get(),
+    }
+
+
+@contextmanager
+def restored(captured: dict | None):
+    """Run a background job's writes as the user and request that queued it."""
+    if not captured:
+        yield
+        return
+    actor = None
+    if captured.get("actor_id"):
+        from django.contrib.auth import get_user_model
+
+        actor = get_user_model().objects.filter(pk=captured["actor_id"]).first()
+    token = request_id.set(captured.get("request_id"))
+    try:
+        with _with_data({"actor": actor, "remote_addr": captured.get("remote_addr"),
+                         "remote_port": captured.get("remote_port")}):
+            yield
+    finally:
+        request_id.reset(token)

@@ -56,17 +56,24 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def run(callable_path: str, *args) -> None:
-    """Run one job now, in this thread, logging (never raising) what escapes it."""
+def run(callable_path: str, *args, audit_context: dict | None = None) -> None:
+    """Run one job now, in this thread, logging (never raising) what escapes it.
+
+    ``audit_context`` (from :func:`anagen.audit.context.capture` at enqueue time) makes the
+    job's writes carry the user, address and request id that queued it.
+    """
+    from anagen.audit.context import restored
+
     try:
-        _resolve(callable_path)(*args)
+        with restored(audit_context):
+            _resolve(callable_path)(*args)
     except Exception:
         log.exception("background task %s%r failed", callable_path, args)
 
 
-def _run_in_worker(callable_path: str, args: tuple) -> None:
+def _run_in_worker(callable_path: str, args: tuple, audit_context: dict | None = None) -> None:
     try:
-        run(callable_path, *args)
+        run(callable_path, *args, audit_context=audit_context)
     finally:
         # This thread's connections would otherwise stay open (and, on SQLite, hold the file).
         connections.close_all()
@@ -79,11 +86,14 @@ def enqueue(callable_path: str, *args) -> Future | None:
     Returns nothing in eager mode (the job has already run); otherwise the job is submitted
     when the surrounding transaction commits.
     """
+    from anagen.audit.context import capture
+
     _resolve(callable_path)
+    audit_context = capture()
     if _eager():
-        run(callable_path, *args)
+        run(callable_path, *args, audit_context=audit_context)
         return None
-    transaction.on_commit(lambda: _pool().submit(_run_in_worker, callable_path, tuple(args)))
+    transaction.on_commit(lambda: _pool().submit(_run_in_worker, callable_path, tuple(args), audit_context))
     return None
 
 
