@@ -19,12 +19,20 @@ def current_request_id() -> str | None:
 
 
 def _current_data() -> dict | None:
+    """django-auditlog's context now, or None. Its context variable outlives the ``with`` that
+    set it (only the signal receiver is disconnected on exit), so a value counts only while its
+    receiver is still connected."""
     from auditlog.context import auditlog_value
+    from django.db.models.signals import pre_save
 
     try:
-        return auditlog_value.get()
+        data = auditlog_value.get()
     except LookupError:
         return None
+    duid = data.get("signal_duid")
+    if duid is None or not any(key[0] == duid for key, *_ in pre_save.receivers):
+        return None
+    return data
 
 
 @contextmanager
@@ -79,3 +87,9 @@ def restored(captured: dict | None):
             yield
     finally:
         request_id.reset(token)
+
+
+def current_actor():
+    """The staff member the audit trail will attribute the next write to (None outside a request)."""
+    actor = (_current_data() or {}).get("actor")
+    return actor if getattr(actor, "pk", None) else None
