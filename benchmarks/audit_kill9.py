@@ -36,6 +36,9 @@ from django.db import transaction
 from anagen.accounts.models import Clinic, Room
 clinic = Clinic.objects.get(slug="kill9")
 wid, i = sys.argv[1], 0
+Room.objects.filter(clinic=clinic).exists()  # connected
+sys.stdout.write("ready\n")
+sys.stdout.flush()
 while True:
     i += 1
     name = f"w{wid}-{os.getpid()}-{i}"
@@ -116,10 +119,22 @@ def run(database: str, args) -> dict:
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                  for w in range(args.writers)]
         readers = []
+        ready = threading.Semaphore(0)
+
+        def read(p):
+            for line in p.stdout:
+                line = line.strip()
+                if line == "ready":
+                    ready.release()
+                elif line:
+                    acked.append(line)
+
         for p in procs:
-            t = threading.Thread(target=lambda p=p: acked.extend(line.strip() for line in p.stdout if line.strip()))
+            t = threading.Thread(target=read, args=(p,))
             t.start()
             readers.append(t)
+        for _ in procs:  # writers start at once, each once Django is loaded
+            ready.acquire(timeout=120)
         started = time.perf_counter()
         time.sleep(args.seconds)
         for p in procs:

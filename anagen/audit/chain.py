@@ -60,23 +60,34 @@ def _chain_for_this_writer() -> int:
     return int.from_bytes(hashlib.sha256(key).digest()[:4], "big") % CHAINS
 
 
-def link_entry(entry_id: int, using: str = "default") -> None:
-    """Append the entry to this writer's chain (call inside the entry's transaction)."""
+def lock_head(using: str = "default"):
+    """Lock this writer's chain head until the transaction ends (call inside it, before the
+    entry is inserted, so entry ids grow with the chain's sequence)."""
+    from .models import ChainHead
+
+    chain = _chain_for_this_writer()
+    head = ChainHead.objects.using(using).select_for_update().filter(chain=chain).first()
+    if head is None:
+        ChainHead.objects.using(using).get_or_create(chain=chain)
+        head = ChainHead.objects.using(using).select_for_update().get(chain=chain)
+    return head
+
+
+def link_entry(entry_id: int, using: str = "default", head=None) -> None:
+    """Append the entry to this writer's chain (inside the entry's transaction, head locked)."""
     from auditlog.models import LogEntry
 
     from .models import ChainHead, ChainLink
 
-    chain = _chain_for_this_writer()
     with transaction.atomic(using=using):
-        head = ChainHead.objects.using(using).select_for_update().filter(chain=chain).first()
         if head is None:
-            ChainHead.objects.using(using).get_or_create(chain=chain)
-            head = ChainHead.objects.using(using).select_for_update().get(chain=chain)
+            head = lock_head(using)
         row = LogEntry.objects.using(using).filter(pk=entry_id).values(*entry_fields()).get()
         seq = head.seq + 1
-        digest = link_hash(head.hash, chain, seq, row)
-        ChainLink.objects.using(using).create(entry_id=entry_id, chain=chain, seq=seq, hash=digest)
-        ChainHead.objects.using(using).filter(chain=chain).update(seq=seq, hash=digest)
+        digest = link_hash(head.hash, head.chain, seq, row)
+        ChainLink.objects.using(using).create(entry_id=entry_id, chain=head.chain, seq=seq, hash=digest)
+        ChainHead.objects.using(using).filter(chain=head.chain).update(seq=seq, hash=digest)
+        head.seq, head.hash = seq, digest
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def _link(sender, instance: LogEntry, created: bool, using: str, **kwargs) -> No
     if created:
         from .chain import link_entry
 
-        link_entry(instance.pk, using=using)
+        link_entry(instance.pk, using=using, head=getattr(instance, "_anagen_chain_head", None))
 
 
 def install_atomic_entry_save() -> None:
@@ -45,9 +45,18 @@ def install_atomic_entry_save() -> None:
     original = LogEntry.save
 
     def save(self, *args, **kwargs):
+        from .chain import lock_head
+
         using = kwargs.get("using") or router.db_for_write(LogEntry, instance=self)
         with transaction.atomic(using=using):
-            return original(self, *args, **kwargs)
+            if self.pk is None:
+                # The chain head is locked before the entry is inserted: on PostgreSQL the
+                # entry's id then grows with its place in the chain.
+                self._anagen_chain_head = lock_head(using)
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                self.__dict__.pop("_anagen_chain_head", None)
 
     save._anagen_atomic = True
     LogEntry.save = save
