@@ -43,10 +43,12 @@ def clinic_path(model) -> str | None:
                     seen.add(f.related_model)
                     nxt.append((f.related_model, f"{prefix}{f.name}__"))
         frontier = nxt
-    # Staff records (roles, tokens): through their staff member's clinics.
-    for f in model._meta.concrete_fields:
-        if f.is_relation and f.related_model is User:
-            return f"{f.name}__clinics"
+    # Staff records (roles, tokens): through their staff member's clinics. (Not any FK to a
+    # user: a shared rule set "published_by" someone stays shared.)
+    if model._meta.app_label == "accounts":
+        for f in model._meta.concrete_fields:
+            if f.is_relation and f.related_model is User and f.name == "user":
+                return "user__clinics"
     return None
 
 

@@ -79,7 +79,7 @@ def link_entry(entry_id: int, using: str = "default", head=None) -> None:
 
     from .models import ChainHead, ChainLink
 
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using, savepoint=False):
         if head is None:
             head = lock_head(using)
         row = LogEntry.objects.using(using).filter(pk=entry_id).values(*entry_fields()).get()

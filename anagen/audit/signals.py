@@ -48,7 +48,8 @@ def install_atomic_entry_save() -> None:
         from .chain import lock_head
 
         using = kwargs.get("using") or router.db_for_write(LogEntry, instance=self)
-        with transaction.atomic(using=using):
+        # No savepoint: if the entry or its link fails, the whole write it audits fails with it.
+        with transaction.atomic(using=using, savepoint=False):
             if self.pk is None:
                 # The chain head is locked before the entry is inserted: on PostgreSQL the
                 # entry's id then grows with its place in the chain.
@@ -59,6 +60,7 @@ def install_atomic_entry_save() -> None:
                 self.__dict__.pop("_anagen_chain_head", None)
 
     save._anagen_atomic = True
+    save._anagen_original = original
     LogEntry.save = save
 
 
