@@ -35,9 +35,18 @@ def test_admins_are_not_superusers(admin_user):
 
 
 def test_the_demo_admin_is_not_a_superuser(db):
-    from anagen.demo.clinics_and_staff import STAFF
+    import random
+    from datetime import date
+    from unittest.mock import MagicMock
 
-    assert any(role == "admin" for role, *_ in STAFF)  # made through staff_create, as above
+    from anagen.demo.clinics_and_staff import _clinics_and_staff
+    from anagen.demo.context import DemoContext
+
+    ctx = DemoContext(rng=random.Random(1), today=date(2026, 1, 5), clock=MagicMock(), max_images=0, log=lambda _: None)
+    _clinics_and_staff(ctx)
+    admins = User.objects.filter(role_grants__role="admin")
+    assert admins.exists() and not admins.filter(is_superuser=True).exists()
+    assert not User.objects.filter(is_superuser=True).exists()
 
 
 def test_an_admin_does_not_see_another_clinics_patients_in_the_django_admin(login, admin_user, clinic, clinic_b,
