@@ -15,6 +15,10 @@ import pytest
 
 PASSWORD = "correct-horse-battery-staple"
 
+# Transactional tests flush every table between tests; only that flush may empty the append-only
+# audit tables (anagen/audit/db.py).
+os.environ.setdefault("ANAGEN_AUDIT_TEST_FLUSH", "1")
+
 
 SEED_MIGRATIONS = [
     "anagen.treatments.migrations.0002_seed_catalogue",

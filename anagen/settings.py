@@ -36,11 +36,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "anagen.audit",  # before auditlog: its `auditlogflush` command replaces auditlog's with a refusal
     "auditlog",
     "axes",
     "anagen.core",
     "anagen.accounts",
-    "anagen.audit",
     "anagen.intake",
     "anagen.patients",
     "anagen.screening",

@@ -19,7 +19,10 @@ class AccountsConfig(AppConfig):
             return bool(user.is_active and user.is_authenticated and user.is_staff and user.has_role(Role.ADMIN))
 
         admin.site.has_permission = has_permission
+        from . import admin_scope, signals  # noqa: F401  (audited access changes, no self-grant, no deletes)
         from .models import Clinic, Room, StaffRole, User
+
+        admin_scope.install()
 
         track(Clinic)
         track(Room)

@@ -91,6 +91,7 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra):
+        """For installation only (``anagen createsuperuser``); clinic admins are not superusers."""
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         user = self._create(email, password, **extra)
@@ -135,6 +136,27 @@ class User(AbstractUser):
 
     def can_see_clinic(self, clinic_id: int | None) -> bool:
         return clinic_id is not None and clinic_id in self.clinic_ids
+
+    # The admin role manages its clinics' configuration and staff without being a superuser:
+    # it holds the clinic apps' model permissions (the Django admin then limits every list
+    # to the admin's clinics, see anagen.accounts.admin_scope).
+    def _admin_role_may(self, app_label: str) -> bool:
+        from .admin_scope import ADMIN_APPS
+
+        return bool(self.is_active and self.is_staff and app_label in ADMIN_APPS and self.has_role(Role.ADMIN))
+
+    def has_perm(self, perm, obj=None) -> bool:
+        if self._admin_role_may(str(perm).split(".", 1)[0]):
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label) -> bool:
+        return self._admin_role_may(app_label) or super().has_module_perms(app_label)
+
+    def delete(self, *args, **kwargs):
+        from .signals import StaffAreNeverDeleted
+
+        raise StaffAreNeverDeleted(f"Staff are never deleted: deactivate {self.email} instead.")
 
     def forget_cached_access(self) -> None:
         for attr in ("_roles_cache", "_clinic_ids_cache"):

@@ -8,6 +8,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from anagen.audit.events import record_event
 from anagen.core.errors import ActionError, NotFound
 
 from .models import ApiToken, Clinic, Role, StaffRole, User
@@ -29,10 +30,70 @@ def staff_create(*, email: str, password: str | None, first_name: str = "", last
     if bad or not roles:
         raise ActionError(f"Choose roles from: {', '.join(Role.values)}.", field="roles")
     is_admin = Role.ADMIN in roles
+    # An admin reaches the Django admin (is_staff) but is never a superuser: the admin role's
+    # permissions cover its own clinics only (anagen.accounts.admin_scope).
     user = User.objects.create_user(email=email, password=password, first_name=first_name, last_name=last_name,
-                                    job_title=job_title, is_staff=is_admin, is_superuser=is_admin)
+                                    job_title=job_title, is_staff=is_admin, is_superuser=False)
     StaffRole.objects.bulk_create([StaffRole(user=user, role=r) for r in sorted(set(roles))])
     user.clinics.set(clinics)
+    return user
+
+
+def _check_may_manage(actor, user: User, clinics=()) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    if actor is None or not actor.is_active:
+        raise PermissionDenied("Only an active admin can change staff access.")
+    if actor.is_superuser:
+        return
+    if not actor.has_role(Role.ADMIN):
+        raise PermissionDenied("Only an admin can change staff access.")
+    if actor.pk == user.pk:
+        raise PermissionDenied("You cannot change your own clinics, roles or permissions: another admin must do it.")
+    if not (user.clinic_ids & actor.clinic_ids) and user.clinic_ids:
+        raise NotFound("No such staff member at a clinic you administer.")
+    for clinic in clinics:
+        if not actor.can_see_clinic(clinic.pk):
+            raise PermissionDenied(f"You do not administer {clinic}: an admin of that clinic must grant it.")
+
+
+@transaction.atomic
+def staff_grant(*, actor, user: User, clinics_add=(), clinics_remove=(), roles_add=(), roles_remove=()) -> User:
+    """Change a staff member's clinics and roles, as another admin (each change an audited event)."""
+    bad = (set(roles_add) | set(roles_remove)) - set(Role.values)
+    if bad:
+        raise ActionError(f"Choose roles from: {', '.join(Role.values)}.", field="roles")
+    _check_may_manage(actor, user, [*clinics_add, *clinics_remove])
+    from anagen.audit.context import acting_as
+
+    with acting_as(actor):
+        if clinics_add:
+            user.clinics.add(*clinics_add)
+        if clinics_remove:
+            user.clinics.remove(*clinics_remove)
+        for role in roles_add:
+            StaffRole.objects.get_or_create(user=user, role=role)
+        for grant in StaffRole.objects.filter(user=user, role__in=list(roles_remove)):
+            grant.delete()
+        if Role.ADMIN in roles_add and not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+    user.forget_cached_access()
+    return user
+
+
+@transaction.atomic
+def staff_deactivate(*, actor, user: User) -> User:
+    """Take a staff member's access away for good: they can no longer log in and their API
+    tokens stop working. The account stays, so the audit trail keeps naming them."""
+    _check_may_manage(actor, user)
+    from anagen.audit.context import acting_as
+
+    with acting_as(actor):
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
+            token_revoke(token=token)
     return user
 
 
@@ -45,6 +106,7 @@ def token_create(*, email: str, name: str = "") -> tuple[ApiToken, str]:
         raise NotFound(f"No active staff member has the e-mail {email!r}.") from None
     raw = "ana_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(raw), prefix=raw[:8])
+    record_event("token_created", subject=f"user:{user.pk}", detail={"prefix": token.prefix, "name": name})
     return token, raw
 
 
@@ -63,4 +125,5 @@ def token_authenticate(raw: str) -> User | None:
 
 
 def token_revoke(*, token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        record_event("token_revoked", subject=f"user:{token.user_id}", detail={"prefix": token.prefix})

@@ -7,4 +7,10 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (append-only guards)
+        from . import signals  # noqa: F401  (append-only guards, chain links, login events)
+        from . import db, track
+        from .models import AuditEvent
+
+        signals.install_atomic_entry_save()
+        db.install()
+        track(AuditEvent)

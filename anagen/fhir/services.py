@@ -18,6 +18,7 @@ from auditlog.signals import accessed
 from django.db import transaction
 from django.utils import timezone
 
+from anagen.audit.events import record_event
 from anagen.core.errors import ActionError
 
 from . import selectors, validation
@@ -42,6 +43,9 @@ def export_record(*, actor, via: str, scope: str, deidentified: bool, patient=No
                                        resource_counts=dict(resource_counts or {}), destination=destination[:255])
     if patient is not None:
         accessed.send(sender=type(patient), instance=patient)
+    record_event("export", subject=f"patient:{patient.pk}" if patient is not None else scope,
+                 clinic_id=getattr(patient, "clinic_id", None) or getattr(clinic, "pk", None),
+                 detail={"what": "FHIR", "via": via, "scope": scope, "deidentified": deidentified, "export": export.pk})
     return export
 
 

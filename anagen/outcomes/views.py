@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from anagen.audit.events import record_event
 from anagen.core.errors import ActionError
 from anagen.core.permissions import role_required
 from anagen.evidence.visits import DEFAULT_VISIT_WEEKS
@@ -33,6 +34,8 @@ def patient_timeline(request, pk):
 def patient_report(request, pk):
     patient = selectors.patient_for_outcomes(user=request.user, pk=pk)
     pdf = report.progress_report_pdf(user=request.user, patient=patient)
+    record_event("export", subject=f"patient:{patient.pk}", clinic_id=patient.clinic_id,
+                 detail={"what": "progress report", "format": "pdf"})
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"progress-report-{patient.patient_number}-{timezone.localdate():%Y-%m-%d}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -72,6 +75,8 @@ def outcome_table_csv(request):
     except ActionError as exc:
         return HttpResponse(exc.message + "\n", status=400, content_type="text/plain; charset=utf-8")
     table = selectors.outcome_table(user=request.user, filters=filters)
+    record_event("export", subject="outcomes", detail={"what": "outcomes table", "format": "csv",
+                                                       "query": request.GET.urlencode()[:500]})
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="outcomes-{dt.date.today():%Y-%m-%d}.csv"'
     writer = csv.writer(response)

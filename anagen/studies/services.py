@@ -25,6 +25,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from anagen.audit.events import record_event
 from anagen.accounts.models import Clinic, Role, User
 from anagen.core.errors import ActionError, Conflict, NotFound
 from anagen.core.permissions import check_role
@@ -597,6 +598,8 @@ def code_break(*, actor, subject: Subject, reason: str) -> CodeBreak:
         raise ActionError("Describe the emergency that needs the assignment (at least a sentence).", field="reason")
     now = timezone.now()
     cb = CodeBreak.objects.create(subject=subject, broken_by=actor, broken_at=now, reason=reason)
+    record_event("code_break", subject=f"study-subject:{subject.pk}", clinic_id=subject.site_id,
+                 detail={"study": study.pk, "code": subject.code, "code_break": cb.pk}, actor=actor)
     if subject.unblinded_at is None:
         subject.unblinded_at = now
         subject.save(update_fields=["unblinded_at"])

@@ -135,3 +135,20 @@ def test_global_assessments_use_the_seven_point_scale(visit, clinician):
     assert visit.get_patient_global_display().endswith("greatly worse")
     with pytest.raises(ActionError, match="−3"):
         visit_update(actor=clinician, visit=visit, investigator_global=4)
+
+
+def test_the_background_measurement_names_who_uploaded_the_image(visit, device, clinician, scalp_png):
+    """The analysis runs as a background job; its measurement is attributed to the uploader's request."""
+    from auditlog.models import LogEntry
+
+    from anagen.audit.context import acting_as, request_id
+
+    token = request_id.set("upload-req-1")
+    try:
+        with acting_as(clinician):
+            trichogram_image_upload(actor=clinician, visit=visit, file=upload(scalp_png))
+    finally:
+        request_id.reset(token)
+    m = Measurement.objects.get(visit=visit)
+    entry = LogEntry.objects.get_for_object(m).order_by("pk").first()
+    assert entry.actor == clinician and entry.cid == "upload-req-1"
