@@ -83,3 +83,10 @@ def test_the_clinician_reads_the_answers_when_screening_the_converted_patient(cl
         body = c.get(url).content.decode()
         assert "Self-check answers" in body
         assert "Have you been told you&#x27;re not a good candidate for a hair transplant?" in body
+
+
+def test_the_inbox_api_carries_the_answers(client, api_client, coordinator, db):
+    client.post("/self-check/", {**ANSWERS, **CONTACT, "request": "1"})
+    inquiry = Inquiry.objects.get()
+    body = api_client(coordinator).get(f"/api/v1/inquiries/{inquiry.pk}").json()
+    assert body["self_check"]["answers"]["pattern"] == "thinning"
