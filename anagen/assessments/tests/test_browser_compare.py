@@ -31,6 +31,8 @@ def test_clinician_compares_two_visits_side_by_side(page, browser_login, clinici
     page.goto(f"/outcomes/patients/{patient.pk}/")
     assert page.locator(".timeline-thumbs img").count() == 3 * 2 + 1  # two views each, and the target area
     assert_accessible(page)
+    page.locator("#timeline-h").scroll_into_view_if_needed()
+    page.shot("timeline")
     page.click("text=Before and after")
     page.wait_for_url(f"**/assessments/patients/{patient.pk}/compare/")
     # baseline and the latest visit by default

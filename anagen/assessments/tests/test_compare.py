@@ -124,3 +124,12 @@ def test_the_drawn_demo_photograph_has_fewer_hair_strokes_when_thinner():
         return float((pixels < 90).mean())
 
     assert dark_share(50.0) < dark_share(150.0)
+
+
+def test_a_visit_page_links_to_itself_against_the_baseline(login, clinician, patient, visit, later):
+    client = login(clinician)
+    body = client.get(reverse("assessments:visit", kwargs={"pk": later.pk})).content.decode()
+    url = compare_url(patient, b=later.pk)
+    assert url in body
+    cmp = client.get(url).context["cmp"]
+    assert (cmp.a, cmp.b) == (visit, later)
