@@ -26,7 +26,7 @@ system-deps:
 run: venv system-deps
 	$(BIN)/anagen migrate --noinput -v 0
 	$(BIN)/anagen demo --if-empty
-	$(BIN)/anagen runserver --noreload 127.0.0.1:$(PORT)
+	$(BIN)/anagen serve --port $(PORT)
 
 test: venv system-deps
 	@bash scripts/test.sh

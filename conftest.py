@@ -46,6 +46,8 @@ def _fast_passwords(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Background jobs run inline: no test leaves messages on the checkout's queue (var/tasks.sqlite3).
+    settings.ANAGEN_TASKS_EAGER = True
 
 
 @pytest.fixture

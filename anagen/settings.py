@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "anagen.fhir",
     "anagen.api",
     "anagen.demo",
+    "anagen.jobs",
     "ninja",  # its templates and static files: the API docs page works offline
 ]
 
@@ -90,8 +91,22 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# PostgreSQL connections the whole installation may hold: web processes (WEB_CONCURRENCY) and
+# task worker processes (ANAGEN_WORKER_PROCESSES) share this cap, each process pooling its part.
+# 0 turns pooling off (one persistent connection per thread instead).
+ANAGEN_DB_POOL_MAX = int(os.environ.get("ANAGEN_DB_POOL_MAX", "40"))
+WEB_CONCURRENCY = int(os.environ.get("WEB_CONCURRENCY", "2"))
+ANAGEN_WEB_THREADS = int(os.environ.get("ANAGEN_WEB_THREADS", "4"))
+ANAGEN_WORKER_PROCESSES = int(os.environ.get("ANAGEN_WORKER_PROCESSES", "1"))
+ANAGEN_DB_POOL_PER_PROCESS = max(1, ANAGEN_DB_POOL_MAX // max(1, WEB_CONCURRENCY + ANAGEN_WORKER_PROCESSES))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and ANAGEN_DB_POOL_MAX > 0:
+        # A bounded psycopg pool per process (persistent connections and a pool exclude each other).
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1, "max_size": ANAGEN_DB_POOL_PER_PROCESS, "timeout": 20}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -172,10 +187,19 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Largest phototrichogram or clinical photograph accepted, checked before the file is decoded.
 ANAGEN_MAX_IMAGE_BYTES = int(os.environ.get("ANAGEN_MAX_IMAGE_BYTES", str(25 * 1024 * 1024)))
 
-# --- background tasks (anagen.core.tasks) -----------------------------------------------------
-# Image analysis runs on an in-process worker thread once the request has committed;
-# ANAGEN_TASKS_EAGER=1 runs each job inline instead (tests, debugging).
+# --- background tasks (anagen.jobs, on Huey) ----------------------------------------------------
+# Jobs go on a queue that `anagen worker` (started by `anagen serve`) runs: SQLite storage in
+# var/tasks.sqlite3 by default, Redis with ANAGEN_TASKS_URL=redis://host:6379/0 (several
+# machines). ANAGEN_TASKS_EAGER=1 runs each job inline instead (tests, debugging).
 ANAGEN_TASKS_EAGER = _env_bool("ANAGEN_TASKS_EAGER", False)
+ANAGEN_TASKS_URL = os.environ.get("ANAGEN_TASKS_URL", "")
+ANAGEN_TASKS_NAME = os.environ.get("ANAGEN_TASKS_NAME", "anagen")
+ANAGEN_TASKS_MAX_ATTEMPTS = int(os.environ.get("ANAGEN_TASKS_MAX_ATTEMPTS", "3"))
+ANAGEN_TASKS_RETRY_DELAY = float(os.environ.get("ANAGEN_TASKS_RETRY_DELAY", "10"))  # doubled per attempt
+ANAGEN_TASKS_STALE_SECONDS = int(os.environ.get("ANAGEN_TASKS_STALE_SECONDS", "1800"))
+ANAGEN_JOBS_KEEP_DAYS = int(os.environ.get("ANAGEN_JOBS_KEEP_DAYS", "30"))
+if not ANAGEN_TASKS_URL:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- e-mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("ANAGEN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

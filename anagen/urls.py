@@ -26,6 +26,7 @@ urlpatterns = [
     path("assessments/", include("anagen.assessments.urls")),
     path("outcomes/", include("anagen.outcomes.urls")),
     path("studies/", include("anagen.studies.urls")),
+    path("jobs/", include("anagen.jobs.urls")),
 ]
 
 handler400 = "anagen.core.views.error_400"

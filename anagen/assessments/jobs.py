@@ -1,6 +1,6 @@
 """Background job: analyse one phototrichogram image with the trichoscopy engine.
 
-Runs through :mod:`anagen.core.tasks` (a worker thread, or inline in tests). Progress is
+Runs through :mod:`anagen.core.tasks` (a queue worker, ``anagen worker``, or inline in tests). Progress is
 written as it goes, each step committed at once so the page's progress bar sees it:
 queued 0, reading 10, analysing 30, overlay 80, done 100. An error is stored with a message
 a person can read; the traceback goes to the log, never to the page.
@@ -23,7 +23,10 @@ INTERNAL_ERROR = ("The analysis stopped because of an internal error (it has bee
 
 
 def _progress(analysis_id: int, progress: int, step: str, **extra) -> None:
+    from anagen.jobs.services import progress as job_progress
+
     TrichogramAnalysis.objects.filter(pk=analysis_id).update(progress=progress, step=step, **extra)
+    job_progress(progress)
 
 
 def _fail(analysis_id: int, message: str) -> None:
@@ -38,7 +41,7 @@ def _read(name: str):
         return read_image(fh)
 
 
-def trichogram_analysis_run(analysis_id: int) -> None:
+def trichogram_analysis_run(analysis_id: int) -> str:
     from anagen.trichoscopy import ENGINE_VERSION, ImageError, ProfileError, analyze, compare_regrowth, render_overlay
 
     from .services import _visit_folder, _Written, engine_profile_for, measurement_refresh
@@ -46,7 +49,7 @@ def trichogram_analysis_run(analysis_id: int) -> None:
     analysis = (TrichogramAnalysis.objects.select_related("image__visit").filter(pk=analysis_id).first())
     if analysis is None:
         log.warning("analysis %s vanished before it ran", analysis_id)
-        return
+        return f"analysis {analysis_id} no longer exists"
     image = analysis.image
     written = _Written()
     try:
@@ -89,11 +92,15 @@ def trichogram_analysis_run(analysis_id: int) -> None:
     except (ImageError, ProfileError) as exc:
         written.discard()
         _fail(analysis_id, str(exc))
+        return f"analysis {analysis_id} failed: {exc}"
     except ValueError as exc:
         written.discard()
         log.warning("analysis %s refused: %s", analysis_id, exc)
         _fail(analysis_id, f"The image could not be analysed: {exc}.")
+        return f"analysis {analysis_id} refused: {exc}"
     except Exception:
         written.discard()
         log.exception("analysis %s of image %s failed", analysis_id, image.pk)
         _fail(analysis_id, INTERNAL_ERROR)
+        return f"analysis {analysis_id} failed with an internal error (see the log)"
+    return f"analysis {analysis_id} done with engine {analysis.engine_version}"

@@ -300,7 +300,7 @@ def trichogram_image_upload(*, actor, visit: AssessmentVisit, file, kind: str = 
                 image=image, status=AnalysisStatus.QUEUED, progress=0, step="queued", profile_name=profile_name,
                 px_per_mm=device.px_per_mm if device else None,
                 vellus_threshold_um=device.vellus_threshold_um if device else 40.0)
-            tasks.enqueue(ANALYSIS_JOB, analysis.pk)
+            tasks.enqueue(ANALYSIS_JOB, analysis.pk, actor=actor, clinic_id=visit.clinic_id)
     except IntegrityError:
         # The same bytes arrived twice at once: keep the first.
         written.discard()
@@ -323,7 +323,7 @@ def trichogram_analysis_retry(*, actor, analysis: TrichogramAnalysis) -> Trichog
                        f"{analysis.get_status_display().lower()}.")
     TrichogramAnalysis.objects.filter(pk=analysis.pk).update(status=AnalysisStatus.QUEUED, progress=0, step="queued",
                                                              error="")
-    tasks.enqueue(ANALYSIS_JOB, analysis.pk)
+    tasks.enqueue(ANALYSIS_JOB, analysis.pk, actor=actor, clinic_id=analysis.image.visit.clinic_id)
     analysis.refresh_from_db()
     return analysis
 
@@ -559,6 +559,15 @@ def trichogram_analysis_rerun(*, actor, analysis: TrichogramAnalysis, device_pro
     device = _device_profile(image.visit, device_profile)
     if device is None:
         raise ActionError("Choose a device profile to analyse the image with.", field="device_profile")
+    _requeue_keeping_previous(analysis, image, replaced_by=str(actor), reason=reason, actor=actor, device=device)
+    analysis.refresh_from_db()
+    return analysis
+
+
+def _requeue_keeping_previous(analysis: TrichogramAnalysis, image: TrichogramImage, *, replaced_by: str,
+                              reason: str, actor=None, device: DeviceProfile | None = None) -> None:
+    """Move the current result to ``previous`` (who, when, why, which engine) and queue a new one,
+    with ``device``'s profile when given. Called inside the caller's transaction."""
     earlier = list(analysis.previous or [])
     earlier.append({
         "status": analysis.status, "error": analysis.error, "engine_version": analysis.engine_version,
@@ -569,14 +578,15 @@ def trichogram_analysis_rerun(*, actor, analysis: TrichogramAnalysis, device_pro
         "corrected": analysis.corrected, "overlay": analysis.overlay.name if analysis.overlay else "",
         "corrected_overlay": analysis.corrected_overlay.name if analysis.corrected_overlay else "",
         "finished_at": analysis.finished_at.isoformat() if analysis.finished_at else None,
-        "replaced_at": timezone.now().isoformat(), "replaced_by": str(actor), "reason": reason,
+        "replaced_at": timezone.now().isoformat(), "replaced_by": replaced_by, "reason": reason,
     })
-    image.device_profile, image.profile_name = device, device.engine_profile
-    image.save()
+    if device is not None:
+        image.device_profile, image.profile_name = device, device.engine_profile
+        image.save()
+        analysis.profile_name = device.engine_profile
+        analysis.px_per_mm = device.px_per_mm
+        analysis.vellus_threshold_um = device.vellus_threshold_um
     analysis.previous = earlier
-    analysis.profile_name = device.engine_profile
-    analysis.px_per_mm = device.px_per_mm
-    analysis.vellus_threshold_um = device.vellus_threshold_um
     analysis.status, analysis.progress, analysis.step, analysis.error = AnalysisStatus.QUEUED, 0, "queued", ""
     analysis.automatic = analysis.regrowth = analysis.corrections = analysis.corrected = None
     analysis.corrected_by, analysis.corrected_at, analysis.corrected_overlay = None, None, None
@@ -585,6 +595,33 @@ def trichogram_analysis_rerun(*, actor, analysis: TrichogramAnalysis, device_pro
     analysis.save()
     # Until the new result arrives the visit has no count from this image, never the old one.
     measurement_refresh(visit=image.visit)
-    tasks.enqueue(ANALYSIS_JOB, analysis.pk)
-    analysis.refresh_from_db()
-    return analysis
+    tasks.enqueue(ANALYSIS_JOB, analysis.pk, actor=actor, clinic_id=image.visit.clinic_id)
+
+
+def reanalysis_candidates(*, clinic_slug: str | None = None, study_id: int | None = None,
+                          engine_version: str | None = None):
+    """Analysed images (finished, not voided) in scope; ``engine_version`` keeps only the results
+    that engine version made. The caller excludes those already at the current version."""
+    analyses = TrichogramAnalysis.objects.filter(image__voided_at__isnull=True)
+    if clinic_slug:
+        analyses = analyses.filter(image__visit__clinic__slug=clinic_slug)
+    if study_id:
+        analyses = analyses.filter(image__visit__patient__study_subjects__study_id=study_id).distinct()
+    if engine_version:
+        analyses = analyses.filter(engine_version=engine_version)
+    return analyses
+
+
+def trichogram_analysis_reanalyse(*, analysis_id: int, engine_version: str, actor=None) -> bool:
+    """Analyse one image again with the installed engine (batch re-analysis), keeping the old
+    result in ``previous``. False when there is nothing to do (already analysed with this
+    engine version, still running, or voided), so a batch run again resumes where it stopped."""
+    with transaction.atomic():
+        analysis = (TrichogramAnalysis.objects.select_for_update().select_related("image__visit", "image__device_profile")
+                    .filter(pk=analysis_id).first())
+        if (analysis is None or analysis.status != AnalysisStatus.DONE or analysis.engine_version == engine_version
+                or analysis.image.voided_at is not None):
+            return False
+        _requeue_keeping_previous(analysis, analysis.image, replaced_by=str(actor) if actor else "anagen reanalyze",
+                                  reason=f"re-analysed with engine {engine_version}", actor=actor)
+    return True

@@ -20,6 +20,7 @@ from anagen.demo.intake import _open_inquiries
 from anagen.demo.scheduling import _hours
 from anagen.demo.stories import PatientRun, _plan_stories
 from anagen.demo.studies import _studies
+from anagen.demo.study_visits import _study_visits
 from anagen.demo.treatments import _recall, _stock
 
 # --- the whole demo -----------------------------------------------------------------------------
@@ -112,6 +113,8 @@ def load_demo(*, seed: int = 2026, n_patients: int = 220, max_images: int = 300,
             _recall(ctx)
         with transaction.atomic():
             _studies(ctx, seed)
+        with transaction.atomic():
+            _study_visits(ctx, seed)
         _mail_outbox_clear()
     log("  " + ", ".join(f"{k} {v}" for k, v in sorted(ctx.stats.items())))
     showcase = ctx.showcase

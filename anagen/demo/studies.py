@@ -83,6 +83,8 @@ def _studies(ctx: DemoContext, seed: int) -> None:
         if len(enrolled) >= ENROLLED_SO_FAR:
             break
         patient = consent.patient
+        if ctx.showcase is not None and patient.pk == ctx.showcase.pk:
+            continue  # the showcase patient's chart tells the clinic story alone
         when = _before_present(ctx, max(signed, consent.given_at) + timedelta(days=rng.randint(1, 10), hours=2))
         if when <= max(signed, consent.given_at):
             continue

@@ -1,7 +1,7 @@
 """Where other apps add resources to the FHIR export.
 
-The studies app (not yet built) will add ResearchStudy and ResearchSubject this way, from its
-``AppConfig.ready``::
+The studies app adds ResearchStudy and ResearchSubject this way (``anagen/studies/fhir.py``), from
+its ``AppConfig.ready``::
 
     from anagen.fhir.registry import register
 

@@ -336,3 +336,75 @@ def enrolment(request, study_id: int):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     return [p.__dict__ for p in selectors.enrolment_by_site(user=request.user, study=study)]
+
+
+# --- visits and protocol deviations ---------------------------------------------------------------
+
+class DeviationOut(Schema):
+    id: int
+    subject: str
+    category: str
+    category_label: str
+    visit_code: str
+    description: str
+    detected: bool
+    occurred_on: date | None
+    reported_at: datetime
+    open: bool
+    closed_at: datetime | None
+    closing_note: str
+
+
+class DeviationIn(Schema):
+    category: str
+    description: str
+    occurred_on: date | None = None
+    visit_code: str = ""
+    reveals_allocation: bool = False
+
+
+class VisitStateOut(Schema):
+    code: str
+    label: str
+    target_on: date
+    earliest_on: date
+    latest_on: date
+    held_on: date | None
+    state: str
+
+
+@router.get("/{study_id}/deviations", response=list[DeviationOut], summary="Protocol deviations at your clinics")
+def deviation_list(request, study_id: int, open_only: bool = False):
+    from . import deviations
+
+    _page_role(request)
+    study = selectors.study_get(user=request.user, pk=study_id)
+    return [deviations.deviation_dict(request.user, d)
+            for d in deviations.deviation_list(user=request.user, study=study, open_only=open_only)]
+
+
+@router.post("/{study_id}/subjects/{subject_id}/deviations", response={201: DeviationOut},
+             summary="Report a protocol deviation (missed and out-of-window visits are found from the visits)")
+def deviation_report(request, study_id: int, subject_id: int, payload: DeviationIn):
+    from . import deviations
+
+    _page_role(request)
+    study = selectors.study_get(user=request.user, pk=study_id)
+    subject = selectors.subject_get(user=request.user, study=study, pk=subject_id)
+    d = deviations.deviation_report(actor=request.user, subject=subject, category=payload.category,
+                                    description=payload.description, occurred_on=payload.occurred_on,
+                                    visit_code=payload.visit_code, reveals_allocation=payload.reveals_allocation)
+    return Status(201, deviations.deviation_dict(request.user, d))
+
+
+@router.get("/{study_id}/subjects/{subject_id}/visits", response=list[VisitStateOut],
+            summary="A subject's protocol visits: windows, the visit held for each, done/due/missed/out of window")
+def subject_visits(request, study_id: int, subject_id: int):
+    from . import deviations
+
+    _page_role(request)
+    study = selectors.study_get(user=request.user, pk=study_id)
+    subject = selectors.subject_get(user=request.user, study=study, pk=subject_id)
+    return [{"code": s.window.code, "label": s.window.label, "target_on": s.window.target_on,
+             "earliest_on": s.window.earliest_on, "latest_on": s.window.latest_on, "held_on": s.held_on,
+             "state": s.state} for s in deviations.subject_visit_states(subject)]

@@ -9,8 +9,8 @@ class StudiesConfig(AppConfig):
     def ready(self) -> None:
         from anagen.audit import track
 
-        from .models import (Allocation, AllocationCorrection, Arm, CodeBreak, ProtocolVersion, Signature, Study,
-                             StudyMember, Subject)
+        from .models import (Allocation, AllocationCorrection, Arm, CodeBreak, Deviation, ProtocolVersion, Signature,
+                             Study, StudyMember, Subject)
 
         track(Study)
         track(Arm)
@@ -23,7 +23,13 @@ class StudiesConfig(AppConfig):
         track(Allocation, include_fields=["study", "subject", "sequence_number", "randomized_at", "randomized_by"])
         track(AllocationCorrection)
         track(CodeBreak)
+        track(Deviation)
         # RandomizationSecret is deliberately not tracked: an audit entry would copy the seed.
         from .sections import register_patient_section
 
         register_patient_section()
+        try:
+            from . import fhir
+        except ImportError:  # the FHIR export is not installed
+            return
+        fhir.register()

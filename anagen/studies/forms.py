@@ -177,3 +177,25 @@ class CodeBreakForm(forms.Form):
     prefix = "code_break"
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
                              label="Emergency that needs the assignment")
+
+
+class DeviationForm(forms.Form):
+    prefix = "deviation"
+    category = forms.ChoiceField(choices=[])
+    visit_code = forms.ChoiceField(label="Visit (if any)", required=False, choices=[])
+    occurred_on = forms.DateField(label="Date it happened", required=False, widget=IsoDateInput())
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    reveals_allocation = forms.BooleanField(
+        required=False, label="The details would reveal the allocation (shown to unblinded members only)")
+
+    def __init__(self, *args, visits=(), **kwargs):
+        from .models import DETECTED_CATEGORIES, DeviationCategory
+
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [(c.value, c.label) for c in DeviationCategory
+                                           if c not in DETECTED_CATEGORIES]
+        self.fields["visit_code"].choices = [("", "-")] + [(v["code"], v.get("label") or v["code"]) for v in visits]
+
+
+class DeviationCloseForm(forms.Form):
+    note = forms.CharField(label="How it was handled", widget=forms.Textarea(attrs={"rows": 2}))

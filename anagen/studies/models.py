@@ -259,3 +259,53 @@ class CodeBreak(models.Model):
     broken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     broken_at = models.DateTimeField()
     reason = models.TextField()
+
+
+class DeviationCategory(models.TextChoices):
+    MISSED_VISIT = "missed_visit", "Missed visit"
+    VISIT_OUT_OF_WINDOW = "visit_out_of_window", "Visit outside its window"
+    WRONG_TREATMENT = "wrong_treatment", "Wrong treatment or product"
+    ELIGIBILITY = "eligibility", "Eligibility criterion not met"
+    CONSENT = "consent", "Consent"
+    PROCEDURE = "procedure", "Procedure not per protocol"
+    OTHER = "other", "Other"
+
+
+# Found by comparing the held visits with the protocol's windows; the others are reported by people.
+DETECTED_CATEGORIES = frozenset({DeviationCategory.MISSED_VISIT, DeviationCategory.VISIT_OUT_OF_WINDOW})
+
+
+class Deviation(models.Model):
+    """A protocol deviation of one subject: found from the visit schedule, or reported.
+
+    ``reveals_allocation`` marks a report whose details would tell a blinded reader the arm (a
+    wrong product given, say): its description is shown only to unblinded members.
+    """
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="deviations")
+    category = models.CharField(max_length=24, choices=DeviationCategory.choices)
+    visit_code = models.CharField(max_length=20, blank=True)
+    description = models.TextField()
+    reveals_allocation = models.BooleanField(default=False)
+    detected = models.BooleanField(default=False, help_text="Found from the schedule rather than reported.")
+    occurred_on = models.DateField(null=True, blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    closing_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["subject", "reported_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "category", "visit_code"], condition=models.Q(detected=True),
+                                    name="studies_deviation_detected_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject.code}: {self.get_category_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

@@ -21,4 +21,7 @@ urlpatterns = [
     path("<int:pk>/enrol/<int:patient_pk>", views.enrol, name="enrol"),
     path("<int:pk>/dashboard", views.dashboard, name="dashboard"),
     path("<int:pk>/balance", views.balance, name="balance"),
+    path("<int:pk>/deviations/", views.deviation_list, name="deviations"),
+    path("<int:pk>/deviations/<int:deviation_pk>/close", views.deviation_close, name="deviation_close"),
+    path("<int:pk>/subjects/<int:subject_pk>/deviations", views.deviation_report, name="deviation_report"),
 ]

@@ -192,22 +192,27 @@ def subject_list(request, pk: int):
     return render(request, "studies/subject_list.html", {"study": study, "rows": rows})
 
 
-def _subject_page(request, study, subject, *, end_form=None, code_break_form=None, status=200):
-    from django.utils import timezone
-
-    from .schedule import visit_windows
+def _subject_page(request, study, subject, *, end_form=None, code_break_form=None, deviation_form=None, status=200):
+    from . import deviations
+    from .forms import DeviationForm
 
     assignment = blinding.assignment_view(request.user, subject)
-    schedule = (visit_windows(subject.protocol_version.content.get("visits") or [],
-                              timezone.localtime(assignment.randomized_at).date())
-                if assignment.randomized else [])
+    states = deviations.subject_visit_states(subject)
+    no_data = {s.window.code for s in deviations.visits_without_data(states)}
+    visits = subject.protocol_version.content.get("visits") or []
+    role = blinding.study_role(request.user, study)
     return render(request, "studies/subject_detail.html", {
-        "schedule": schedule,
+        "schedule": [(s, s.window.code in no_data) for s in states],
+        "can_book": request.user.has_role(Role.COORDINATOR, Role.CLINICIAN),
         "study": study, "subject": subject, "assignment": assignment,
         "can_randomize": selectors.can(request.user, study, "randomize"),
         "can_code_break": selectors.can(request.user, study, "code_break"),
         "end_form": end_form or EndForm(), "code_break_form": code_break_form or CodeBreakForm(),
         "code_breaks": subject.code_breaks.select_related("broken_by"),
+        "deviations": [(d, deviations.description_for(request.user, d))
+                       for d in subject.deviations.select_related("reported_by").order_by("reported_at", "pk")],
+        "can_report": role in deviations.REPORT_ROLES,
+        "deviation_form": deviation_form or DeviationForm(visits=visits),
     }, status=status)
 
 
@@ -293,13 +298,18 @@ def enrol(request, pk: int, patient_pk: int):
 
 @role_required(*STUDY_PAGE_ROLES)
 def dashboard(request, pk: int):
+    from . import deviations
+
     study = selectors.study_get(user=request.user, pk=pk)
     progress = selectors.enrolment_by_site(user=request.user, study=study)
     enrolled = sum(p.enrolled for p in progress)
+    visits = deviations.study_visits(user=request.user, study=study)
     return render(request, "studies/dashboard.html", {
         "study": study, "progress": progress, "enrolled": enrolled,
         "randomized": sum(p.randomized for p in progress),
-        "target_pct": round(100 * enrolled / study.target_enrolment) if study.target_enrolment else None})
+        "target_pct": round(100 * enrolled / study.target_enrolment) if study.target_enrolment else None,
+        "visits": visits,
+        "open_deviations": deviations.deviation_list(user=request.user, study=study, open_only=True).count()})
 
 
 @role_required(*STUDY_PAGE_ROLES)
@@ -321,3 +331,68 @@ def balance(request, pk: int):
         return redirect("studies:detail", pk=study.pk)
     return render(request, "studies/balance.html", {"study": study, "report": report, "mismatches": mismatches,
                                                     "arms": report.arms})
+
+
+# --- visits and protocol deviations ---------------------------------------------------------------
+
+@role_required(*STUDY_PAGE_ROLES)
+def deviation_list(request, pk: int):
+    from . import deviations
+    from .forms import DeviationCloseForm
+
+    study = selectors.study_get(user=request.user, pk=pk)
+    if request.method == "POST":  # check the visits for deviations now
+        if blinding.study_role(request.user, study) not in deviations.REPORT_ROLES:
+            raise PermissionDenied("Only the study's investigators, coordinators and statisticians check visits.")
+        opened, closed = deviations.deviations_refresh(actor=request.user, study=study)
+        messages.success(request, f"Visits checked: {opened} new deviation(s), {closed} no longer found.")
+        return redirect("studies:deviations", pk=study.pk)
+    rows = [(d, deviations.description_for(request.user, d)) for d in deviations.deviation_list(user=request.user,
+                                                                                                 study=study)]
+    role = blinding.study_role(request.user, study)
+    return render(request, "studies/deviations.html", {
+        "study": study, "rows": rows, "close_form": DeviationCloseForm(),
+        "can_check": role in deviations.REPORT_ROLES, "can_close": role in deviations.CLOSE_ROLES})
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_POST
+def deviation_report(request, pk: int, subject_pk: int):
+    from . import deviations
+    from .forms import DeviationForm
+
+    study = selectors.study_get(user=request.user, pk=pk)
+    subject = selectors.subject_get(user=request.user, study=study, pk=subject_pk)
+    form = DeviationForm(request.POST, visits=subject.protocol_version.content.get("visits") or [])
+    if form.is_valid():
+        try:
+            deviations.deviation_report(actor=request.user, subject=subject, **form.cleaned_data)
+        except ActionError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Deviation recorded for {subject.code}.")
+            return redirect("studies:subject", pk=study.pk, subject_pk=subject.pk)
+    return _subject_page(request, study, subject, deviation_form=form, status=400)
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_POST
+def deviation_close(request, pk: int, deviation_pk: int):
+    from . import deviations
+    from .forms import DeviationCloseForm
+
+    study = selectors.study_get(user=request.user, pk=pk)
+    deviation = deviations.deviation_list(user=request.user, study=study).filter(pk=deviation_pk).first()
+    if deviation is None:
+        raise Http404("No such deviation at a clinic you work at.")
+    form = DeviationCloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say how the deviation was handled before closing it.")
+    else:
+        try:
+            deviations.deviation_close(actor=request.user, deviation=deviation, note=form.cleaned_data["note"])
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Deviation closed.")
+    return redirect("studies:deviations", pk=study.pk)

@@ -127,7 +127,7 @@ def test_a_regrowth_image_needs_the_target_image_first(visit, clinician, scalp_p
 
 
 def test_a_failure_after_the_file_is_written_leaves_no_rows_and_no_files(visit, clinician, scalp_png, monkeypatch):
-    def broken_enqueue(*args):
+    def broken_enqueue(*args, **kwargs):
         raise RuntimeError("queue down")
 
     monkeypatch.setattr(services.tasks, "enqueue", broken_enqueue)

@@ -190,3 +190,22 @@ def test_a_signed_off_study_recruits_from_the_consented_patients(demo):
     spec = _spec(study, version.content)
     assert RandomizationSecret.objects.get(study=study).seed == spec.seed
     assert verify_sequence(spec, [(a.subject.factors, a.arm_code) for a in allocations]) == []
+
+
+def test_the_studys_randomized_subjects_are_seen_at_their_visits_and_deviations_are_on_file(demo):
+    from anagen.assessments.models import AssessmentVisit
+    from anagen.studies.deviations import subject_visit_states
+    from anagen.studies.models import Deviation, Study
+
+    study = Study.objects.get()
+    randomized = list(study.subjects.filter(status__in=["randomized", "withdrawn"]).select_related("allocation"))
+    if not randomized:
+        pytest.skip("nobody randomized in the small demo")
+    held = [s for subject in randomized for s in subject_visit_states(subject) if s.held_key is not None]
+    assert held, "no study visit held"
+    assert all(AssessmentVisit.objects.get(pk=s.held_key).notes.startswith("Study visit") or s.state != "done"
+               for s in held if s.window.week == 0)
+    assert Deviation.objects.filter(subject__study=study, detected=False, category="procedure").exists()
+    # Found deviations agree with the schedule as of the day they were checked.
+    for d in Deviation.objects.filter(subject__study=study, detected=True, closed_at__isnull=True):
+        assert d.category in ("missed_visit", "visit_out_of_window")

@@ -36,7 +36,8 @@ def randomized(request, team, statistician, clinician, clinic, make_patient):
 
 
 def _pages(study, subject) -> list[str]:
-    params = {"pk": study.pk, "subject_pk": subject.pk, "number": 1, "patient_pk": subject.patient_id}
+    params = {"pk": study.pk, "subject_pk": subject.pk, "number": 1, "patient_pk": subject.patient_id,
+              "deviation_pk": 1}
     urls = []
     for p in study_urls.urlpatterns:
         assert isinstance(p, URLPattern)
