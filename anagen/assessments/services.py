@@ -617,8 +617,8 @@ def trichogram_analysis_reanalyse(*, analysis_id: int, engine_version: str, acto
     result in ``previous``. False when there is nothing to do (already analysed with this
     engine version, still running, or voided), so a batch run again resumes where it stopped."""
     with transaction.atomic():
-        analysis = (TrichogramAnalysis.objects.select_for_update().select_related("image__visit", "image__device_profile")
-                    .filter(pk=analysis_id).first())
+        analysis = (TrichogramAnalysis.objects.select_for_update(of=("self",))
+                    .select_related("image__visit", "image__device_profile").filter(pk=analysis_id).first())
         if (analysis is None or analysis.status != AnalysisStatus.DONE or analysis.engine_version == engine_version
                 or analysis.image.voided_at is not None):
             return False

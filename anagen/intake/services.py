@@ -101,8 +101,37 @@ def inquiry_submit(*, kind: str, name: str, email: str = "", phone: str = "", co
     if problems:
         raise InquiryInvalid(problems)
     _count(client)
-    return Inquiry.objects.create(kind=kind, preferred_clinic=preferred_clinic, prefers_video=bool(prefers_video),
-                                  consent_to_contact=True, client_hash=client, self_check=self_check, **clean)
+    inquiry = Inquiry.objects.create(kind=kind, preferred_clinic=preferred_clinic, prefers_video=bool(prefers_video),
+                                     consent_to_contact=True, client_hash=client, self_check=self_check,
+                                     **clean)
+    queue_acknowledgement(inquiry)
+    return inquiry
+
+
+def acknowledgement_text(inquiry: Inquiry) -> tuple[str, str]:
+    """Subject and body of the e-mail that tells the sender their inquiry arrived.
+
+    Plain words and nothing from the inquiry beyond the sender's name: no concern, no clinical detail.
+    """
+    clinic = inquiry.preferred_clinic
+    what = "question" if inquiry.kind == InquiryKind.QUESTION else "request for a free consultation"
+    lines = [f"Dear {inquiry.name},", "",
+             f"Thank you for your {what}. It has reached us, and a coordinator will reply "
+             "by e-mail or phone, usually within one working day.", ""]
+    if clinic is not None and clinic.phone:
+        lines.append(f"If you would rather talk to us, call Anagen {clinic.name} on {clinic.phone}.")
+    lines += ["You do not need to reply to this e-mail.", "", f"Anagen {clinic.name}" if clinic else "Anagen"]
+    return f"We have received your {what}", "\n".join(lines)
+
+
+def queue_acknowledgement(inquiry: Inquiry) -> None:
+    """Queue the acknowledgement through the patient e-mail outbox; it goes out once the inquiry
+    is stored (or with ``anagen send_due_emails`` if the mail server is down then)."""
+    from anagen.scheduling.models import EmailKind
+    from anagen.scheduling.notifications import queue_message
+
+    subject, body = acknowledgement_text(inquiry)
+    queue_message(kind=EmailKind.ACKNOWLEDGEMENT, to=inquiry.email, subject=subject, body=body)
 
 
 def self_check_record(answers: dict) -> dict:

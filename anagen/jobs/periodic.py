@@ -31,3 +31,10 @@ def export_audit_head() -> str:
         return "skipped: the audit chain has no export_head()"
     result = export_head()
     return f"exported {result}" if result is not None else "exported"
+
+
+def check_study_deviations() -> str:
+    """Missed visits and visits outside their window in every randomized study."""
+    from anagen.studies.deviations import refresh_all_studies
+
+    return refresh_all_studies()

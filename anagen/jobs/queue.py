@@ -73,8 +73,17 @@ def export_audit_head() -> None:
     run_periodic("anagen.jobs.periodic.export_audit_head")
 
 
+@huey.periodic_task(crontab(minute="30", hour="1"), name="anagen.check_study_deviations")
+def check_study_deviations() -> None:
+    """Once a night, every study's visits are checked against the protocol's windows."""
+    from .services import run_periodic
+
+    run_periodic("anagen.jobs.periodic.check_study_deviations")
+
+
 PERIODIC = {
     "send_reminders": (send_reminders, f"every {REMINDERS_EVERY_MINUTES} minutes"),
     "recover_stale": (recover_stale, f"every {RECOVERY_EVERY_MINUTES} minutes"),
     "export_audit_head": (export_audit_head, "daily at 02:15 UTC"),
+    "check_study_deviations": (check_study_deviations, "daily at 01:30 UTC"),
 }

@@ -6,7 +6,9 @@ An app registers a section once, in its ``AppConfig.ready()``::
     register(30, screening_section)
 
 where ``screening_section(request, patient)`` returns ``{"template": "screening/_patient.html",
-**context}``, or None when the user may not see it. The patient page includes the sections in
+**context}``, or None when the user may not see it. Optional keys: ``title`` (the section's name
+in the chart's section links; default: the app's verbose name) and ``facts``, a list of
+``(label, text)`` pairs shown in the chart's compact header (e.g. the next appointment). The patient page includes the sections in
 ``order``; a section that fails is logged and left out, so one app cannot break the page.
 """
 
@@ -15,7 +17,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.apps import apps
 from django.template.loader import get_template
+from django.utils.text import slugify
 
 log = logging.getLogger(__name__)
 
@@ -71,5 +75,9 @@ def sections_for(request, patient) -> list[dict]:
         except Exception:
             log.exception("patient page section %s: template %r cannot be loaded", key, section.get("template"))
             continue
+        app = apps.get_containing_app_config(func.__module__)
+        section.setdefault("title", app.verbose_name if app else key.rsplit(".", 1)[-1])
+        section["anchor"] = "chart-" + slugify(f"{app.label if app else ''} {func.__name__}")
+        section["facts"] = [tuple(f) for f in section.get("facts") or () if f and f[1]]
         out.append(section)
     return out

@@ -97,3 +97,20 @@ def current_stagings(patient: Patient) -> dict[str, StagingAssessment]:
 
 def current_staging(patient: Patient) -> StagingAssessment | None:
     return patient.stagings.order_by("-assessed_on", "-id").first()
+
+
+def chart_alerts(patient: Patient, *, consents, medical) -> list[tuple[str, str]]:
+    """What the chart's header warns about, as (level, text): allergies, contraindications from
+    the medical history, and withdrawn consents with no active consent of the same kind."""
+    alerts: list[tuple[str, str]] = []
+    if medical is not None:
+        if (medical.allergies or "").strip():
+            alerts.append(("bad", f"Allergies: {medical.allergies.strip()}"))
+        for flag in medical.FLAGS:
+            if getattr(medical, flag):
+                alerts.append(("bad", flag.replace("_", " ").capitalize()))
+    active = {c.kind for c in consents if c.withdrawn_at is None}
+    for kind in sorted({c.kind for c in consents if c.withdrawn_at is not None} - active):
+        label = next(c.get_kind_display() for c in consents if c.kind == kind)
+        alerts.append(("warn", f"{label} consent withdrawn"))
+    return alerts

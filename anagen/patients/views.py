@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from anagen.accounts.models import Clinic
@@ -69,6 +70,12 @@ def patient_create(request):
     })
 
 
+def _age(born, today):
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
 @role_required(*PATIENT_RECORD_ROLES)
 def patient_detail(request, pk):
     patient = selectors.patient_get(user=request.user, pk=pk)
@@ -79,6 +86,7 @@ def patient_detail(request, pk):
     medical = MedicalHistory.objects.filter(patient=patient).first()
     hair_loss = HairLossHistory.objects.filter(patient=patient).first()
     related = [*consents, *stagings, *prior, *(r for r in (medical, hair_loss) if r)]
+    patient_sections = sections_for(request, patient)
     return render(request, "patients/detail.html", {
         "patient": patient,
         "consents": consents,
@@ -92,7 +100,10 @@ def patient_detail(request, pk):
         "can_clinical": has_role(user, *CLINICAL_ROLES),
         "can_consent": has_role(user, *services.CONSENT_ROLES),
         "can_history": has_role(user, *services.HISTORY_ROLES),
-        "patient_sections": sections_for(request, patient),
+        "age": _age(patient.date_of_birth, timezone.localtime(timezone.now(), patient.clinic.tz).date()),
+        "patient_sections": patient_sections,
+        "chart_facts": [fact for section in patient_sections for fact in section.get("facts", ())],
+        "chart_alerts": selectors.chart_alerts(patient, consents=consents, medical=medical),
         "history": record_history(patient, related=related),
     })
 

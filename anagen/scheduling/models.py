@@ -159,16 +159,20 @@ class EmailKind(models.TextChoices):
     CONFIRMATION = "confirmation", "Confirmation"
     REMINDER = "reminder", "Reminder"
     CANCELLATION = "cancellation", "Cancellation"
+    ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement of an inquiry"
 
 
 class ScheduledEmail(models.Model):
     """Outbox: an e-mail to a patient about an appointment, sent once ``send_after`` has passed.
 
+    Acknowledgements of public inquiries go through it too; they have no appointment.
+
     ``anagen send_due_emails`` sends the due ones; confirmations also go out as soon as the
     booking commits. A cancelled appointment's unsent e-mails get ``cancelled_at``.
     """
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="emails")
+    appointment = models.ForeignKey(Appointment, null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="emails", help_text="Empty for an inquiry's acknowledgement.")
     kind = models.CharField(max_length=16, choices=EmailKind.choices)
     to = models.EmailField()
     subject = models.CharField(max_length=200)

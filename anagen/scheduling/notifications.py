@@ -105,8 +105,19 @@ def queue_cancelled(appointment: Appointment) -> None:
     _send_on_commit(email)
 
 
+def queue_message(*, kind: str, to: str, subject: str, body: str) -> ScheduledEmail | None:
+    """Queue an e-mail that belongs to no appointment (an inquiry's acknowledgement), due now and
+    sent as soon as the transaction commits. Nothing is queued without an address."""
+    to = (to or "").strip()
+    if not to:
+        return None
+    email = ScheduledEmail.objects.create(kind=kind, to=to, subject=subject, body=body, send_after=timezone.now())
+    _send_on_commit(email)
+    return email
+
+
 def send_email(pk: int, now: datetime | None = None) -> bool:
-    """Send one queued e-mail with the appointment's .ics attached; True when sent now.
+    """Send one queued e-mail, with the appointment's .ics attached when it has one; True when sent now.
 
     Never raises: a failure is logged, counted in ``attempts`` and left for the next run.
     """
@@ -122,10 +133,11 @@ def send_email(pk: int, now: datetime | None = None) -> bool:
     try:
         message = EmailMessage(subject=email.subject, body=email.body, from_email=settings.DEFAULT_FROM_EMAIL,
                                to=[email.to])
-        message.attach(ics_filename(email.appointment), appointment_ics(email.appointment), "text/calendar")
+        if email.appointment_id is not None:
+            message.attach(ics_filename(email.appointment), appointment_ics(email.appointment), "text/calendar")
         message.send()
     except Exception as exc:  # the mail server's trouble must not break a booking
-        log.warning("e-mail %s to appointment %s not sent: %s", pk, email.appointment_id, exc)
+        log.warning("e-mail %s (appointment %s) not sent: %s", pk, email.appointment_id, exc)
         ScheduledEmail.objects.filter(pk=pk).update(sent_at=None, attempts=email.attempts + 1, last_error=str(exc)[:500])
         return False
     ScheduledEmail.objects.filter(pk=pk).update(attempts=email.attempts + 1, last_error="")

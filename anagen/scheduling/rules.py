@@ -79,3 +79,49 @@ def free_slots(window_start: datetime, window_end: datetime, busy: list[tuple[da
             slots.append((start, end))
         start += step
     return slots
+
+
+# --- the time grid ------------------------------------------------------------------------------
+
+FREE, BUSY, OFF = "free", "busy", "off"
+
+
+def grid_times(windows: list[Window], days: list[date], step: timedelta,
+               default: tuple[time, time] = (time(8, 0), time(18, 0))) -> list[time]:
+    """Rows of a time grid: wall-clock times from the earliest window start to the latest window
+    end on ``days``, ``step`` apart (``default`` hours when nobody works those days)."""
+    current = [w for w in windows if any(w.applies_on(d) for d in days)]
+    first = min((w.start_time for w in current), default=default[0])
+    last = max((w.end_time for w in current), default=default[1])
+    rows, t = [], datetime.combine(date.min, first)
+    end = datetime.combine(date.min, last)
+    while t < end:
+        rows.append(t.time())
+        t += step
+    return rows
+
+
+def slot_state(start: datetime, duration: timedelta, *, tz: ZoneInfo, windows: list[Window],
+               clinician_busy: list[tuple[datetime, datetime]], room_busy: dict[int, list[tuple[datetime, datetime]]],
+               rooms: list[int], needs_room: bool, not_before: datetime | None = None) -> tuple[str, int | None]:
+    """Whether a clinician could start an appointment of ``duration`` at ``start``: (FREE, room id),
+    (BUSY, None) when they work then but cannot take it, or (OFF, None) outside their hours.
+
+    ``rooms`` are the suitable rooms in order of preference; a window tied to a room uses only
+    that room. ``needs_room`` is False for a video consultation.
+    """
+    end = start + duration
+    window = covering_window(windows, start, end, tz)
+    if window is None:
+        working = any(w.applies_on(start.astimezone(tz).date()) and w.on(start.astimezone(tz).date(), tz)[0] <= start
+                      < w.on(start.astimezone(tz).date(), tz)[1] for w in windows)
+        return (BUSY if working else OFF), None
+    if (not_before is not None and start < not_before) or any(overlaps(start, end, b0, b1) for b0, b1 in clinician_busy):
+        return BUSY, None
+    if not needs_room:
+        return FREE, None
+    candidates = [window.room_id] if window.room_id is not None else rooms
+    for room_id in candidates:
+        if room_id in rooms and not any(overlaps(start, end, b0, b1) for b0, b1 in room_busy.get(room_id, ())):
+            return FREE, room_id
+    return BUSY, None

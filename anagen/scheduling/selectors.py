@@ -7,13 +7,14 @@ other role gets PermissionDenied (403); a record of another clinic is a 404.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from anagen.accounts.models import Clinic, Role, User
+from anagen.accounts.models import Clinic, Role, Room, User
 from anagen.core.permissions import BOOKING_ROLES, check_role, clinic_filter
 
 from . import rules
@@ -169,3 +170,149 @@ def calendar_days(*, user: User, clinic: Clinic, first_day: date, days: int, cli
 def may_book_any_kind(user: User) -> bool:
     """Admins and coordinators book every kind; clinicians only follow-up assessments."""
     return bool(user.roles & {Role.ADMIN, Role.COORDINATOR})
+
+
+# --- the time grid --------------------------------------------------------------------------------
+
+GRID_BY = ("clinician", "room")
+
+
+@dataclass
+class GridColumn:
+    day: date
+    clinician: User | None = None
+    room: Room | None = None
+
+
+@dataclass
+class GridCell:
+    state: str  # "appointment" (where it starts), "busy" (taken or too short), "free", "off"
+    start: datetime  # clinic's local time
+    appointment: Appointment | None = None
+    clinician: User | None = None
+    room_id: int | None = None
+
+
+@dataclass
+class TimeGrid:
+    columns: list[GridColumn]
+    rows: list[tuple[time, list[GridCell]]]
+    step_minutes: int
+    duration_minutes: int
+    kind: str
+
+    @property
+    def free_count(self) -> int:
+        return sum(1 for _, cells in self.rows for c in cells if c.state == rules.FREE)
+
+
+def _suitable_rooms(clinic: Clinic, kind: str) -> list[Room]:
+    rooms = Room.objects.filter(clinic=clinic, is_active=True)
+    if kind == AppointmentKind.PROCEDURE:
+        rooms = rooms.filter(is_procedure_room=True)
+    # Consultations go to ordinary rooms first, keeping procedure rooms for procedures.
+    return list(rooms.order_by("is_procedure_room", "name"))
+
+
+def time_grid(*, user: User, clinic: Clinic, first_day: date, days: int = 1, kind: str = AppointmentKind.FREE_CONSULTATION,
+              by: str = "clinician", clinician: User | None = None, room: Room | None = None,
+              every_column: bool = False) -> TimeGrid:
+    """A time grid of ``clinic``: rows of wall-clock times, columns of clinicians or rooms (one day),
+    or of days (a week of one clinician or room; with ``every_column``, every clinician or room on
+    every day, as the next-free-slots search reads it). Each cell is an appointment, busy, free for an
+    appointment of ``kind`` starting then (with the clinician and room it would use), or off.
+
+    Free means: inside the clinician's hours at this clinic for the whole length, not in the past,
+    clashing with none of the clinician's booked appointments (at any clinic) and with a suitable
+    room of the clinic free for the whole length (none needed by video).
+    """
+    _check(user)
+    if not user.can_see_clinic(clinic.pk):
+        raise Http404("That clinic is not one you work at.")
+    tz = clinic.tz
+    duration = timedelta(minutes=duration_for(kind))
+    step = timedelta(minutes=min(30, duration_for(kind)))
+    day_list = [first_day + timedelta(days=i) for i in range(days)]
+    start, _ = rules.local_day_bounds(day_list[0], tz)
+    _, end = rules.local_day_bounds(day_list[-1], tz)
+    clinicians = list(clinicians_of(user=user, clinic=clinic))
+    if clinician is not None:
+        clinicians = [c for c in clinicians if c.pk == clinician.pk]
+    rooms = _suitable_rooms(clinic, kind)
+    all_rooms = list(Room.objects.filter(clinic=clinic, is_active=True).order_by("name"))
+    windows: dict[int, list[rules.Window]] = {c.pk: [] for c in clinicians}
+    for a in ClinicianAvailability.objects.filter(clinic=clinic, clinician__in=clinicians):
+        windows[a.clinician_id].append(rules.Window(a.weekday, a.start_time, a.end_time, a.valid_from, a.valid_until,
+                                                    a.room_id))
+    booked = list(Appointment.objects.filter(status=AppointmentStatus.BOOKED, starts_at__lt=end, ends_at__gt=start)
+                  .filter(Q(clinic=clinic) | Q(clinician__in=clinicians))
+                  .select_related("clinic", "patient", "clinician", "room").order_by("starts_at"))
+    by_clinician: dict[int, list[Appointment]] = {}
+    by_room: dict[int, list[Appointment]] = {}
+    for a in booked:
+        by_clinician.setdefault(a.clinician_id, []).append(a)
+        if a.room_id:
+            by_room.setdefault(a.room_id, []).append(a)
+    room_busy = {pk: [(a.starts_at, a.ends_at) for a in items] for pk, items in by_room.items()}
+    clinician_busy = {pk: [(a.starts_at, a.ends_at) for a in items] for pk, items in by_clinician.items()}
+    needs_room = kind != AppointmentKind.VIDEO_CONSULTATION
+    room_ids = [r.pk for r in rooms]
+    now = timezone.now()
+
+    if by == "room":
+        resources = [room] if room is not None else all_rooms
+        columns = [GridColumn(day=d, room=r) for r in resources for d in day_list] if days == 1 or every_column else \
+            [GridColumn(day=d, room=resources[0]) for d in day_list] if resources else []
+    else:
+        resources = clinicians
+        columns = [GridColumn(day=d, clinician=c) for c in resources for d in day_list] if days == 1 or every_column else \
+            [GridColumn(day=d, clinician=resources[0]) for d in day_list] if resources else []
+    row_windows = [w for c in clinicians for w in windows[c.pk]]
+    rows = []
+    for i, tod in enumerate(rules.grid_times(row_windows, day_list, step)):
+        cells = []
+        for col in columns:
+            local = datetime.combine(col.day, tod, tzinfo=tz)
+            at = local.astimezone(dt_timezone.utc)
+            taken = by_room.get(col.room.pk, []) if col.room else by_clinician.get(col.clinician.pk, [])
+            appointment = next((a for a in taken if a.starts_at < at + step and a.ends_at > at), None)
+            if appointment is not None:
+                starts_here = appointment.starts_at >= at or i == 0
+                shown = appointment if appointment.clinic_id == clinic.pk else None
+                cells.append(GridCell("appointment" if starts_here and shown else rules.BUSY, local, shown))
+                continue
+            if col.clinician is not None:
+                state, room_id = rules.slot_state(at, duration, tz=tz, windows=windows[col.clinician.pk],
+                                                  clinician_busy=clinician_busy.get(col.clinician.pk, []),
+                                                  room_busy=room_busy, rooms=room_ids, needs_room=needs_room,
+                                                  not_before=now)
+                cells.append(GridCell(state, local, clinician=col.clinician if state == rules.FREE else None,
+                                      room_id=room_id))
+                continue
+            state, who = rules.OFF, None
+            if col.room.pk in room_ids:
+                for c in clinicians:
+                    usable = [w for w in windows[c.pk] if w.room_id in (None, col.room.pk)]
+                    s, _ = rules.slot_state(at, duration, tz=tz, windows=usable, clinician_busy=clinician_busy.get(c.pk, []),
+                                            room_busy=room_busy, rooms=[col.room.pk], needs_room=True, not_before=now)
+                    if s == rules.FREE:
+                        state, who = s, c
+                        break
+                    if s == rules.BUSY:
+                        state = rules.BUSY
+            cells.append(GridCell(state, local, clinician=who, room_id=col.room.pk if who else None))
+        rows.append((tod, cells))
+    return TimeGrid(columns=columns, rows=rows, step_minutes=int(step.total_seconds() // 60),
+                    duration_minutes=int(duration.total_seconds() // 60), kind=kind)
+
+
+def next_free_slots(*, user: User, clinic: Clinic, kind: str, clinician: User | None = None, days: int = 14,
+                    limit: int = 8, from_day: date | None = None) -> list[GridCell]:
+    """The first ``limit`` free starts for ``kind`` at ``clinic`` within ``days`` days, earliest first,
+    each with the clinician and room it would use (one clinician's only, with ``clinician``)."""
+    day = from_day or timezone.localtime(timezone.now(), clinic.tz).date()
+    grid = time_grid(user=user, clinic=clinic, first_day=day, days=days, kind=kind, clinician=clinician,
+                     every_column=True)
+    cells = sorted((c for _, row in grid.rows for c in row if c.state == rules.FREE),
+                   key=lambda c: (c.start, c.clinician.last_name if c.clinician else ""))
+    return cells[:limit]

@@ -4,10 +4,11 @@ with its actions and history. Every page asks for a booking role (403) and the c
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST
 from anagen.audit.selectors import record_history
 from anagen.core.errors import ActionError
 from anagen.core.permissions import BOOKING_ROLES, FRONT_DESK_ROLES, has_role, role_required
+from anagen.accounts.models import Room
 from anagen.patients.models import Patient
 
 from . import selectors, services
@@ -81,6 +83,105 @@ def calendar(request, clinician_pk: int | None = None):
     })
 
 
+def _bookable_kinds(user) -> list[str]:
+    return list(AppointmentKind.values) if selectors.may_book_any_kind(user) else [AppointmentKind.FOLLOW_UP]
+
+
+def _pick_kind(request, user) -> str:
+    """The appointment kind asked for (``kind=``) when the user may book it, else the first they may."""
+    allowed = _bookable_kinds(user)
+    kind = request.GET.get("kind", "")
+    return kind if kind in allowed else allowed[0]
+
+
+def _book_url(clinic, cell, kind, patient_pk=None) -> str:
+    params = {"clinic": clinic.pk, "kind": kind, "clinician": cell.clinician.pk,
+              "starts_at": cell.start.strftime("%Y-%m-%dT%H:%M")}
+    if cell.room_id:
+        params["room"] = cell.room_id
+    if patient_pk:
+        params["patient"] = patient_pk
+    return f"{reverse('scheduling:book')}?{urlencode(params)}"
+
+
+@role_required(*BOOKING_ROLES)
+def grid(request):
+    """A day (columns: clinicians or rooms) or week (columns: days of one clinician or room) time grid
+    with the free slots for the chosen kind of appointment as links to a prefilled booking form."""
+    user = request.user
+    clinic = _pick_clinic(request)
+    if clinic is None:
+        return render(request, "scheduling/no_clinic.html")
+    view = request.GET.get("view") if request.GET.get("view") in VIEWS else "day"
+    by = request.GET.get("by") if request.GET.get("by") in selectors.GRID_BY else "clinician"
+    day = _pick_day(request, clinic)
+    kind = _pick_kind(request, user)
+    clinicians = selectors.clinicians_of(user=user, clinic=clinic)
+    rooms = Room.objects.filter(clinic=clinic, is_active=True).order_by("name")
+    clinician = room = None
+    if _int_param(request, "clinician") is not None:
+        clinician = clinicians.filter(pk=_int_param(request, "clinician")).first()
+        if clinician is None:
+            raise Http404("No clinician with that id at this clinic.")
+    if _int_param(request, "room") is not None:
+        room = rooms.filter(pk=_int_param(request, "room")).first()
+        if room is None:
+            raise Http404("No room with that id at this clinic.")
+    move = None
+    if _int_param(request, "move") is not None:
+        move = selectors.appointment_get(user=user, pk=_int_param(request, "move"))
+        if move.clinic_id != clinic.pk:
+            raise Http404("That appointment is at another clinic.")
+    if view == "week":
+        first, days, step = day - timedelta(days=day.weekday()), 7, timedelta(days=7)
+        if by == "room" and room is None:
+            room = rooms.first()
+        if by == "clinician" and clinician is None:
+            clinician = clinicians.first()
+    else:
+        first, days, step = day, 1, timedelta(days=1)
+    if move is not None:
+        kind = move.kind
+    time_grid = selectors.time_grid(user=user, clinic=clinic, first_day=first, days=days, kind=kind, by=by,
+                                    clinician=clinician, room=room)
+    patient_pk = _int_param(request, "patient")
+    rows = [(tod, [(cell, _book_url(clinic, cell, kind, patient_pk) if cell.state == "free" else "") for cell in cells])
+            for tod, cells in time_grid.rows]
+    query = {"clinic": clinic.pk, "view": view, "by": by, "kind": kind}
+    if clinician and view == "week":
+        query["clinician"] = clinician.pk
+    if room and view == "week":
+        query["room"] = room.pk
+    if patient_pk:
+        query["patient"] = patient_pk
+    if move:
+        query["move"] = move.pk
+    return render(request, "scheduling/grid.html", {
+        "clinic": clinic, "clinics": selectors.clinic_list(user=user), "grid": time_grid, "rows": rows,
+        "view": view, "by": by, "day": day, "kind": kind, "kind_label": AppointmentKind(kind).label,
+        "kinds": [(k, AppointmentKind(k).label) for k in _bookable_kinds(user)],
+        "clinicians": clinicians, "rooms": rooms, "clinician": clinician, "room": room, "move": move,
+        "prev_day": day - step, "next_day": day + step,
+        "today": timezone.localtime(timezone.now(), clinic.tz).date(),
+        "query": urlencode(query), "patient_pk": patient_pk,
+    })
+
+
+@role_required(*BOOKING_ROLES)
+def patient_search_json(request):
+    """``?clinic=&q=``: up to 20 patients of that clinic matching ``q``, for the booking form's picker."""
+    clinic = _pick_clinic(request)
+    q = (request.GET.get("q") or "").strip()[:100]
+    if clinic is None or len(q) < 2:
+        return JsonResponse({"results": []})
+    from anagen.patients.selectors import patient_search
+
+    qs = patient_search(user=request.user, q=q).filter(clinic=clinic).order_by("last_name", "first_name")[:20]
+    return JsonResponse({"results": [
+        {"id": p.pk, "label": f"{p.last_name}, {p.first_name} ({p.patient_number})",
+         "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None} for p in qs]})
+
+
 def _patients_for(request, clinic):
     """Patients to choose from: a search when the patients app offers one, else the clinic's list."""
     q = (request.GET.get("q") or "").strip()
@@ -127,6 +228,8 @@ def book(request):
             status = 400
     else:
         initial = {"kind": kinds[0] if kinds else AppointmentKind.FREE_CONSULTATION}
+        if request.GET.get("kind") in (kinds or AppointmentKind.values):
+            initial["kind"] = request.GET["kind"]
         for name in ("patient", "clinician", "room"):
             if request.GET.get(name, "").isdigit():
                 initial[name] = int(request.GET[name])
@@ -134,8 +237,19 @@ def book(request):
             initial["starts_at"] = request.GET["starts_at"]
         form = BookingForm(initial=initial, clinic=clinic, patients=_patients_for(request, clinic),
                            clinicians=clinicians, kinds=kinds)
-    return render(request, "scheduling/book.html", {"form": form, "clinic": clinic, "q": request.GET.get("q", ""),
-                                                    "clinics": selectors.clinic_list(user=user)}, status=status)
+    form.fields["patient"].widget.attrs.update({
+        "data-picker-url": f"{reverse('scheduling:patient_search')}?clinic={clinic.pk}"})
+    slot_kind = request.GET.get("kind") or request.POST.get("kind") or form.initial.get("kind")
+    if slot_kind not in (kinds or AppointmentKind.values):
+        slot_kind = (kinds or AppointmentKind.values)[0]
+    patient_pk = _int_param(request, "patient")
+    next_slots = [(cell, _book_url(clinic, cell, slot_kind, patient_pk))
+                  for cell in selectors.next_free_slots(user=user, clinic=clinic, kind=slot_kind)]
+    return render(request, "scheduling/book.html", {
+        "form": form, "clinic": clinic, "q": request.GET.get("q", ""), "clinics": selectors.clinic_list(user=user),
+        "next_slots": next_slots, "slot_kind": slot_kind,
+        "slot_kinds": [(k, AppointmentKind(k).label) for k in (kinds or AppointmentKind.values)],
+        "patient_pk": patient_pk}, status=status)
 
 
 def _detail_context(request, appointment, **extra):
@@ -266,6 +380,13 @@ def patient_section(request, patient):
     if not has_role(user, *BOOKING_ROLES) or not user.can_see_clinic(patient.clinic_id):
         return None
     appointments = selectors.appointment_list(user=user, patient=patient).order_by("-starts_at")[:50]
+    upcoming = (selectors.appointment_list(user=user, patient=patient, status=AppointmentStatus.BOOKED)
+                .filter(starts_at__gte=timezone.now()).first())
+    next_text = ""
+    if upcoming is not None:
+        local = timezone.localtime(upcoming.starts_at, upcoming.clinic.tz)
+        next_text = f"{local:%a %d/%m/%Y %H:%M}, {upcoming.get_kind_display().lower()} with {upcoming.clinician}"
     return {"template": "scheduling/_patient_section.html", "appointments": appointments,
+            "title": "Appointments", "facts": [("Next appointment", next_text or "none booked")],
             "book_url": f"{reverse('scheduling:book')}?clinic={patient.clinic_id}&patient={patient.pk}",
             "booked_status": AppointmentStatus.BOOKED}

@@ -119,7 +119,8 @@ def study_visits(*, user, study: Study, today: date | None = None) -> StudyVisit
 def deviations_refresh(*, actor, study: Study, today: date | None = None) -> tuple[int, int]:
     """Record the deviations the schedule shows and close detected ones that no longer apply (a
     missed visit that was held after all becomes a visit outside its window). Returns (opened,
-    closed). Safe to run again: a detected deviation is recorded once per subject, kind and visit."""
+    closed). Safe to run again: a detected deviation is recorded once per subject, kind and visit.
+    ``actor`` is the team member who asked, or None for the nightly check."""
     today = today or _today()
     now = timezone.now()
     opened = closed = 0
@@ -207,3 +208,12 @@ def deviation_dict(user, d: Deviation) -> dict:
             "description": description_for(user, d), "detected": d.detected,
             "occurred_on": d.occurred_on, "reported_at": d.reported_at, "open": d.is_open,
             "closed_at": d.closed_at, "closing_note": d.closing_note}
+
+
+def refresh_all_studies(today: date | None = None) -> str:
+    """The nightly check: every study with randomized subjects (the periodic job calls this)."""
+    opened = closed = 0
+    for study in Study.objects.filter(subjects__allocation__isnull=False).distinct().order_by("pk"):
+        o, c = deviations_refresh(actor=None, study=study, today=today)
+        opened, closed = opened + o, closed + c
+    return f"{opened} deviation(s) found, {closed} no longer found"

@@ -289,7 +289,8 @@ class Deviation(models.Model):
     reveals_allocation = models.BooleanField(default=False)
     detected = models.BooleanField(default=False, help_text="Found from the schedule rather than reported.")
     occurred_on = models.DateField(null=True, blank=True)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", help_text="Empty when the nightly check found it.")
     reported_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

@@ -211,3 +211,16 @@ def test_the_jobs_command_lists_jobs(db, capsys):
     call_command("jobs", "--status", "failed")
     out = capsys.readouterr().out
     assert "failed: 1" in out and "broken" in out and "ValueError: no" in out
+
+
+def test_study_visits_are_checked_for_deviations_every_night(db):
+    from anagen.jobs import queue
+
+    task, when = queue.PERIODIC["check_study_deviations"]
+    assert task.task_class in queue.huey._registry._periodic_tasks
+    night = timezone.now().replace(hour=1, minute=30, second=0, microsecond=0)
+    assert task.task_class().validate_datetime(night)
+    assert not task.task_class().validate_datetime(night.replace(hour=13))
+    queue.check_study_deviations.call_local()
+    job = Job.objects.get(name="anagen.jobs.periodic.check_study_deviations")
+    assert (job.status, job.result) == (JobStatus.DONE, "0 deviation(s) found, 0 no longer found")

@@ -167,3 +167,10 @@ def test_a_stranger_or_an_evaluator_gets_no_deviations(randomized, evaluator, st
         client = login(user)
         assert client.get(reverse("studies:deviations", kwargs={"pk": randomized.study.pk})).status_code in codes
         assert client.get(f"/api/v1/studies/{randomized.study.pk}/deviations").status_code in codes
+
+
+def test_the_nightly_check_finds_deviations_without_an_actor(randomized, clinician):
+    anchor = _anchor(randomized)
+    _visit(randomized, anchor, clinician)
+    assert deviations.refresh_all_studies(today=anchor + timedelta(weeks=14)) == "2 deviation(s) found, 0 no longer found"
+    assert set(Deviation.objects.values_list("reported_by", flat=True)) == {None}
