@@ -247,3 +247,145 @@ def visit_matches(visit_ids) -> dict[int, VisitMatch]:
         if match.same_area:
             out[by_image[match.followup_analysis.image_id]] = match
     return out
+
+
+# --- before and after -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComparedImage:
+    """One side of a pair: the visit's latest photograph of a view, or its target-area image."""
+
+    url: str
+    alt: str
+    overlay_url: str = ""
+
+
+@dataclass(frozen=True)
+class ComparedPair:
+    key: str  # "photo-vertex", "target"
+    label: str
+    a: ComparedImage | None
+    b: ComparedImage | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    patient: object
+    visits: list[AssessmentVisit]
+    a: AssessmentVisit | None
+    b: AssessmentVisit | None
+    pairs: list[ComparedPair]
+    point_a: MeasurementPoint | None = None
+    point_b: MeasurementPoint | None = None
+
+
+def visit_label(visit: AssessmentVisit) -> str:
+    kind = "baseline" if visit.is_baseline else "follow-up"
+    if not visit.is_baseline and visit.weeks_after_last_session is not None:
+        kind += f", week {visit.weeks_after_last_session}"
+    return f"{visit.visit_date:%d %b %Y} ({kind})"
+
+
+def _photo_image(photo: GlobalPhoto, visit: AssessmentVisit) -> ComparedImage:
+    from django.urls import reverse
+
+    return ComparedImage(url=reverse("assessments:photo_file", kwargs={"pk": photo.pk}),
+                         alt=f"{photo.get_view_display()} view, {visit_label(visit)}")
+
+
+def target_image(visit: AssessmentVisit) -> TrichogramImage | None:
+    """The visit's first target-area image that still counts (not voided)."""
+    return (visit.trichogram_images.filter(kind="target", voided_at__isnull=True)
+            .select_related("analysis").order_by("uploaded_at", "id").first())
+
+
+def _target(visit: AssessmentVisit) -> ComparedImage | None:
+    from django.urls import reverse
+
+    image = target_image(visit)
+    if image is None:
+        return None
+    analysis = getattr(image, "analysis", None)
+    overlay = ""
+    if analysis is not None and analysis.status == "done" and analysis.overlay:
+        overlay = reverse("assessments:image_overlay", kwargs={"pk": image.pk})
+        if analysis.corrected_overlay:
+            overlay += "?corrected=1"
+    return ComparedImage(url=reverse("assessments:image_file", kwargs={"pk": image.pk}),
+                         alt=f"Target area, {visit_label(visit)}", overlay_url=overlay)
+
+
+def default_pair(visits: list[AssessmentVisit]) -> tuple[AssessmentVisit | None, AssessmentVisit | None]:
+    """Baseline (the latest visit marked baseline, else the first) and the latest visit after it."""
+    if not visits:
+        return None, None
+    baselines = [v for v in visits if v.is_baseline]
+    first = baselines[-1] if baselines else visits[0]
+    later = [v for v in visits if (v.visit_date, v.pk) > (first.visit_date, first.pk)]
+    return first, (later[-1] if later else None)
+
+
+def comparison(*, user, patient, a: int | None = None, b: int | None = None) -> Comparison:
+    """Two visits of ``patient`` side by side: each view's global photograph and the target area.
+
+    ``a`` and ``b`` are visit ids of this patient (404 otherwise); without them, the baseline
+    and the latest visit. Role and clinic are checked by :func:`patient_for_assessments`.
+    """
+    visits = list(visit_list(user=user, patient=patient))
+    by_id = {v.pk: v for v in visits}
+    default_a, default_b = default_pair(visits)
+    chosen = []
+    for wanted, default in ((a, default_a), (b, default_b)):
+        if wanted is None:
+            chosen.append(default)
+        elif wanted in by_id:
+            chosen.append(by_id[wanted])
+        else:
+            raise Http404("No such assessment visit for this patient.")
+    va, vb = chosen
+    photos_a = latest_photos(va) if va else {}
+    photos_b = latest_photos(vb) if vb else {}
+    from .models import PhotoView
+
+    pairs = []
+    for value, label in PhotoView.choices:
+        pa, pb = photos_a.get(value), photos_b.get(value)
+        if pa or pb:
+            pairs.append(ComparedPair(key=f"photo-{value}", label=f"{label} view",
+                                      a=_photo_image(pa, va) if pa else None, b=_photo_image(pb, vb) if pb else None))
+    ta, tb = (_target(va) if va else None), (_target(vb) if vb else None)
+    if ta or tb:
+        pairs.append(ComparedPair(key="target", label="Target area (phototrichogram)", a=ta, b=tb))
+    points = {p.visit_id: p for p in patient_measurements(user=user, patient=patient)}
+    return Comparison(patient=patient, visits=visits, a=va, b=vb, pairs=pairs,
+                      point_a=points.get(va.pk) if va else None, point_b=points.get(vb.pk) if vb else None)
+
+
+def visit_thumbnails(visit_ids) -> dict[int, list[dict]]:
+    """Per visit, small pictures for a timeline: the latest photograph of each view, then the
+    target-area image. No access check: the caller has already checked the patient."""
+    from django.urls import reverse
+
+    out: dict[int, list[dict]] = {}
+    seen: set[tuple[int, str]] = set()
+    for photo in (GlobalPhoto.objects.filter(visit_id__in=list(visit_ids)).select_related("visit")
+                  .order_by("visit_id", "-uploaded_at", "-id")):
+        if (photo.visit_id, photo.view) in seen:
+            continue
+        seen.add((photo.visit_id, photo.view))
+        out.setdefault(photo.visit_id, []).append({
+            "url": reverse("assessments:photo_file", kwargs={"pk": photo.pk}),
+            "alt": f"{photo.get_view_display()} view, {visit_label(photo.visit)}", "kind": photo.view})
+    order = {v: i for i, v in enumerate(c[0] for c in GlobalPhoto._meta.get_field("view").choices)}
+    for items in out.values():
+        items.sort(key=lambda d: order.get(d["kind"], 99))
+    for image in (TrichogramImage.objects.filter(visit_id__in=list(visit_ids), kind="target", voided_at__isnull=True)
+                  .select_related("visit").order_by("visit_id", "uploaded_at", "id")):
+        if (image.visit_id, "target") in seen:
+            continue
+        seen.add((image.visit_id, "target"))
+        out.setdefault(image.visit_id, []).append({
+            "url": reverse("assessments:image_file", kwargs={"pk": image.pk}),
+            "alt": f"Target area, {visit_label(image.visit)}", "kind": "target"})
+    return out

@@ -5,6 +5,7 @@ from . import views
 app_name = "assessments"
 urlpatterns = [
     path("patients/<int:patient_id>/visits/", views.patient_visits, name="patient_visits"),
+    path("patients/<int:patient_id>/compare/", views.compare, name="compare"),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),
     path("visits/<int:pk>/assessment", views.visit_update, name="visit_update"),
     path("visits/<int:pk>/photos", views.photo_upload, name="photo_upload"),

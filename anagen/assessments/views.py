@@ -447,3 +447,33 @@ def image_match(request, pk: int):
 
         return HttpResponseNotAllowed(["GET", "POST"])
     return _match_page(request, selectors.image_get(user=request.user, pk=pk))
+
+
+# --- before and after -------------------------------------------------------------------------
+
+def _visit_id(request, name: str) -> int | None:
+    raw = (request.GET.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ActionError(f"Choose visit {name.upper()} from the list (got {raw[:20]!r}).", field=name)
+    return int(raw)
+
+
+@login_required
+@require_GET
+def compare(request, patient_id: int):
+    """Before and after: two visits' photographs by view and target-area images side by side."""
+    patient = selectors.patient_for_assessments(user=request.user, pk=patient_id)
+    status, error = 200, ""
+    try:
+        a, b = _visit_id(request, "a"), _visit_id(request, "b")
+    except ActionError as exc:
+        a = b = None
+        status, error = 400, exc.message
+    data = selectors.comparison(user=request.user, patient=patient, a=a, b=b)
+    return render(request, "assessments/compare.html", {
+        "patient": patient, "cmp": data, "error": error,
+        "visit_choices": [(v.pk, selectors.visit_label(v)) for v in data.visits],
+        "label_a": selectors.visit_label(data.a) if data.a else "", "label_b": selectors.visit_label(data.b) if data.b else "",
+    }, status=status)

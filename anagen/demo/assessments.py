@@ -87,6 +87,7 @@ class AssessmentSteps:
         density = self.true_density(None if baseline else weeks)
         if ctx.stats["images"] < ctx.max_images or self.s.showcase:
             self.upload_images(visit, clinician, density, weeks)
+            self.upload_photos(visit, clinician, density)
         if not baseline:
             change = density - self.density
             investigator = max(-3, min(3, round(change / 12 + rng.gauss(0, 0.5))))
@@ -137,6 +138,73 @@ class AssessmentSteps:
                 trichogram_image_upload(actor=clinician, visit=visit, file=upload, kind=kind)
                 ctx.stats["images"] += 1
         ctx.image_seconds += _time.perf_counter() - started
+
+
+    def upload_photos(self, visit, clinician, density: float) -> None:
+        """Global photographs of three views, drawn with hair that thins or fills in with the density."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from anagen.assessments.services import global_photo_upload
+
+        ctx = self.ctx
+        seed = self.patient.pk  # the patient's own head at every visit; only the thinning changes
+        with ctx.act(clinician, self.advance(self.t + timedelta(minutes=2))):
+            for view in PHOTO_VIEWS:
+                data = draw_global_photo(view, density, seed=seed, skin_tone=self.skin_tone)
+                upload = SimpleUploadedFile(f"{view}-{visit.visit_date:%Y%m%d}.jpg", data, "image/jpeg")
+                global_photo_upload(actor=clinician, visit=visit, view=view, file=upload)
+                ctx.stats["photos"] += 1
+
+
+# Views photographed at every demo visit; three keep the demo quick.
+PHOTO_VIEWS = ("frontal", "vertex", "top")
+PHOTO_SIZE = (360, 270)
+_SKIN = {"light": (228, 190, 165), "medium": (190, 140, 105), "dark": (120, 80, 55)}
+
+
+def draw_global_photo(view: str, density: float, *, seed: int, skin_tone: str = "light") -> bytes:
+    """A simple drawn head seen from ``view``: hair strokes over the scalp, fewer where it thins.
+
+    ``density`` (true hairs/cm² of the target area) sets how many strokes the thinning zone
+    keeps: a crown for vertex and top, the temples and hairline for frontal.
+    """
+    import math
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)  # the same strokes at every visit; only the thinning zone changes
+    w, h = PHOTO_SIZE
+    image = Image.new("RGB", PHOTO_SIZE, (206, 214, 222))
+    draw = ImageDraw.Draw(image)
+    skin = _SKIN.get(skin_tone, _SKIN["light"])
+    cx, cy, rx, ry = w / 2, h / 2 + (30 if view == "frontal" else 0), 120, 105 if view != "frontal" else 125
+    draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=skin)
+    if view == "frontal":  # eyes and brows
+        for dx in (-45, 45):
+            draw.ellipse([cx + dx - 12, cy + 5, cx + dx + 12, cy + 17], fill=(250, 250, 250), outline=(60, 50, 45))
+            draw.line([cx + dx - 16, cy - 8, cx + dx + 16, cy - 8], fill=(70, 50, 40), width=4)
+    keep = max(0.08, min(1.0, (density - 30.0) / 130.0))
+    hair = (45, 32, 25)
+    for _ in range(2600):
+        angle, r = rng.uniform(0, 2 * math.pi), math.sqrt(rng.random())
+        x, y = cx + r * rx * math.cos(angle), cy + r * ry * math.sin(angle)
+        if view == "frontal":
+            if y > cy - 0.35 * ry:  # forehead and face stay bare
+                continue
+            # the hairline recedes at the temples: thinner there the lower the density
+            thin = abs(x - cx) / rx > 0.35 and y > cy - 0.8 * ry
+        else:
+            crown = (cx + 10, cy - 10) if view == "vertex" else (cx, cy + 20)
+            thin = math.hypot(x - crown[0], y - crown[1]) < 0.55 * rx
+        if thin and rng.random() > keep:
+            continue
+        length = rng.uniform(5, 10)
+        tilt = math.atan2(y - cy, x - cx) + rng.uniform(-0.5, 0.5)
+        draw.line([x, y, x + length * math.cos(tilt), y + length * math.sin(tilt)], fill=hair, width=1)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
 
 
 def _jpeg(pixels) -> bytes:

@@ -67,6 +67,8 @@ class InquiryOut(Schema):
     converted_patient_id: int | None
     converted_appointment_id: int | None
     created_at: datetime
+    # The public self-check's answers and what the screening rules found (None for other requests).
+    self_check: dict | None = None
 
 
 class AnswerIn(Schema):

@@ -111,3 +111,24 @@ class ConvertForm(forms.Form):
     @property
     def allow_duplicate(self) -> bool:
         return self.cleaned_data.get("duplicate_choice") == "new"
+
+
+class SelfCheckForm(forms.Form):
+    """The self-check questions (:mod:`anagen.screening.selfcheck`), every one optional.
+
+    With ``hidden`` the answers travel as hidden fields with the consultation request, and are
+    checked again when it is sent.
+    """
+
+    def __init__(self, *args, hidden: bool = False, **kwargs):
+        from anagen.screening.selfcheck import QUESTIONS
+
+        kwargs.setdefault("prefix", "sc")
+        super().__init__(*args, **kwargs)
+        for q in QUESTIONS:
+            widget = forms.HiddenInput() if hidden else forms.RadioSelect()
+            self.fields[q.id] = forms.ChoiceField(choices=[(c.value, c.label) for c in q.choices], required=False,
+                                                  label=q.text, help_text=q.help, widget=widget)
+
+    def answers(self) -> dict[str, str]:
+        return {k: v for k, v in self.cleaned_data.items() if v}

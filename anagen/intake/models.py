@@ -55,6 +55,9 @@ class Inquiry(models.Model):
                                      related_name="+")
     converted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The public self-check ("Am I a candidate?") the request came from: the answers in plain words,
+    # the facts they gave, what the screening rules (version named) found; None for other requests.
+    self_check = models.JSONField("self-check answers", null=True, blank=True)
     # HMAC of the sender's address: enough to rate-limit and spot floods, not to identify anyone.
     client_hash = models.CharField(max_length=64, blank=True, db_index=True)
 

@@ -78,12 +78,14 @@ def _count(client: str) -> None:
 @transaction.atomic
 def inquiry_submit(*, kind: str, name: str, email: str = "", phone: str = "", concern: str = "",
                    preferred_clinic: Clinic | None = None, prefers_video: bool = False, preferred_times: str = "",
-                   consent_to_contact: bool = False, client: str = "", honeypot: str = "") -> Inquiry | None:
+                   consent_to_contact: bool = False, client: str = "", honeypot: str = "",
+                   self_check: dict | None = None) -> Inquiry | None:
     """Store a question or consultation request from the public form or API.
 
     ``client`` is :func:`client_hash` of the sender's address (rate limit: ``RateLimited``).
     A filled ``honeypot`` is a bot: nothing is stored and None is returned, so the caller shows
     the normal thank-you. Problems raise ``InquiryInvalid`` with a message per field.
+    ``self_check`` is :func:`self_check_record` of the public self-check the request came from.
     """
     _check_rate(client)
     if honeypot and honeypot.strip():
@@ -100,7 +102,8 @@ def inquiry_submit(*, kind: str, name: str, email: str = "", phone: str = "", co
         raise InquiryInvalid(problems)
     _count(client)
     inquiry = Inquiry.objects.create(kind=kind, preferred_clinic=preferred_clinic, prefers_video=bool(prefers_video),
-                                     consent_to_contact=True, client_hash=client, **clean)
+                                     consent_to_contact=True, client_hash=client, self_check=self_check,
+                                     **clean)
     queue_acknowledgement(inquiry)
     return inquiry
 
@@ -129,6 +132,33 @@ def queue_acknowledgement(inquiry: Inquiry) -> None:
 
     subject, body = acknowledgement_text(inquiry)
     queue_message(kind=EmailKind.ACKNOWLEDGEMENT, to=inquiry.email, subject=subject, body=body)
+
+
+def self_check_record(answers: dict) -> dict:
+    """The public self-check, run on the active screening rules, as stored with the request.
+
+    ``answers`` maps question ids to choice values (:mod:`anagen.screening.selfcheck`); a bad one
+    raises ``InquiryInvalid`` naming the question.
+    """
+    from anagen.screening import selfcheck
+    from anagen.screening.rules import MODALITIES, evaluate_all, seed_rules
+    from anagen.screening.selectors import rule_set_active
+
+    try:
+        clean = selfcheck.clean(answers)
+    except selfcheck.AnswerError as exc:
+        raise InquiryInvalid({exc.field: exc.message}) from None
+    active = rule_set_active()
+    rules = active.rules if active else seed_rules()
+    facts = selfcheck.facts_of(clean)
+    return {
+        "rule_set_version": active.version if active else None,
+        "answers": clean,
+        "lines": [list(pair) for pair in selfcheck.summary_lines(clean)],
+        "facts": facts,
+        "outcome": selfcheck.run(rules, clean).to_dict(),
+        "decisions": {m: {"label": MODALITIES[m], **d.to_dict()} for m, d in evaluate_all(rules, facts).items()},
+    }
 
 
 # --- inbox ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ app_name = "intake"
 urlpatterns = [
     path("ask/", views.ask, name="ask"),
     path("consultation/", views.consultation, name="consultation"),
+    path("self-check/", views.self_check, name="self_check"),
     path("thanks/", views.thanks, name="thanks"),
     path("privacy/", views.privacy, name="privacy"),
     path("inbox/", views.inbox, name="inbox"),

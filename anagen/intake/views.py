@@ -58,6 +58,53 @@ def consultation(request):
     return _public_form(request, InquiryKind.CONSULTATION)
 
 
+SELF_CHECK_CONCERN = "I took the self-check and would like a free consultation about my hair loss."
+
+
+def self_check(request):
+    """'Am I a candidate?': plain questions, what a consultation would look at, then a request.
+
+    Step one asks the questions (GET, or POST without ``request``); step two shows the outcome
+    with the consultation form, the answers riding along as hidden fields; sending it stores the
+    request with the answers and the rules' findings for the coordinator and the clinician.
+    """
+    if request.method != "POST":
+        return render(request, "intake/self_check.html", {"form": forms.SelfCheckForm(), "step": "questions"})
+    answers_form = forms.SelfCheckForm(request.POST, hidden="request" in request.POST)
+    if not answers_form.is_valid():
+        return render(request, "intake/self_check.html",
+                      {"form": forms.SelfCheckForm(request.POST), "step": "questions"}, status=400)
+    try:
+        record = services.self_check_record(answers_form.answers())
+    except services.InquiryInvalid as exc:
+        return render(request, "intake/self_check.html", {"form": forms.SelfCheckForm(request.POST),
+                                                          "step": "questions", "error": exc.message}, status=400)
+    hidden = forms.SelfCheckForm(initial=answers_form.answers(), hidden=True)
+    if "request" not in request.POST:
+        form = forms.InquiryForm(kind=InquiryKind.CONSULTATION, initial={"concern": SELF_CHECK_CONCERN})
+        return render(request, "intake/self_check.html", {"record": record, "hidden": hidden, "form": form,
+                                                          "step": "outcome"})
+    form = forms.InquiryForm(request.POST, kind=InquiryKind.CONSULTATION)
+    if form.is_valid():
+        data = form.cleaned_data
+        clinic, video = form.clinic_and_video()
+        try:
+            services.inquiry_submit(
+                kind=InquiryKind.CONSULTATION, name=data["name"], email=data["email"], phone=data["phone"],
+                concern=data["concern"], preferred_clinic=clinic, prefers_video=video,
+                preferred_times=data.get("preferred_times", ""), consent_to_contact=data["consent_to_contact"],
+                client=client_hash_of(request), honeypot=data["website"], self_check=record)
+        except services.RateLimited as exc:
+            return render(request, "intake/rate_limited.html", {"message": exc.message}, status=429)
+        except services.InquiryInvalid as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            return redirect(reverse("intake:thanks") + "?kind=consultation")
+    return render(request, "intake/self_check.html", {"record": record, "hidden": hidden, "form": form,
+                                                      "step": "outcome"}, status=400)
+
+
 def privacy(request):
     return render(request, "intake/privacy.html")
 

@@ -42,6 +42,24 @@ def patient_measurements(request, patient_id: int):
     return {"patient_id": patient.pk, **progress.to_dict()}
 
 
+@router.get("/patients/{patient_id}/report.pdf", summary="A patient's progress report as a PDF (as the page's download)",
+            openapi_extra={"responses": {200: {"description": "The progress report",
+                                               "content": {"application/pdf": {"schema": {"type": "string",
+                                                                                          "format": "binary"}}}}}})
+def patient_report(request, patient_id: int):
+    from django.http import HttpResponse
+    from django.utils import timezone
+
+    from . import report
+
+    patient = selectors.patient_for_outcomes(user=request.user, pk=patient_id)
+    response = HttpResponse(report.progress_report_pdf(user=request.user, patient=patient),
+                            content_type="application/pdf")
+    filename = f"progress-report-{patient.patient_number}-{timezone.localdate():%Y-%m-%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @router.get("/table", summary="Outcomes per treatment across the patients of your clinics (aggregates only)")
 def outcome_table(request, q: Query[TableQuery]):
     check_role(request.user, *selectors.OUTCOMES_ROLES)

@@ -81,7 +81,7 @@ def _fmt(value: float, decimals: int) -> str:
 def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]],
                    markers: Sequence[Marker] = (), baseline: float | None = None,
                    decimals: int = 1, width: int = 640, height: int = 260,
-                   flagged: Sequence[date] = ()) -> str:
+                   flagged: Sequence[date] = (), y_from_zero: bool = False, font_size: int = 11) -> str:
     """One measurement against date, as a standalone ``<svg>`` string.
 
     Parameters
@@ -97,17 +97,24 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
     flagged
         Visit dates whose values are implausible: drawn as hollow warning-coloured points
         with a "?" so a reader does not take them at face value.
+    y_from_zero
+        Start the y axis at zero (for values that cannot be negative), so a small change does not
+        look like a large one: the patient's report uses it.
+    font_size
+        Of the axis and point labels (the title is 2 larger, session labels 2 smaller): larger
+        where the chart is printed small.
     """
     pts = sorted(((d, float(v)) for d, v in points if v is not None and math.isfinite(float(v))),
                  key=lambda p: p[0])
     label = f"{title} ({unit})" if unit else title
-    left, right, top, bottom = 56, 40, 28, 40
+    fs = font_size
+    left, right, top, bottom = 14 + 4 * fs, 40, 17 + fs, 29 + fs
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" font-family="sans-serif" font-size="11" aria-label="{escape(label)}">',
+        f'width="{width}" height="{height}" font-family="sans-serif" font-size="{fs}" aria-label="{escape(label)}">',
         f"<title>{escape(label)}</title>",
-        f'<text x="{left}" y="16" font-size="13" font-weight="bold" fill="{INK}">{escape(label)}</text>',
+        f'<text x="{left}" y="{fs + 5}" font-size="{fs + 2}" font-weight="bold" fill="{INK}">{escape(label)}</text>',
     ]
     if not pts:
         parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="{MUTED}">'
@@ -118,7 +125,8 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
     d0, d1 = min(dates), max(dates)
     span = max((d1 - d0).days, 1)
     values = [v for _, v in pts] + ([baseline] if baseline is not None else [])
-    ticks = nice_ticks(min(values), max(values))
+    lowest = min(values)
+    ticks = nice_ticks(0.0 if y_from_zero and lowest >= 0 else lowest, max(values))
     y_lo, y_hi = ticks[0], ticks[-1]
 
     def x(d: date) -> float:
@@ -132,7 +140,7 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
     # Grid and y-axis labels.
     for t in ticks:
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="{GRID}"/>')
-        parts.append(f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" fill="{MUTED}">{t:g}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y(t) + fs * 0.35:.1f}" text-anchor="end" fill="{MUTED}">{t:g}</text>')
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="{MUTED}"/>')
     parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{MUTED}"/>')
 
@@ -144,10 +152,10 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
                      f'stroke="{MARKER}" stroke-dasharray="2 3"><title>Session {i}: {escape(m.label)} '
                      f'{m.on:%d %b %Y}</title></line>')
         text = f"{i} {m.label}"
-        level = level + 1 if label_x is not None and mx - label_x < len(text) * 5 + 6 else 0
+        level = level + 1 if label_x is not None and mx - label_x < len(text) * (fs - 2) * 0.55 + 6 else 0
         label_x = mx
-        parts.append(f'<text x="{mx + 3:.1f}" y="{top + 10 + 10 * (level % 4)}" fill="{MARKER}" font-size="9">'
-                     f"{escape(text)}</text>")
+        parts.append(f'<text x="{mx + 3:.1f}" y="{top + fs - 1 + (fs - 1) * (level % 4)}" fill="{MARKER}" '
+                     f'font-size="{fs - 2}">{escape(text)}</text>')
 
     # Baseline.
     if baseline is not None:
@@ -158,32 +166,43 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
                      f"baseline {_fmt(baseline, decimals)}</text>")
 
     # X-axis date labels: every point, thinned when crowded.
-    step = max(1, math.ceil(len(pts) / 8))
+    step = max(1, math.ceil(len(pts) / max(2, int(8 * 11 / fs))))
+    last = len(pts) - 1
+    label_w = 9 * fs * 0.6  # "05 Nov 26"
+
+    def labelled(i: int) -> bool:
+        """Every ``step``-th point and the last, none so close to the last that they overlap."""
+        if i == last:
+            return True
+        return i % step == 0 and x(pts[last][0]) - x(pts[i][0]) >= label_w
+
     for i, (d, _) in enumerate(pts):
-        if i % step == 0 or i == len(pts) - 1:
-            parts.append(f'<text x="{x(d):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="{MUTED}">'
+        if labelled(i):
+            parts.append(f'<text x="{x(d):.1f}" y="{top + plot_h + fs + 5}" text-anchor="middle" fill="{MUTED}">'
                          f"{d:%d %b %y}</text>")
 
     # The line and its points.
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(d):.1f},{y(v):.1f}" for i, (d, v) in enumerate(pts))
     parts.append(f'<path d="{path}" fill="none" stroke="{ACCENT}" stroke-width="2"/>')
     odd = set(flagged)
-    for d, v in pts:
+    for i, (d, v) in enumerate(pts):
         if d in odd:
             parts.append(f'<circle class="point flagged" cx="{x(d):.1f}" cy="{y(v):.1f}" r="5" fill="#fff" '
                          f'stroke="{MARKER}" stroke-width="2"><title>{d:%d %b %Y}: {_fmt(v, decimals)} '
                          f"{escape(unit)} (flagged as implausible)</title></circle>")
-            parts.append(f'<text x="{x(d):.1f}" y="{y(v) - 8:.1f}" text-anchor="middle" fill="{MARKER}">'
+            parts.append(f'<text x="{x(d):.1f}" y="{y(v) - fs * 0.7:.1f}" text-anchor="middle" fill="{MARKER}">'
                          f"{_fmt(v, decimals)} ?</text>")
             continue
         parts.append(f'<circle class="point" cx="{x(d):.1f}" cy="{y(v):.1f}" r="4" fill="{ACCENT}">'
                      f"<title>{d:%d %b %Y}: {_fmt(v, decimals)} {escape(unit)}</title></circle>")
-        parts.append(f'<text x="{x(d):.1f}" y="{y(v) - 8:.1f}" text-anchor="middle" fill="{INK}">{_fmt(v, decimals)}</text>')
+        if labelled(i):
+            parts.append(f'<text x="{x(d):.1f}" y="{y(v) - fs * 0.7:.1f}" text-anchor="middle" fill="{INK}">{_fmt(v, decimals)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def measurement_charts(points: Sequence, markers: Sequence[Marker] = ()) -> list[Chart]:
+def measurement_charts(points: Sequence, markers: Sequence[Marker] = (), *, y_from_zero: bool = False,
+                       font_size: int = 11) -> list[Chart]:
     """The patient's charts: density (or hair count while uncalibrated), hair count, diameter.
 
     ``points`` are objects with ``visit_date``, ``is_baseline``, ``density_per_cm2``,
@@ -201,6 +220,7 @@ def measurement_charts(points: Sequence, markers: Sequence[Marker] = ()) -> list
         return getattr(baseline, attr) if baseline is not None else None
 
     flagged = [p.visit_date for p in points if getattr(p, "flags", ())]
+    style = {"y_from_zero": y_from_zero, "font_size": font_size}
 
     charts = []
     density = series("density_per_cm2")
@@ -210,13 +230,13 @@ def measurement_charts(points: Sequence, markers: Sequence[Marker] = ()) -> list
                 if missing_density else "")
         charts.append(Chart("density", "Density", "hairs/cm²",
                             line_chart_svg(title="Density", unit="hairs/cm²", points=density, markers=markers,
-                                           baseline=base("density_per_cm2"), flagged=flagged), note))
+                                           baseline=base("density_per_cm2"), flagged=flagged, **style), note))
     charts.append(Chart("hair_count", "Hair count", "hairs in target area",
                         line_chart_svg(title="Hair count", unit="hairs in target area", points=series("hair_count"),
-                                       markers=markers, baseline=base("hair_count"), decimals=0, flagged=flagged),
+                                       markers=markers, baseline=base("hair_count"), decimals=0, flagged=flagged, **style),
                         "" if density or not points else
                         "Density needs calibration: the images have no scale, so hair count is charted instead."))
     charts.append(Chart("diameter", "Mean shaft diameter", "µm",
                         line_chart_svg(title="Mean shaft diameter", unit="µm", points=series("mean_diameter_um"),
-                                       markers=markers, baseline=base("mean_diameter_um"), flagged=flagged)))
+                                       markers=markers, baseline=base("mean_diameter_um"), flagged=flagged, **style)))
     return charts

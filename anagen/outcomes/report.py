@@ -1,9 +1,11 @@
 """The patient's progress report as a PDF (HTML rendered by WeasyPrint).
 
 The report holds the clinic's header, the patient's name and number, the treatment sessions,
-the progress chart (the same SVG as the page), the baseline and latest target-area images side
-by side with the engine's overlays, the numbers with their change from baseline, and the global
-assessments, with a plain-language note on how the measurements were made.
+the progress chart (the page's SVG with a y axis from zero and larger labels), the baseline and
+latest target-area images two by two (photograph and the engine's overlay, each sized to fit the
+page), the numbers with their change from baseline under plain-language headings, a short
+glossary, the global assessments, and a plain-language note on how the measurements were made.
+Table rows and image rows are never split across pages.
 
 Images are embedded as data URIs, downscaled to at most :data:`IMAGE_MAX_PX` pixels on the long
 side, so the report works with any storage backend and stays small. One patient's report
@@ -20,11 +22,13 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import selectors
+from . import charts, selectors
 
 log = logging.getLogger(__name__)
 
 IMAGE_MAX_PX = 900
+# The chart is 640 units wide and printed about 180 mm wide: 16 units is about 9 pt on paper.
+REPORT_CHART_FONT = 16
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,13 @@ def progress_report_context(*, user, patient) -> dict:
     images = [im for im in (_report_image("Baseline", progress.baseline), _report_image("Latest", progress.latest))
               if im is not None]
     latest_row = next((r for r in reversed(progress.rows) if r.point is progress.latest), None)
+    # The report's chart: the y axis from zero, so a small change does not look large, and labels
+    # big enough to read once the chart is printed at the width of an A4 page.
+    chart = (charts.measurement_charts(progress.points, progress.sessions, y_from_zero=True,
+                                       font_size=REPORT_CHART_FONT)[0] if progress.points else None)
     return {
+        "chart": chart,
+        "plain": True,
         "patient": patient,
         "clinic": patient.clinic,
         "progress": progress,

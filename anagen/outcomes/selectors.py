@@ -30,7 +30,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from django.apps import apps
 from django.http import Http404
@@ -97,6 +97,8 @@ class TimelineEvent:
     title: str
     detail: str = ""
     url: str = ""
+    # Small pictures shown at the event (an assessment visit's photographs and target area).
+    images: tuple = ()
 
     @property
     def kind_label(self) -> str:
@@ -272,8 +274,12 @@ def _visit_events(patient) -> list[TimelineEvent]:
             detail += (f"; change from baseline {match.change:+d} hairs, {change_source_of(match)} "
                        f"({match.kept} kept, {match.lost} lost, {match.new} new; independent counts "
                        f"{match.count_change:+d})")
-        out.append(_event_on("assessment", v.visit_date, label, detail, _url("assessments:visit", v.pk)))
-    return out
+        out.append((v.pk, _event_on("assessment", v.visit_date, label, detail, _url("assessments:visit", v.pk))))
+    # The visit's pictures at its point of the timeline (photographs by view, target area).
+    from anagen.assessments.selectors import visit_thumbnails
+
+    thumbs = visit_thumbnails([pk for pk, _ in out])
+    return [replace(e, images=tuple(thumbs.get(pk, ()))) for pk, e in out]
 
 
 _SOURCES = (_inquiry_events, _consent_events, _staging_events, _screening_events, _plan_events,

@@ -104,3 +104,13 @@ def rule_set_get(*, user, version) -> RuleSet:
         return rule_set_list(user=user).get(version=int(version))
     except (RuleSet.DoesNotExist, ValueError, TypeError):
         raise Http404("No such rule version.") from None
+
+
+def self_checks(patient) -> list[dict]:
+    """The public self-checks the patient sent before becoming a patient (their converted
+    requests), newest first, each with ``received`` added: for the clinician to read, never used
+    as a screening's answers."""
+    out = []
+    for inquiry in patient.inquiries.exclude(self_check=None).order_by("-created_at"):
+        out.append({**inquiry.self_check, "received": inquiry.created_at})
+    return out

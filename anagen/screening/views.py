@@ -22,7 +22,8 @@ def patient_screenings(request, patient_pk: int):
     patient = selectors.patient_for_screening(user=request.user, pk=patient_pk)
     runs = selectors.screening_runs(user=request.user, patient=patient)
     return render(request, "screening/patient_screenings.html", {
-        "patient": patient, "runs": runs, "can_run": selectors.can_run(request.user)})
+        "patient": patient, "runs": runs, "can_run": selectors.can_run(request.user),
+        "self_checks": selectors.self_checks(patient)})
 
 
 @role_required(*RESULT_ROLES)
@@ -49,7 +50,8 @@ def screening_new(request, patient_pk: int):
         form = ScreeningForm(initial_answers=initial_answers(patient))
     return render(request, "screening/screening_form.html", {
         "patient": patient, "form": form, "rule_set": selectors.rule_set_active(),
-        "has_medical_history": _has_medical_history(patient)}, status=status)
+        "has_medical_history": _has_medical_history(patient), "self_checks": selectors.self_checks(patient)},
+        status=status)
 
 
 def _has_medical_history(patient) -> bool:

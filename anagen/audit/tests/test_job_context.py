@@ -27,11 +27,5 @@ def test_a_queued_job_records_who_queued_it(settings, clinic, clinician):
     assert entry.actor == clinician and entry.cid == "req-123"
 
 
-def test_the_worker_path_restores_the_captured_context(clinic, clinician):
-    from anagen.audit.context import capture
-
-    with acting_as(clinician):
-        captured = capture()
-    tasks.run("anagen.audit.tests.test_job_context.rename_clinic", clinic.pk, "Later", audit_context=captured)
-    entry = LogEntry.objects.get_for_object(clinic).order_by("-pk").first()
-    assert entry.actor == clinician
+# The worker's own path (a Job row read back in another process) is covered in
+# anagen/jobs/tests/test_jobs.py: test_the_job_carries_the_actor_and_request_id_into_the_audit_trail.

@@ -144,6 +144,8 @@ def test_the_showcase_patient_is_followed_from_inquiry_to_58_weeks(demo):
     assert list(visits.filter(is_baseline=False).values_list("weeks_after_last_session", flat=True)) == [4, 12, 23, 44, 58]
     assert all(hasattr(v, "measurement") for v in visits)
     assert visits.filter(measurement__anagen_pct__isnull=False).exists()
+    # before and after: every visit has its global photographs by view
+    assert all(sorted(v.photos.values_list("view", flat=True)) == ["frontal", "top", "vertex"] for v in visits)
 
 
 def test_the_audit_trail_names_who_acted_and_when(demo):

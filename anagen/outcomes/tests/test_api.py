@@ -75,3 +75,19 @@ def test_another_clinic_filter_is_404(clinician, clinic_b, api_client):
 
 def test_no_token_is_401(client, db):
     assert client.get(f"{BASE}/table").status_code == 401
+
+
+def test_the_progress_report_pdf_through_the_api(treated_patient, clinician, api_client):
+    r = api_client(clinician).get(f"{BASE}/patients/{treated_patient.pk}/report.pdf")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF") and treated_patient.patient_number in r["Content-Disposition"]
+
+
+@pytest.mark.parametrize("persona", ["lab_scientist", "evaluator", "statistician"])
+def test_the_report_api_refuses_other_roles(persona, treated_patient, api_client, request):
+    user = request.getfixturevalue(persona)
+    assert api_client(user).get(f"{BASE}/patients/{treated_patient.pk}/report.pdf").status_code == 403
+
+
+def test_the_report_api_of_another_clinic_is_404(treated_patient, clinician_b, api_client):
+    assert api_client(clinician_b).get(f"{BASE}/patients/{treated_patient.pk}/report.pdf").status_code == 404
