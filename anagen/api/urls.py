@@ -10,6 +10,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
 
@@ -49,6 +50,14 @@ def _django_validation(request, exc: ValidationError):
 def _schema_validation(request, exc: NinjaValidationError):
     errors = [{"field": ".".join(str(p) for p in e.get("loc", [])[1:]) or None, "message": e.get("msg")} for e in exc.errors]
     return api.create_response(request, {"detail": "The request body or parameters are not valid.", "errors": errors, "code": "invalid"}, status=400)
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    # A multipart body with no boundary, or a broken one: the caller's request, not our error.
+    return api.create_response(request, {"detail": f"The multipart body could not be read: {exc}. Send "
+                                                   "multipart/form-data with its boundary, as HTTP clients do.",
+                                         "code": "bad_multipart"}, status=400)
 
 
 @api.exception_handler(AuthenticationError)
