@@ -62,7 +62,9 @@ def _bad_multipart(request, exc):
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
-    if getattr(request, "api_token_used", False):
+    if getattr(request, "api_token_expired", False):
+        msg = "The bearer token has expired. Create a new one with `anagen token create --user EMAIL --days N`."
+    elif getattr(request, "api_token_used", False):
         msg = "The bearer token is not valid or has been revoked. Create a new one with `anagen token create --user EMAIL`."
     else:
         msg = "Log in, or send `Authorization: Bearer TOKEN`."
