@@ -43,7 +43,18 @@ def bearer(admin_user, clinic, clinic_b, coordinator, settings):
     patient_register(actor=coordinator, clinic=clinic, first_name="Fuzz", last_name="Target",
                      date_of_birth=datetime.date(1980, 1, 1), sex="female", email="fuzz@example.test")
     _, raw = token_create(email=admin_user.email)
-    return f"Bearer {raw}"
+    # The WSGI handler closes the database connection after each request; Django's test client
+    # turns that off so the test's transaction survives, and so must this (PostgreSQL).
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield f"Bearer {raw}"
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
