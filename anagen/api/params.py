@@ -10,9 +10,10 @@ in the OpenAPI document.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 # Largest id a caller may send: a JSON number that every client reads exactly, and far below
 # what a BigAutoField holds.
@@ -25,3 +26,21 @@ Offset = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Limit = Annotated[int, Field(ge=1, le=1000)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Minutes = Annotated[int, Field(ge=0, le=24 * 60 * 366)]
+
+
+def _sane_moment(value):
+    """A date-time a database stores as given: years 1900 to 2200, an offset within ±14 hours
+    (PostgreSQL refuses "-20:42", and a 500 is not the caller's answer)."""
+    from datetime import timedelta
+
+    if value is None:
+        return value
+    if not 1900 <= value.year <= 2200:
+        raise ValueError("use a date between the years 1900 and 2200")
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > timedelta(hours=14):
+        raise ValueError("use a UTC offset between -14:00 and +14:00")
+    return value
+
+
+DateTime = Annotated[datetime, AfterValidator(_sane_moment)]

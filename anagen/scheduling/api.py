@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from anagen.api.params import Id, Minutes
+from anagen.api.params import DateTime, Id, Minutes
 from anagen.accounts.models import Room, User
 from anagen.core.errors import ActionError
 from anagen.patients.models import Patient
@@ -54,14 +54,14 @@ class BookIn(Schema):
     patient_id: int | None = None
     clinician_id: int | None = None
     kind: str = ""
-    starts_at: datetime | None = Field(None, description="ISO 8601; without an offset it is the clinic's local time.")
+    starts_at: DateTime | None = Field(None, description="ISO 8601; without an offset it is the clinic's local time.")
     room_id: int | None = None
     duration_minutes: int | None = None
     notes: str = ""
 
 
 class RescheduleIn(Schema):
-    starts_at: datetime | None = None
+    starts_at: DateTime | None = None
     room_id: int | None = None
     clinician_id: int | None = None
 
@@ -74,8 +74,8 @@ class ListFilters(Schema):
     clinic: Id | None = None
     clinician: Id | None = None
     patient: Id | None = None
-    from_: datetime | None = Field(None, alias="from")
-    to: datetime | None = None
+    from_: DateTime | None = Field(None, alias="from")
+    to: DateTime | None = None
     status: str | None = None
     limit: int = Field(500, ge=1, le=2000)
 

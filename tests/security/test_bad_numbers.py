@@ -76,3 +76,10 @@ def test_every_integer_parameter_has_bounds():
                 walk(f"{method.upper()} {path} form {name}", prop)
     assert not unbounded, ("integer parameters without a maximum: use anagen.api.params (Id, Offset, Limit, "
                            "Count, Minutes):\n" + "\n".join(unbounded))
+
+
+def test_an_impossible_time_zone_offset_is_a_400(admin_api):
+    # Found by the fuzz test on PostgreSQL: "-20:42" reached the database and answered 500.
+    response = admin_api.get("/api/v1/appointments", {"from": "0006-12-03T08:51:58-20:42"})
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
