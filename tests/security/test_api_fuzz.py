@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-EXAMPLES_PER_OPERATION = int(os.environ.get("ANAGEN_FUZZ_EXAMPLES", "12"))  # ~100 operations: ~1,200 requests
+EXAMPLES_PER_OPERATION = int(os.environ.get("ANAGEN_FUZZ_EXAMPLES", "30"))  # 97 operations: up to ~2,900 requests
 
 
 def _schema():
