@@ -25,7 +25,12 @@ def _env_bool(name: str, default: bool) -> bool:
 
 DEBUG = _env_bool("ANAGEN_DEBUG", False)
 # A development key: a deployment must set ANAGEN_SECRET_KEY (checked by `anagen check --deploy`).
-SECRET_KEY = os.environ.get("ANAGEN_SECRET_KEY", "dev-only-insecure-key-change-me-for-any-real-clinic-0123456789")
+DEFAULT_SECRET_KEY = "dev-only-insecure-key-change-me-for-any-real-clinic-0123456789"
+SECRET_KEY = os.environ.get("ANAGEN_SECRET_KEY", DEFAULT_SECRET_KEY)
+# ANAGEN_ENV=production: refuse to start with the public development key or with DEBUG on,
+# and turn on HTTPS-only cookies, HSTS and the HTTPS redirect (see the end of this file).
+ANAGEN_ENV = os.environ.get("ANAGEN_ENV", "development").strip().lower()
+PRODUCTION = ANAGEN_ENV == "production"
 ALLOWED_HOSTS = [h for h in os.environ.get("ANAGEN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("ANAGEN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -68,6 +73,8 @@ MIDDLEWARE = [
     "anagen.api.auth.BearerTokenMiddleware",
     "anagen.audit.middleware.AuditContextMiddleware",
     "axes.middleware.AxesMiddleware",
+    "anagen.core.middleware.SecurityHeadersMiddleware",  # CSP, no-store on staff pages and the API
+    "anagen.accounts.throttle.AddressThrottleMiddleware",  # 429 to an address spraying passwords
 ]
 
 ROOT_URLCONF = "anagen.urls"
@@ -226,3 +233,39 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }
 AUDITLOG_CID_GETTER = "anagen.audit.context.current_request_id"
+
+# --- hardening (docs/security.md) -------------------------------------------------------------
+# Password spraying: this many failed logins from one address in AXES_COOLOFF_TIME, across any
+# usernames, answer 429 to that address (the per-account limit above still applies).
+ANAGEN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ANAGEN_LOGIN_FAILURES_PER_ADDRESS", "20"))
+# Days a new API token lasts unless `anagen token create --days N` says otherwise.
+ANAGEN_TOKEN_DAYS = int(os.environ.get("ANAGEN_TOKEN_DAYS", "90"))
+# Outcomes across patients: a cell with fewer patients than this is shown as the marker only.
+ANAGEN_OUTCOMES_MIN_CELL = int(os.environ.get("ANAGEN_OUTCOMES_MIN_CELL", "5"))
+# Coordinators run the front desk; they see clinical photographs only if a clinic group says so.
+ANAGEN_COORDINATORS_SEE_PHOTOS = _env_bool("ANAGEN_COORDINATORS_SEE_PHOTOS", False)
+# Content-Security-Policy for every page: scripts and styles from our own static files only.
+ANAGEN_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+              "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+              "frame-ancestors 'none'")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+if PRODUCTION:
+    from django.core.exceptions import ImproperlyConfigured
+
+    if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "ANAGEN_ENV=production needs its own secret key: set ANAGEN_SECRET_KEY to 50 or more random "
+            "characters (python -c 'import secrets; print(secrets.token_urlsafe(50))').")
+    if DEBUG:
+        raise ImproperlyConfigured("ANAGEN_ENV=production refuses to start with ANAGEN_DEBUG on: it would show "
+                                   "tracebacks and settings to anyone. Unset ANAGEN_DEBUG.")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = _env_bool("ANAGEN_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("ANAGEN_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if _env_bool("ANAGEN_BEHIND_PROXY", False):  # a TLS-terminating proxy sets X-Forwarded-Proto
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

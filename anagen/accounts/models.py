@@ -92,6 +92,11 @@ class UserManager(BaseUserManager):
 
     def create_superuser(self, email: str, password: str | None = None, **extra):
         """For installation only (``anagen createsuperuser``); clinic admins are not superusers."""
+        if password is not None:
+            # `createsuperuser --noinput` (DJANGO_SUPERUSER_PASSWORD) skips Django's validators.
+            from django.contrib.auth import password_validation
+
+            password_validation.validate_password(password, user=self.model(email=email, **extra))
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         user = self._create(email, password, **extra)
@@ -172,6 +177,7 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8, help_text="First characters, to tell tokens apart.")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, help_text="After this time the token is refused.")
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,6 +33,8 @@ def staff_create(*, email: str, password: str | None, first_name: str = "", last
     bad = set(roles) - set(Role.values)
     if bad or not roles:
         raise ActionError(f"Choose roles from: {', '.join(Role.values)}.", field="roles")
+    if password is not None:
+        check_password_strength(password, User(email=email, first_name=first_name, last_name=last_name))
     is_admin = Role.ADMIN in roles
     # An admin reaches the Django admin (is_staff) but is never a superuser: the admin role's
     # permissions cover its own clinics only (anagen.accounts.admin_scope).
@@ -97,31 +103,55 @@ def staff_deactivate(*, actor, user: User) -> User:
     return user
 
 
+def check_password_strength(password: str, user: User | None = None) -> None:
+    """Django's AUTH_PASSWORD_VALIDATORS, as an ActionError a person can act on."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ActionError("Choose a stronger password: " + " ".join(exc.messages), field="password",
+                          code="weak_password") from None
+
+
 @transaction.atomic
-def token_create(*, email: str, name: str = "") -> tuple[ApiToken, str]:
-    """Create a bearer token for a staff member; return it with the raw key (shown once)."""
+def token_create(*, email: str, name: str = "", days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a bearer token for a staff member; return it with the raw key (shown once).
+
+    It expires after ``days`` (default settings.ANAGEN_TOKEN_DAYS, 90)."""
+    days = settings.ANAGEN_TOKEN_DAYS if days is None else days
+    if not 1 <= days <= 3660:
+        raise ActionError("A token lasts 1 to 3660 days; choose --days in that range.", field="days")
     try:
         user = User.objects.get(email=(email or "").strip().lower(), is_active=True)
     except User.DoesNotExist:
         raise NotFound(f"No active staff member has the e-mail {email!r}.") from None
     raw = "ana_" + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(raw), prefix=raw[:8])
-    record_event("token_created", subject=f"user:{user.pk}", detail={"prefix": token.prefix, "name": name})
+    token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(raw), prefix=raw[:8],
+                                    expires_at=timezone.now() + timedelta(days=days))
+    record_event("token_created", subject=f"user:{user.pk}",
+                 detail={"prefix": token.prefix, "name": name, "expires_at": token.expires_at.isoformat()})
     return token, raw
 
 
-def token_authenticate(raw: str) -> User | None:
-    """The active user behind a bearer token, or None."""
+def token_check(raw: str) -> tuple[User | None, str]:
+    """The active user behind a bearer token and ``"ok"``, or None and why: ``"expired"`` or
+    ``"invalid"`` (unknown, revoked, or its owner deactivated). Records when it was last used."""
     if not raw or len(raw) > 200:
-        return None
+        return None, "invalid"
     token = (ApiToken.objects.select_related("user")
              .filter(key_hash=_hash(raw), revoked_at__isnull=True, user__is_active=True).first())
     if token is None:
-        return None
+        return None, "invalid"
     now = timezone.now()
+    if token.expires_at is None or token.expires_at <= now:
+        return None, "expired"
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token.user, "ok"
+
+
+def token_authenticate(raw: str) -> User | None:
+    """The active user behind a valid, unexpired bearer token, or None."""
+    return token_check(raw)[0]
 
 
 def token_revoke(*, token: ApiToken) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.utils.functional import SimpleLazyObject
 from ninja.utils import check_csrf
 
-from anagen.accounts.services import token_authenticate
+from anagen.accounts.services import token_check
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -23,8 +23,9 @@ class BearerTokenMiddleware:
         request.api_token_used = False
         if header[:7].lower() == "bearer " and request.path.startswith("/api/"):
             raw = header[7:].strip()
-            user = token_authenticate(raw)
+            user, reason = token_check(raw)
             request.api_token_used = True
+            request.api_token_expired = reason == "expired"
             request.api_token_valid = user is not None
             if user is not None:
                 request.user = user

@@ -10,6 +10,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
 
@@ -51,9 +52,19 @@ def _schema_validation(request, exc: NinjaValidationError):
     return api.create_response(request, {"detail": "The request body or parameters are not valid.", "errors": errors, "code": "invalid"}, status=400)
 
 
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    # A multipart body with no boundary, or a broken one: the caller's request, not our error.
+    return api.create_response(request, {"detail": f"The multipart body could not be read: {exc}. Send "
+                                                   "multipart/form-data with its boundary, as HTTP clients do.",
+                                         "code": "bad_multipart"}, status=400)
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
-    if getattr(request, "api_token_used", False):
+    if getattr(request, "api_token_expired", False):
+        msg = "The bearer token has expired. Create a new one with `anagen token create --user EMAIL --days N`."
+    elif getattr(request, "api_token_used", False):
         msg = "The bearer token is not valid or has been revoked. Create a new one with `anagen token create --user EMAIL`."
     else:
         msg = "Log in, or send `Authorization: Bearer TOKEN`."

@@ -14,6 +14,7 @@ from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from anagen.api.params import Id
 from anagen.core.errors import ActionError
 
 from . import selectors, services
@@ -246,7 +247,7 @@ def _visit_match(image: TrichogramImage) -> dict:
 
 
 @router.get("/visits", response=list[VisitOut], url_name="assessments_visits")
-def list_visits(request, patient_id: int):
+def list_visits(request, patient_id: Id):
     patient = selectors.patient_for_assessments(user=request.auth, pk=patient_id)
     return [_visit(v) for v in selectors.visit_list(user=request.auth, patient=patient)]
 
@@ -278,7 +279,7 @@ def create_visit(request, payload: VisitIn):
 
 
 @router.get("/visits/{visit_id}", response=VisitDetailOut, url_name="assessments_visit")
-def get_visit(request, visit_id: int):
+def get_visit(request, visit_id: Id):
     visit = selectors.visit_get(user=request.auth, pk=visit_id)
     data = _visit(visit)
     data["photos"] = [_photo(p) for p in visit.photos.order_by("view", "-uploaded_at")]
@@ -287,7 +288,7 @@ def get_visit(request, visit_id: int):
 
 
 @router.patch("/visits/{visit_id}", response=VisitOut, url_name="assessments_visit_update")
-def update_visit(request, visit_id: int, payload: VisitPatch):
+def update_visit(request, visit_id: Id, payload: VisitPatch):
     visit = selectors.visit_get(user=request.auth, pk=visit_id, write=True)
     fields = payload.dict(exclude_unset=True)
     visit = services.visit_update(actor=request.auth, visit=visit, **fields)
@@ -301,7 +302,7 @@ def _check_patient(visit: AssessmentVisit, patient_id: int | None) -> None:
 
 
 @router.post("/visits/{visit_id}/photos", response={200: PhotoOut, 201: PhotoOut}, url_name="assessments_photo_upload")
-def upload_photo(request, visit_id: int, view: Form[str], file: File[UploadedFile], patient_id: Form[int | None] = None):
+def upload_photo(request, visit_id: Id, view: Form[str], file: File[UploadedFile], patient_id: Form[Id | None] = None):
     visit = selectors.visit_get(user=request.auth, pk=visit_id, write=True)
     _check_patient(visit, patient_id)
     photo, created = services.global_photo_upload(actor=request.auth, visit=visit, view=view, file=file)
@@ -309,8 +310,8 @@ def upload_photo(request, visit_id: int, view: Form[str], file: File[UploadedFil
 
 
 @router.post("/visits/{visit_id}/images", response={200: ImageOut, 201: ImageOut}, url_name="assessments_image_upload")
-def upload_image(request, visit_id: int, file: File[UploadedFile], kind: Form[str] = "target",
-                 device_profile_id: Form[int | None] = None, patient_id: Form[int | None] = None):
+def upload_image(request, visit_id: Id, file: File[UploadedFile], kind: Form[str] = "target",
+                 device_profile_id: Form[Id | None] = None, patient_id: Form[Id | None] = None):
     visit = selectors.visit_get(user=request.auth, pk=visit_id, write=True)
     _check_patient(visit, patient_id)
     device = None
@@ -324,17 +325,17 @@ def upload_image(request, visit_id: int, file: File[UploadedFile], kind: Form[st
 
 
 @router.get("/images/{image_id}", response=ImageOut, url_name="assessments_image")
-def get_image(request, image_id: int):
+def get_image(request, image_id: Id):
     return _image(selectors.image_get(user=request.auth, pk=image_id))
 
 
 @router.get("/images/{image_id}/file", url_name="assessments_image_file")
-def image_file(request, image_id: int):
+def image_file(request, image_id: Id):
     return _file_response(selectors.image_get(user=request.auth, pk=image_id).file.name)
 
 
 @router.get("/images/{image_id}/overlay.png", url_name="assessments_image_overlay")
-def image_overlay(request, image_id: int, corrected: bool = False):
+def image_overlay(request, image_id: Id, corrected: bool = False):
     image = selectors.image_get(user=request.auth, pk=image_id)
     analysis = selectors.analysis_for(image)
     if analysis is None or not analysis.overlay:
@@ -348,7 +349,7 @@ def image_overlay(request, image_id: int, corrected: bool = False):
 
 
 @router.post("/images/{image_id}/corrections", response=ImageOut, url_name="assessments_image_correct")
-def correct_image(request, image_id: int, payload: CorrectionIn):
+def correct_image(request, image_id: Id, payload: CorrectionIn):
     image = selectors.image_get(user=request.auth, pk=image_id, write=True)
     analysis = selectors.analysis_for(image)
     if analysis is None:
@@ -379,13 +380,13 @@ def review_image_match(request, image_id: int, payload: VisitMatchReviewIn):
 
 
 @router.get("/photos/{photo_id}/file", url_name="assessments_photo_file")
-def photo_file(request, photo_id: int):
+def photo_file(request, photo_id: Id):
     return _file_response(selectors.photo_get(user=request.auth, pk=photo_id).file.name)
 
 
 @router.get("/patients/{patient_id}/measurements", response=list[MeasurementPointOut],
             url_name="assessments_patient_measurements")
-def measurements(request, patient_id: int):
+def measurements(request, patient_id: Id):
     patient = selectors.patient_for_assessments(user=request.auth, pk=patient_id)
     return selectors.patient_measurements(user=request.auth, patient=patient)
 

@@ -43,6 +43,15 @@ def _read(name: str):
 
 
 def trichogram_analysis_run(analysis_id: int) -> str:
+    """Analyse once one of the process's analysis slots is free (anagen.trichoscopy.io.analysis_slot):
+    a full-resolution image and its analysis hold hundreds of megabytes."""
+    from anagen.trichoscopy.io import analysis_slot
+
+    with analysis_slot():
+        return _run(analysis_id)
+
+
+def _run(analysis_id: int) -> str:
     from anagen.trichoscopy import ENGINE_VERSION, ImageError, ProfileError, analyze, compare_regrowth, render_overlay
 
     from .services import _visit_folder, _Written, engine_profile_for, measurement_refresh

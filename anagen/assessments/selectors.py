@@ -40,6 +40,26 @@ def can_write(user) -> bool:
     return has_role(user, *WRITE_ROLES)
 
 
+def photograph_roles() -> tuple[str, ...]:
+    """Who sees clinical photographs (trichogram images, their overlays, global photographs):
+    clinicians and admins; coordinators only where ANAGEN_COORDINATORS_SEE_PHOTOS is on."""
+    from django.conf import settings
+
+    roles = (Role.ADMIN, Role.CLINICIAN)
+    return roles + (Role.COORDINATOR,) if getattr(settings, "ANAGEN_COORDINATORS_SEE_PHOTOS", False) else roles
+
+
+def can_see_photographs(user) -> bool:
+    return has_role(user, *photograph_roles())
+
+
+def check_photographs(user) -> None:
+    if not can_see_photographs(user):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Clinical photographs are shown to clinicians; your role sees the visit's numbers only.")
+
+
 def check_access(user, *, write: bool = False) -> None:
     """403 unless the user's role may read (or, with ``write``, record) assessments."""
     check_role(user, *(WRITE_ROLES if write else READ_ROLES))
@@ -82,6 +102,7 @@ def image_get(*, user, pk: int, write: bool = False) -> TrichogramImage:
              .select_related("visit__patient", "visit__clinic", "device_profile").first())
     if image is None:
         raise Http404("No such image in your clinics.")
+    check_photographs(user)  # after the clinic check: another clinic's image stays a 404
     return image
 
 
@@ -94,6 +115,7 @@ def photo_get(*, user, pk: int) -> GlobalPhoto:
     photo = GlobalPhoto.objects.filter(_visible(user, "visit__"), pk=pk).select_related("visit").first()
     if photo is None:
         raise Http404("No such photograph in your clinics.")
+    check_photographs(user)
     return photo
 
 

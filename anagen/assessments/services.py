@@ -176,7 +176,7 @@ class CheckedImage:
 
 def _check_upload(upload) -> CheckedImage:
     """Size limit, then the engine's own checks; an ActionError a person can act on otherwise."""
-    from anagen.trichoscopy.io import ImageError, read_image
+    from anagen.trichoscopy.io import ImageError, probe_image
 
     if upload is None:
         raise ActionError("Choose an image file to upload.", field="file")
@@ -193,13 +193,13 @@ def _check_upload(upload) -> CheckedImage:
     buffer = io.BytesIO(data)
     buffer.name = name
     try:
-        pixels = read_image(buffer)  # refuses non-images and absurd dimensions before decoding
+        # The engine's checks (non-images, absurd dimensions, truncation, bombs) with a JPEG
+        # decoded at 1/8 scale: the full-resolution pixels are only decoded by the analysis.
+        info = probe_image(buffer)
     except ImageError as exc:
         raise ActionError(str(exc), code="bad_image", field="file") from None
-    from PIL import Image
-
-    fmt = Image.open(io.BytesIO(data)).format or "JPEG"
-    height, width = pixels.shape[:2]
+    fmt = info.format or "JPEG"
+    width, height = info.width, info.height
     return CheckedImage(data=data, sha256=hashlib.sha256(data).hexdigest(), width=int(width), height=int(height),
                         extension=EXTENSIONS.get(fmt, "img"), name=name[:255])
 
@@ -418,9 +418,10 @@ def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=()
                           field="confirm_reason", code="needs_confirmation")
     if len(confirm_reason) > 500:
         raise ActionError("Keep the reason under 500 characters.", field="confirm_reason")
-    with default_storage.open(image.file.name, "rb") as fh:
-        pixels = read_image(fh)
-    png = render_overlay(pixels, corrected, profile)
+    from anagen.trichoscopy.io import analysis_slot
+
+    with analysis_slot(), default_storage.open(image.file.name, "rb") as fh:
+        png = render_overlay(read_image(fh), corrected, profile)
     written = _Written()
     try:
         name = written.save_new(f"{_visit_folder(image.visit)}/overlay-corrected-{image.sha256[:16]}-a{analysis.pk}.png", png)

@@ -82,6 +82,7 @@ def _visit_context(request, visit, **extra):
         "images": images,
         "default_device": selectors.default_device_profile(visit.clinic_id),
         "can_write": selectors.can_write(request.user),
+        "can_see_photos": selectors.can_see_photographs(request.user),
         "assessment_form": GlobalAssessmentForm(initial={
             "investigator_global": visit.investigator_global, "patient_global": visit.patient_global,
             "weeks_after_last_session": visit.weeks_after_last_session,

@@ -14,15 +14,31 @@ from django.views.decorators.http import require_GET
 log = logging.getLogger(__name__)
 
 
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _is_admin_staff(request) -> bool:
+    try:
+        user = request.user
+        return bool(user.is_authenticated and user.is_active and user.is_staff)
+    except Exception:  # the session store is the database that is down: treat as anonymous
+        return False
+
+
 @require_GET
 def healthz(request):
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        _check_database()
     except Exception as exc:  # the reason goes to the operator, not a traceback
         log.warning("health check: database unreachable: %s", exc)
-        return JsonResponse({"status": "error", "database": "unreachable", "reason": str(exc)[:200]}, status=503)
+        body = {"status": "error"}
+        if _is_admin_staff(request):
+            # Only staff with admin rights read why: a database error names hosts, users and paths.
+            body.update({"database": "unreachable", "reason": str(exc)[:200]})
+        return JsonResponse(body, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
 
 

@@ -18,6 +18,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Query, Router
 
+from anagen.api.params import Id
 from anagen.core.errors import ActionError
 
 from . import selectors, services
@@ -39,7 +40,7 @@ def _site_url(request) -> str:
 
 @router.get("/Patient/{int:patient_id}/$everything", summary="A patient's record as a FHIR R4 Bundle",
             response={200: dict})
-def patient_everything(request, patient_id: int, download: bool = False):
+def patient_everything(request, patient_id: Id, download: bool = False):
     patient = selectors.patient_for_export(user=request.auth, pk=patient_id)
     opts = selectors.export_options(deidentified=False, site_url=_site_url(request))
     bundle = selectors.patient_bundle(patient, opts, base_url=_base_url(request))

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from django.http import Http404
 from ninja import Router, Schema
 
+from anagen.api.params import Id, Limit, Offset
 from anagen.accounts.models import Clinic, Room, User
 from anagen.core.permissions import FRONT_DESK_ROLES, check_role
 from anagen.patients.models import Patient
@@ -133,32 +134,32 @@ def inquiry_create(request, body: InquiryIn):
 
 
 @router.get("", response=list[InquiryOut], summary="Your inbox: inquiries for your clinics and those with none")
-def inquiry_list(request, status: str = "open", limit: int = 100, offset: int = 0):
+def inquiry_list(request, status: str = "open", limit: Limit = 100, offset: Offset = 0):
     limit = max(1, min(limit, 500))
     offset = max(offset, 0)
     return list(selectors.inbox(user=request.auth, status=status)[offset:offset + limit])
 
 
 @router.get("/{int:inquiry_id}", response=InquiryOut, summary="One inquiry")
-def inquiry_detail(request, inquiry_id: int):
+def inquiry_detail(request, inquiry_id: Id):
     return selectors.inquiry_get(user=request.auth, pk=inquiry_id)
 
 
 @router.post("/{int:inquiry_id}/answer", response=InquiryOut, summary="Answer (e-mailed when an e-mail is known)")
-def inquiry_answer(request, inquiry_id: int, body: AnswerIn):
+def inquiry_answer(request, inquiry_id: Id, body: AnswerIn):
     inquiry = selectors.inquiry_get(user=request.auth, pk=inquiry_id)
     return services.inquiry_answer(actor=request.auth, inquiry=inquiry, answer=body.answer)
 
 
 @router.post("/{int:inquiry_id}/close", response=InquiryOut, summary="Close without converting")
-def inquiry_close(request, inquiry_id: int, body: CloseIn):
+def inquiry_close(request, inquiry_id: Id, body: CloseIn):
     inquiry = selectors.inquiry_get(user=request.auth, pk=inquiry_id)
     return services.inquiry_close(actor=request.auth, inquiry=inquiry, reason=body.reason)
 
 
 @router.post("/{int:inquiry_id}/convert", response={201: ConvertOut, 409: DuplicateOut},
              summary="Register the inquirer and book the free consultation, in one step")
-def inquiry_convert(request, inquiry_id: int, body: ConvertIn):
+def inquiry_convert(request, inquiry_id: Id, body: ConvertIn):
     check_role(request.auth, *FRONT_DESK_ROLES)
     inquiry = selectors.inquiry_get(user=request.auth, pk=inquiry_id)
     mine = list(request.auth.clinic_ids)

@@ -13,7 +13,12 @@ from .models import Inquiry, InquiryStatus
 
 def inbox(*, user, status: str | None = None) -> QuerySet[Inquiry]:
     check_role(user, *FRONT_DESK_ROLES)
-    qs = (Inquiry.objects.filter(Q(preferred_clinic__in=list(user.clinic_ids)) | Q(preferred_clinic__isnull=True))
+    mine = list(user.clinic_ids)
+    # A converted inquiry belongs to the clinic of the patient it became: a video inquiry (no
+    # clinic) converted at Solihull must not show that patient in Birmingham's inbox.
+    open_to_me = Q(converted_patient__isnull=True) & (Q(preferred_clinic__in=mine) | Q(preferred_clinic__isnull=True))
+    converted_here = Q(converted_patient__isnull=False, converted_patient__clinic__in=mine)
+    qs = (Inquiry.objects.filter(open_to_me | converted_here)
           .select_related("preferred_clinic", "answered_by", "converted_patient"))
     if status == "open":
         qs = qs.filter(status__in=[InquiryStatus.NEW, InquiryStatus.ANSWERED])

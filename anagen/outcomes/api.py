@@ -9,6 +9,7 @@ import datetime as dt
 
 from ninja import Query, Router, Schema
 
+from anagen.api.params import Id
 from anagen.core.permissions import check_role
 
 from . import selectors
@@ -17,7 +18,7 @@ router = Router(tags=["outcomes"])
 
 
 class TableQuery(Schema):
-    clinic: int | None = None
+    clinic: Id | None = None
     sex: str = ""
     scale: str = ""
     stage: str = ""
@@ -27,7 +28,7 @@ class TableQuery(Schema):
 
 
 @router.get("/patients/{patient_id}/timeline", summary="A patient's journey, oldest event first")
-def patient_timeline(request, patient_id: int):
+def patient_timeline(request, patient_id: Id):
     patient = selectors.patient_for_outcomes(user=request.user, pk=patient_id)
     events = selectors.patient_timeline(user=request.user, patient=patient)
     return {"patient_id": patient.pk, "patient_number": patient.patient_number,
@@ -36,7 +37,7 @@ def patient_timeline(request, patient_id: int):
 
 @router.get("/patients/{patient_id}/measurements",
             summary="A patient's measured visits with change from baseline, and the treatment sessions")
-def patient_measurements(request, patient_id: int):
+def patient_measurements(request, patient_id: Id):
     patient = selectors.patient_for_outcomes(user=request.user, pk=patient_id)
     progress = selectors.patient_progress(user=request.user, patient=patient)
     return {"patient_id": patient.pk, **progress.to_dict()}

@@ -105,8 +105,11 @@ def _global_label(value: int | None) -> str:
 
 def progress_report_context(*, user, patient) -> dict:
     progress = selectors.patient_progress(user=user, patient=patient)
+    from anagen.assessments.selectors import can_see_photographs
+
+    # The target-area images are clinical photographs: a coordinator's copy of the report has the numbers only.
     images = [im for im in (_report_image("Baseline", progress.baseline), _report_image("Latest", progress.latest))
-              if im is not None]
+              if im is not None] if can_see_photographs(user) else []
     latest_row = next((r for r in reversed(progress.rows) if r.point is progress.latest), None)
     # The report's chart: the y axis from zero, so a small change does not look large, and labels
     # big enough to read once the chart is printed at the width of an A4 page.

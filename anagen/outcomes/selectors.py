@@ -470,15 +470,35 @@ class OutcomeFilters:
     visit_weeks: tuple[int, ...] = visit_windows.DEFAULT_VISIT_WEEKS
 
 
+def min_cell() -> int:
+    """Fewest patients a shown count or statistic may rest on (settings.ANAGEN_OUTCOMES_MIN_CELL)."""
+    from django.conf import settings
+
+    return max(1, int(getattr(settings, "ANAGEN_OUTCOMES_MIN_CELL", 5)))
+
+
+def suppressed_marker() -> str:
+    """What a suppressed cell shows instead of its number, in the page, the CSV and the API."""
+    return f"<{min_cell()}"
+
+
+def _small(count: int) -> bool:
+    return 0 < count < min_cell()
+
+
 @dataclass(frozen=True)
 class VisitOutcome:
     week: int
     followed_up: int
     density_change: descriptive.MeanCI
+    suppressed: bool = False  # fewer than min_cell() patients: numbers blanked, marker shown
 
     def to_dict(self) -> dict:
+        if self.suppressed:
+            return {"week": self.week, "window_weeks": visit_windows.window_weeks(self.week),
+                    "followed_up": suppressed_marker(), "density_change": None, "suppressed": True}
         return {"week": self.week, "window_weeks": visit_windows.window_weeks(self.week), "followed_up": self.followed_up,
-                "density_change": self.density_change.to_dict()}
+                "density_change": self.density_change.to_dict(), "suppressed": False}
 
 
 @dataclass(frozen=True)
@@ -490,13 +510,43 @@ class ModalityOutcome:
     adverse_events: descriptive.Rate
     adverse_event_count: int
     serious_adverse_events: int
+    suppressed: bool = False  # fewer than min_cell() patients treated
+    adverse_events_suppressed: bool = False  # an adverse-event count of 1 to min_cell() - 1
 
     def to_dict(self) -> dict:
-        return {"modality": self.code, "name": self.name, "treated": self.treated,
+        marker = suppressed_marker()
+        ae_hidden = self.suppressed or self.adverse_events_suppressed
+        return {"modality": self.code, "name": self.name, "treated": marker if self.suppressed else self.treated,
+                "suppressed": self.suppressed,
                 "visits": [v.to_dict() for v in self.visits],
-                "adverse_event_patients": self.adverse_events.to_dict(),
-                "adverse_event_count": self.adverse_event_count,
-                "serious_adverse_events": self.serious_adverse_events}
+                "adverse_event_patients": None if ae_hidden else self.adverse_events.to_dict(),
+                "adverse_event_count": marker if ae_hidden else self.adverse_event_count,
+                "serious_adverse_events": marker if ae_hidden else self.serious_adverse_events,
+                "adverse_events_suppressed": ae_hidden}
+
+
+_EMPTY_MEAN = descriptive.mean_ci([])
+
+
+def _suppress_small_cells(row: ModalityOutcome) -> ModalityOutcome:
+    """Blank every count and statistic that rests on 1 to min_cell() - 1 patients, so no one
+    patient's result can be read from an aggregate (the numbers are replaced, not just hidden)."""
+    if _small(row.treated):
+        return ModalityOutcome(
+            code=row.code, name=row.name, treated=0,
+            visits=[VisitOutcome(week=v.week, followed_up=0, density_change=_EMPTY_MEAN, suppressed=True)
+                    for v in row.visits],
+            adverse_events=descriptive.rate(0, 0), adverse_event_count=0, serious_adverse_events=0,
+            suppressed=True, adverse_events_suppressed=True)
+    visits = [VisitOutcome(week=v.week, followed_up=0, density_change=_EMPTY_MEAN, suppressed=True)
+              if _small(v.followed_up) or _small(v.density_change.n) else v for v in row.visits]
+    ae_small = _small(row.adverse_events.events) or _small(row.serious_adverse_events) or _small(row.adverse_event_count)
+    return ModalityOutcome(
+        code=row.code, name=row.name, treated=row.treated, visits=visits,
+        adverse_events=descriptive.rate(0, 0) if ae_small else row.adverse_events,
+        adverse_event_count=0 if ae_small else row.adverse_event_count,
+        serious_adverse_events=0 if ae_small else row.serious_adverse_events,
+        adverse_events_suppressed=ae_small)
 
 
 @dataclass
@@ -528,6 +578,11 @@ COUNTING_NOTES = [
     "out of those treated, with a Wilson 95 % interval.",
     "Measurements a clinician excluded from the patient's series (with a reason, on the visit page) are left out.",
 ]
+
+
+def _suppression_note() -> str:
+    return (f"A count of 1 to {min_cell() - 1} patients, and every figure computed from so few, is shown as "
+            f"\"{suppressed_marker()}\": so small a group could identify a patient.")
 
 
 def _parse_date(value, name: str) -> dt.date | None:
@@ -601,7 +656,7 @@ def outcome_table(*, user, filters: OutcomeFilters | None = None) -> OutcomeTabl
     AdverseEvent = _model("treatments", "AdverseEvent")
     Visit = _model("assessments", "AssessmentVisit")
     table = OutcomeTable(filters=f, rows=[], window_rule=visit_windows.window_description(f.visit_weeks),
-                         counting_notes=list(COUNTING_NOTES))
+                         counting_notes=list(COUNTING_NOTES) + ([_suppression_note()] if min_cell() > 1 else []))
     if Modality is None or Procedure is None:
         return table
 
@@ -688,12 +743,12 @@ def outcome_table(*, user, filters: OutcomeFilters | None = None) -> OutcomeTabl
                 ae_count += len(patient_aes)
                 serious += sum(1 for ae in patient_aes if ae["serious"])
 
-        table.rows.append(ModalityOutcome(
+        table.rows.append(_suppress_small_cells(ModalityOutcome(
             code=modality.code, name=modality.name, treated=len(patients),
             visits=[VisitOutcome(week=w, followed_up=followed.get(w, 0), density_change=descriptive.mean_ci(changes.get(w, [])))
                     for w in f.visit_weeks],
             adverse_events=descriptive.rate(ae_patients, len(patients)),
-            adverse_event_count=ae_count, serious_adverse_events=serious))
+            adverse_event_count=ae_count, serious_adverse_events=serious)))
     if flagged:
         table.counting_notes.append(
             f"{len(flagged)} change{'s' if len(flagged) != 1 else ''} from baseline use{'s' if len(flagged) == 1 else ''} "
@@ -714,13 +769,19 @@ def outcome_csv_rows(table: OutcomeTable) -> list[list]:
               "density_change_sd", "ci_note", "ae_patients", "ae_rate", "ae_rate_ci95_lower", "ae_rate_ci95_upper",
               "ae_count", "serious_ae_count"]
     rows = [header]
+    marker = suppressed_marker()
     for r in table.rows:
+        ae_hidden = r.suppressed or r.adverse_events_suppressed
+        ae = ([marker, "", "", "", marker, marker] if ae_hidden else
+              [r.adverse_events.events, num(r.adverse_events.rate, 4), num(r.adverse_events.lower, 4),
+               num(r.adverse_events.upper, 4), r.adverse_event_count, r.serious_adverse_events])
         for v in r.visits:
             c = v.density_change
-            rows.append([r.code, r.name, r.treated, v.week, visit_windows.window_weeks(v.week), v.followed_up, c.n,
-                         num(c.mean), num(c.lower), num(c.upper), num(c.sd), c.reason if c.n == 1 else "",
-                         r.adverse_events.events, num(r.adverse_events.rate, 4), num(r.adverse_events.lower, 4),
-                         num(r.adverse_events.upper, 4), r.adverse_event_count, r.serious_adverse_events])
+            cells = ([marker, marker, "", "", "", "", ""] if v.suppressed else
+                     [v.followed_up, c.n, num(c.mean), num(c.lower), num(c.upper), num(c.sd),
+                      c.reason if c.n == 1 else ""])
+            rows.append([r.code, r.name, marker if r.suppressed else r.treated, v.week,
+                         visit_windows.window_weeks(v.week), *cells, *ae])
     return rows
 
 

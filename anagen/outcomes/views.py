@@ -63,6 +63,7 @@ def outcome_table(request):
         context["error"] = exc.message
         return render(request, "outcomes/table.html", context, status=400)
     context["table"] = selectors.outcome_table(user=request.user, filters=filters)
+    context["marker"] = selectors.suppressed_marker()
     context["csv_query"] = request.GET.urlencode()
     return render(request, "outcomes/table.html", context)
 

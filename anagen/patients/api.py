@@ -12,6 +12,7 @@ from datetime import date, datetime
 from django.http import Http404
 from ninja import Field, Router, Schema
 
+from anagen.api.params import Id, Limit, Offset
 from anagen.accounts.models import Clinic
 from anagen.core.errors import ActionError
 from anagen.core.permissions import FRONT_DESK_ROLES, check_role
@@ -120,7 +121,7 @@ class ErrorOut(Schema):
 
 
 @router.get("", response=PatientPage, summary="Search patients of your clinics (name, date of birth, phone, e-mail)")
-def patient_list(request, q: str = "", limit: int = 50, offset: int = 0):
+def patient_list(request, q: str = "", limit: Limit = 50, offset: Offset = 0):
     limit = max(1, min(limit, 200))
     qs = selectors.search_order(selectors.patient_search(user=request.auth, q=q[:200]))
     return {"count": qs.count(), "results": list(qs[max(offset, 0):max(offset, 0) + limit])}
@@ -143,13 +144,13 @@ def patient_create(request, body: PatientIn):
 
 
 @router.get("/{int:patient_id}", response=PatientOut, summary="One patient")
-def patient_detail(request, patient_id: int):
+def patient_detail(request, patient_id: Id):
     return selectors.patient_get(user=request.auth, pk=patient_id)
 
 
 @router.patch("/{int:patient_id}", response={200: PatientOut, 409: DuplicateOut},
               summary="Change contact details (front desk) or diagnosis (clinicians)")
-def patient_patch(request, patient_id: int, body: PatientPatch):
+def patient_patch(request, patient_id: Id, body: PatientPatch):
     patient = selectors.patient_get(user=request.auth, pk=patient_id)
     fields = body.dict(exclude_unset=True)
     allow = fields.pop("allow_duplicate", False)
@@ -164,20 +165,20 @@ def patient_patch(request, patient_id: int, body: PatientPatch):
 
 
 @router.get("/{int:patient_id}/consents", response=list[ConsentOut], summary="A patient's consents, newest first")
-def consent_list(request, patient_id: int):
+def consent_list(request, patient_id: Id):
     patient = selectors.patient_get(user=request.auth, pk=patient_id)
     return list(patient.consents.all())
 
 
 @router.post("/{int:patient_id}/consents", response={201: ConsentOut}, summary="Record a consent")
-def consent_create(request, patient_id: int, body: ConsentIn):
+def consent_create(request, patient_id: Id, body: ConsentIn):
     patient = selectors.patient_get(user=request.auth, pk=patient_id)
     return 201, services.consent_record(actor=request.auth, patient=patient, kind=body.kind,
                                         document_version=body.document_version)
 
 
 @router.post("/{int:patient_id}/consents/{int:consent_id}/withdraw", response=ConsentOut, summary="Withdraw a consent")
-def consent_withdraw(request, patient_id: int, consent_id: int, body: WithdrawIn):
+def consent_withdraw(request, patient_id: Id, consent_id: Id, body: WithdrawIn):
     patient = selectors.patient_get(user=request.auth, pk=patient_id)
     consent = Consent.objects.filter(patient=patient, pk=consent_id).first()
     if consent is None:
@@ -186,13 +187,13 @@ def consent_withdraw(request, patient_id: int, consent_id: int, body: WithdrawIn
 
 
 @router.get("/{int:patient_id}/stagings", response=list[StagingOut], summary="Staging history, newest first")
-def staging_list(request, patient_id: int):
+def staging_list(request, patient_id: Id):
     patient = selectors.patient_get(user=request.auth, pk=patient_id)
     return list(StagingAssessment.objects.filter(patient=patient))
 
 
 @router.post("/{int:patient_id}/stagings", response={201: StagingOut}, summary="Record a stage (clinicians)")
-def staging_create(request, patient_id: int, body: StagingIn):
+def staging_create(request, patient_id: Id, body: StagingIn):
     patient = selectors.patient_get(user=request.auth, pk=patient_id)
     return 201, services.staging_record(actor=request.auth, patient=patient, **body.dict())
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
+from anagen.api.params import DateTime, Id, Minutes
 from anagen.accounts.models import Room, User
 from anagen.core.errors import ActionError
 from anagen.patients.models import Patient
@@ -53,14 +54,14 @@ class BookIn(Schema):
     patient_id: int | None = None
     clinician_id: int | None = None
     kind: str = ""
-    starts_at: datetime | None = Field(None, description="ISO 8601; without an offset it is the clinic's local time.")
+    starts_at: DateTime | None = Field(None, description="ISO 8601; without an offset it is the clinic's local time.")
     room_id: int | None = None
     duration_minutes: int | None = None
     notes: str = ""
 
 
 class RescheduleIn(Schema):
-    starts_at: datetime | None = None
+    starts_at: DateTime | None = None
     room_id: int | None = None
     clinician_id: int | None = None
 
@@ -70,11 +71,11 @@ class CancelIn(Schema):
 
 
 class ListFilters(Schema):
-    clinic: int | None = None
-    clinician: int | None = None
-    patient: int | None = None
-    from_: datetime | None = Field(None, alias="from")
-    to: datetime | None = None
+    clinic: Id | None = None
+    clinician: Id | None = None
+    patient: Id | None = None
+    from_: DateTime | None = Field(None, alias="from")
+    to: DateTime | None = None
     status: str | None = None
     limit: int = Field(500, ge=1, le=2000)
 
@@ -143,7 +144,7 @@ def book(request, body: BookIn):
 
 
 @router.get("/availability", response=list[AvailabilityOut], summary="Clinicians' weekly hours")
-def availability(request, clinician: int | None = None, clinic: int | None = None, on: date | None = None):
+def availability(request, clinician: Id | None = None, clinic: Id | None = None, on: date | None = None):
     user = request.user
     return list(selectors.availability_list(
         user=user, clinician=selectors.clinician_get(user=user, pk=clinician) if clinician else None,
@@ -151,8 +152,8 @@ def availability(request, clinician: int | None = None, clinic: int | None = Non
 
 
 @router.get("/free-slots", response=list[SlotOut], summary="Free times of a clinician on a day")
-def free_slots(request, clinician: int, clinic: int, day: date, kind: str = "free_consultation",
-               duration_minutes: int | None = None, step_minutes: int = 15):
+def free_slots(request, clinician: Id, clinic: Id, day: date, kind: str = "free_consultation",
+               duration_minutes: Minutes | None = None, step_minutes: Minutes = 15):
     user = request.user
     if kind not in services.AppointmentKind.values:
         raise ActionError(f"Unknown kind {kind!r}; choose one of: {', '.join(services.AppointmentKind.values)}.",
@@ -168,37 +169,37 @@ def free_slots(request, clinician: int, clinic: int, day: date, kind: str = "fre
 
 
 @router.get("/{int:appointment_id}", response=AppointmentOut, summary="One appointment")
-def get(request, appointment_id: int):
+def get(request, appointment_id: Id):
     return selectors.appointment_get(user=request.user, pk=appointment_id)
 
 
 @router.post("/{int:appointment_id}/reschedule", response=AppointmentOut, summary="Move an appointment")
-def reschedule(request, appointment_id: int, body: RescheduleIn):
+def reschedule(request, appointment_id: Id, body: RescheduleIn):
     appointment = selectors.appointment_get(user=request.user, pk=appointment_id)
     return services.appointment_reschedule(actor=request.user, appointment=appointment, starts_at=body.starts_at,
                                            room=_room(body.room_id), clinician=_clinician(body.clinician_id))
 
 
 @router.post("/{int:appointment_id}/cancel", response=AppointmentOut, summary="Cancel an appointment")
-def cancel(request, appointment_id: int, body: CancelIn):
+def cancel(request, appointment_id: Id, body: CancelIn):
     appointment = selectors.appointment_get(user=request.user, pk=appointment_id)
     return services.appointment_cancel(actor=request.user, appointment=appointment, reason=body.reason)
 
 
 @router.post("/{int:appointment_id}/no-show", response=AppointmentOut, summary="Mark a no-show")
-def no_show(request, appointment_id: int):
+def no_show(request, appointment_id: Id):
     appointment = selectors.appointment_get(user=request.user, pk=appointment_id)
     return services.appointment_mark_no_show(actor=request.user, appointment=appointment)
 
 
 @router.post("/{int:appointment_id}/complete", response=AppointmentOut, summary="Mark completed")
-def complete(request, appointment_id: int):
+def complete(request, appointment_id: Id):
     appointment = selectors.appointment_get(user=request.user, pk=appointment_id)
     return services.appointment_complete(actor=request.user, appointment=appointment)
 
 
 @router.get("/{int:appointment_id}/ics", summary="The appointment as an iCalendar file")
-def ics(request, appointment_id: int):
+def ics(request, appointment_id: Id):
     appointment = selectors.appointment_get(user=request.user, pk=appointment_id)
     response = HttpResponse(appointment_ics(appointment), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{ics_filename(appointment)}"'

@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import Router, Schema, Status
 
+from anagen.api.params import Id
+
 from . import selectors, services
 from .models import RuleSet, Screening
 
@@ -96,7 +98,7 @@ def screening_create(request, payload: ScreeningIn):
 
 
 @router.get("", response=list[ScreeningOut], summary="A patient's screenings, newest first")
-def screening_list(request, patient_id: int):
+def screening_list(request, patient_id: Id):
     patient = selectors.patient_for_screening(user=request.user, pk=patient_id)
     return list(selectors.screening_list(user=request.user, patient=patient)[:500])
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 
+from anagen.api.params import Id
 from anagen.accounts.models import Clinic, User
 from anagen.core.errors import ActionError
 
@@ -99,13 +100,13 @@ def study_create(request, payload: StudyIn):
 
 
 @router.get("/{study_id}", response=StudyOut, summary="A study and its current protocol version")
-def study_get(request, study_id: int):
+def study_get(request, study_id: Id):
     _page_role(request)
     return _study_out(request, selectors.study_get(user=request.user, pk=study_id))
 
 
 @router.patch("/{study_id}", response=StudyOut, summary="Change a draft protocol (refused once signed: amend)")
-def study_update(request, study_id: int, payload: StudyIn):
+def study_update(request, study_id: Id, payload: StudyIn):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     services.study_update(actor=request.user, study=study, **_fields(request, payload))
@@ -126,7 +127,7 @@ class SignatureOut(Schema):
 
 
 @router.post("/{study_id}/signatures", response={201: SignatureOut}, summary="Sign off the draft (re-enter password)")
-def study_sign(request, study_id: int, payload: SignIn):
+def study_sign(request, study_id: Id, payload: SignIn):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     sig = services.protocol_sign(actor=request.user, study=study, password=payload.password, meaning=payload.meaning)
@@ -155,14 +156,14 @@ def _version_out(v) -> dict:
 
 
 @router.post("/{study_id}/amendments", response={201: VersionOut}, summary="Open an amendment (new version) with a reason")
-def study_amend(request, study_id: int, payload: AmendIn):
+def study_amend(request, study_id: Id, payload: AmendIn):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     return Status(201, _version_out(services.protocol_amend(actor=request.user, study=study, reason=payload.reason)))
 
 
 @router.get("/{study_id}/versions/{number}", response=VersionOut, summary="One protocol version, as signed")
-def version_get(request, study_id: int, number: int):
+def version_get(request, study_id: Id, number: Id):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     return _version_out(selectors.version_get(user=request.user, study=study, number=number))
@@ -180,14 +181,14 @@ class MemberOut(Schema):
 
 
 @router.get("/{study_id}/members", response=list[MemberOut], summary="The study team and who is blinded")
-def member_list(request, study_id: int):
+def member_list(request, study_id: Id):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     return [{"user": m.user.email, "role": m.role, "blinded": m.is_blinded} for m in selectors.members(study=study)]
 
 
 @router.post("/{study_id}/members", response={201: MemberOut}, summary="Add a staff member to the team")
-def member_add(request, study_id: int, payload: MemberIn):
+def member_add(request, study_id: Id, payload: MemberIn):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     user = User.objects.filter(email=payload.user_email.strip().lower()).first()
@@ -220,14 +221,14 @@ def _subject_out(request, s) -> dict:
 
 
 @router.get("/{study_id}/subjects", response=list[SubjectOut], summary="Subjects at your clinics")
-def subject_list(request, study_id: int):
+def subject_list(request, study_id: Id):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     return [_subject_out(request, s) for s in selectors.subject_list(user=request.user, study=study)]
 
 
 @router.get("/{study_id}/subjects/{subject_id}", response=SubjectOut, summary="One subject")
-def subject_get(request, study_id: int, subject_id: int):
+def subject_get(request, study_id: Id, subject_id: Id):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     return _subject_out(request, selectors.subject_get(user=request.user, study=study, pk=subject_id))
@@ -242,7 +243,7 @@ class EligibilityOut(Schema):
 
 
 @router.get("/{study_id}/eligibility/{patient_id}", response=EligibilityOut, summary="Check a patient's eligibility and consent")
-def eligibility(request, study_id: int, patient_id: int):
+def eligibility(request, study_id: Id, patient_id: Id):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     if not selectors.can(request.user, study, "enrol"):
@@ -266,7 +267,7 @@ class ScreenFailIn(Schema):
 
 
 @router.post("/{study_id}/subjects", response={201: SubjectOut}, summary="Enrol a patient (eligible, consented)")
-def subject_enrol(request, study_id: int, payload: EnrolIn):
+def subject_enrol(request, study_id: Id, payload: EnrolIn):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     patient = selectors.patient_for_enrolment(user=request.user, pk=payload.patient_id)
@@ -275,7 +276,7 @@ def subject_enrol(request, study_id: int, payload: EnrolIn):
 
 
 @router.post("/{study_id}/screen-failures", response={201: SubjectOut}, summary="Record a screen failure with its reason")
-def subject_screen_fail(request, study_id: int, payload: ScreenFailIn):
+def subject_screen_fail(request, study_id: Id, payload: ScreenFailIn):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     patient = selectors.patient_for_enrolment(user=request.user, pk=payload.patient_id)
@@ -285,7 +286,7 @@ def subject_screen_fail(request, study_id: int, payload: ScreenFailIn):
 
 @router.post("/{study_id}/subjects/{subject_id}/randomization", response={201: SubjectOut},
              summary="Randomize an enrolled subject (final)")
-def subject_randomize(request, study_id: int, subject_id: int):
+def subject_randomize(request, study_id: Id, subject_id: Id):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     subject = selectors.subject_get(user=request.user, study=study, pk=subject_id)
@@ -300,7 +301,7 @@ class EndIn(Schema):
 
 
 @router.post("/{study_id}/subjects/{subject_id}/end", response=SubjectOut, summary="Withdrawal or loss to follow-up")
-def subject_end(request, study_id: int, subject_id: int, payload: EndIn):
+def subject_end(request, study_id: Id, subject_id: Id, payload: EndIn):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     subject = selectors.subject_get(user=request.user, study=study, pk=subject_id)
@@ -315,7 +316,7 @@ class CodeBreakIn(Schema):
 
 @router.post("/{study_id}/subjects/{subject_id}/code-break", response={201: SubjectOut},
              summary="Emergency unblinding of one subject (investigator, with a reason)")
-def subject_code_break(request, study_id: int, subject_id: int, payload: CodeBreakIn):
+def subject_code_break(request, study_id: Id, subject_id: Id, payload: CodeBreakIn):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     subject = selectors.subject_get(user=request.user, study=study, pk=subject_id)
@@ -332,7 +333,7 @@ class SiteOut(Schema):
 
 
 @router.get("/{study_id}/enrolment", response=list[SiteOut], summary="Enrolment per site (never per arm)")
-def enrolment(request, study_id: int):
+def enrolment(request, study_id: Id):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     return [p.__dict__ for p in selectors.enrolment_by_site(user=request.user, study=study)]

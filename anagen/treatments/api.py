@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
+from anagen.api.params import Id
 from anagen.accounts.models import Clinic, Room, User
 
 from . import selectors, services
@@ -165,7 +166,7 @@ class RevisionOut(Schema):
 
 
 @router.get("/plans", response=list[PlanOut], summary="Treatment plans at the caller's clinics")
-def plan_list(request, patient_id: int | None = None):
+def plan_list(request, patient_id: Id | None = None):
     patient = _patient(request, patient_id) if patient_id is not None else None
     return list(selectors.plan_list(user=request.auth, patient=patient))
 
@@ -179,24 +180,24 @@ def plan_create(request, payload: PlanIn):
 
 
 @router.get("/plans/{plan_id}", response=PlanOut, summary="One treatment plan")
-def plan_get(request, plan_id: int):
+def plan_get(request, plan_id: Id):
     return selectors.plan_get(user=request.auth, pk=plan_id)
 
 
 @router.get("/plans/{plan_id}/changes", response=list[RevisionOut], summary="A plan's changes, newest first")
-def plan_changes(request, plan_id: int):
+def plan_changes(request, plan_id: Id):
     return list(selectors.plan_get(user=request.auth, pk=plan_id).revisions.all())
 
 
 @router.post("/plans/{plan_id}/changes", response={201: RevisionOut}, summary="Change a plan, with a reason")
-def plan_change(request, plan_id: int, payload: PlanChangeIn):
+def plan_change(request, plan_id: Id, payload: PlanChangeIn):
     plan = selectors.plan_get(user=request.auth, pk=plan_id)
     data = payload.dict(exclude_none=True)
     return Status(201, services.plan_revise(actor=request.auth, plan=plan, reason=data.pop("reason"), **data))
 
 
 @router.get("/plans/{plan_id}/proposals", response=list[ProposalOut], summary="Visits the plan proposes")
-def plan_proposals(request, plan_id: int, include_superseded: bool = False):
+def plan_proposals(request, plan_id: Id, include_superseded: bool = False):
     plan = selectors.plan_get(user=request.auth, pk=plan_id)
     qs = plan.proposals.select_related("appointment")
     return list(qs if include_superseded else qs.exclude(status="superseded"))
@@ -211,7 +212,7 @@ class ConfirmIn(Schema):
 
 @router.post("/proposals/{proposal_id}/confirm", response=ProposalOut,
              summary="Book a proposed visit through the scheduling rules (coordinator); 409 on a clash")
-def proposal_confirm(request, proposal_id: int, payload: ConfirmIn):
+def proposal_confirm(request, proposal_id: Id, payload: ConfirmIn):
     proposal = selectors.proposal_get(user=request.auth, pk=proposal_id)
     room = None
     if payload.room_id is not None:
@@ -290,12 +291,12 @@ def lot_receive(request, payload: LotIn):
 
 
 @router.get("/lots/{lot_id}", response=LotOut, summary="One lot")
-def lot_get(request, lot_id: int):
+def lot_get(request, lot_id: Id):
     return selectors.lot_get(user=request.auth, pk=lot_id)
 
 
 @router.post("/lots/{lot_id}/recall", response=LotOut, summary="Recall a lot: it can no longer be used")
-def lot_recall(request, lot_id: int, payload: RecallIn):
+def lot_recall(request, lot_id: Id, payload: RecallIn):
     return services.lot_recall(actor=request.auth, lot=selectors.lot_get(user=request.auth, pk=lot_id),
                                reason=payload.reason)
 
@@ -408,7 +409,7 @@ class ProcedureIn(Schema):
 
 
 @router.get("/procedures", response=list[ProcedureOut], summary="Procedures at the caller's clinics")
-def procedure_list(request, patient_id: int | None = None):
+def procedure_list(request, patient_id: Id | None = None):
     patient = _patient(request, patient_id) if patient_id is not None else None
     return list(selectors.procedure_list(user=request.auth, patient=patient)[:500])
 
@@ -440,7 +441,7 @@ def procedure_create(request, payload: ProcedureIn):
 
 
 @router.get("/procedures/{procedure_id}", response=ProcedureOut, summary="One procedure")
-def procedure_get(request, procedure_id: int):
+def procedure_get(request, procedure_id: Id):
     return selectors.procedure_get(user=request.auth, pk=procedure_id)
 
 
@@ -490,7 +491,7 @@ class AdverseEventPatch(Schema):
 
 
 @router.get("/adverse-events", response=list[AdverseEventOut], summary="Adverse events at the caller's clinics")
-def adverse_event_list(request, patient_id: int | None = None):
+def adverse_event_list(request, patient_id: Id | None = None):
     patient = _patient(request, patient_id) if patient_id is not None else None
     return list(selectors.adverse_event_list(user=request.auth, patient=patient)[:500])
 
@@ -505,12 +506,12 @@ def adverse_event_create(request, payload: AdverseEventIn):
 
 
 @router.get("/adverse-events/{event_id}", response=AdverseEventOut, summary="One adverse event")
-def adverse_event_get(request, event_id: int):
+def adverse_event_get(request, event_id: Id):
     return selectors.adverse_event_get(user=request.auth, pk=event_id)
 
 
 @router.patch("/adverse-events/{event_id}", response=AdverseEventOut, summary="Follow up an adverse event")
-def adverse_event_update(request, event_id: int, payload: AdverseEventPatch):
+def adverse_event_update(request, event_id: Id, payload: AdverseEventPatch):
     event = selectors.adverse_event_get(user=request.auth, pk=event_id)
     return services.adverse_event_update(actor=request.auth, event=event, **payload.dict(exclude_none=True))
 
@@ -581,17 +582,17 @@ def sample_create(request, payload: SampleIn):
 
 
 @router.get("/samples/{sample_id}", response=SampleOut, summary="One sample")
-def sample_get(request, sample_id: int):
+def sample_get(request, sample_id: Id):
     return selectors.sample_get(user=request.auth, pk=sample_id)
 
 
 @router.get("/samples/{sample_id}/custody", response=list[CustodyOut], summary="A sample's chain of custody")
-def custody_list(request, sample_id: int):
+def custody_list(request, sample_id: Id):
     return list(selectors.sample_get(user=request.auth, pk=sample_id).custody.all())
 
 
 @router.post("/samples/{sample_id}/custody", response={201: CustodyOut}, summary="Record the next custody step")
-def custody_create(request, sample_id: int, payload: CustodyIn):
+def custody_create(request, sample_id: Id, payload: CustodyIn):
     sample = selectors.sample_get(user=request.auth, pk=sample_id)
     return Status(201, services.custody_record(actor=request.auth, sample=sample, step=payload.step, at=payload.at,
                                         details=payload.details, notes=payload.notes))

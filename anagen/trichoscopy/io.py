@@ -5,6 +5,12 @@ sometimes rotated by an EXIF tag. They also arrive broken: cut off during upload
 renamed documents, or crafted to exhaust memory ("decompression bombs"). `read_image`
 returns a plain ``uint8`` RGB array for every good file and raises `ImageError`, with a
 message a person can act on, for every bad one.
+
+Memory is bounded: `probe_image` checks a file the way `read_image` does but decodes a JPEG at
+reduced scale (libjpeg's DCT scaling through Pillow's ``draft``), so checking an 8000 x 6000
+upload costs a few megabytes instead of the 144 MB of its full-resolution pixels; and at most
+`ANALYSIS_SLOTS` full-resolution decodes and analyses run at once in a process
+(`analysis_slot`).
 """
 
 from __future__ import annotations
@@ -25,6 +31,11 @@ MAX_SIDE_PX = 20_000
 #: Largest accepted file, in bytes.
 MAX_FILE_BYTES = 200 * 1024 * 1024
 ACCEPTED_FORMATS = ("JPEG", "PNG", "TIFF", "MPO")
+#: A probe decodes a JPEG at the smallest of 1/2, 1/4 or 1/8 scale that keeps both sides at least this long.
+PROBE_SIDE_PX = 256
+#: Full-resolution decodes and analyses that may run at once in one process (ANAGEN_ANALYSIS_SLOTS).
+ANALYSIS_SLOTS = max(1, int(os.environ.get("ANAGEN_ANALYSIS_SLOTS", "2")))
+_analysis_slots = threading.BoundedSemaphore(ANALYSIS_SLOTS)
 
 
 class ImageError(ValueError):
@@ -103,6 +114,102 @@ def _load_strictly(img: Image.Image) -> None:
             ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
 
+def _decode(source, reduce_to: int | None = None) -> tuple[Image.Image, str]:
+    """Open, check and decode; with ``reduce_to``, a JPEG is decoded at reduced scale."""
+    data, name = _open_bytes(source)
+    if not data:
+        raise ImageError(f"{name}: the file is empty (0 bytes). Upload the photograph again.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            fmt = img.format
+            width, height = img.size
+            if fmt not in ACCEPTED_FORMATS:
+                raise ImageError(
+                    f"{name}: {fmt} images are not accepted (JPEG, PNG or TIFF expected)."
+                )
+            if width <= 0 or height <= 0:
+                raise ImageError(f"{name}: the image has no pixels ({width} x {height}).")
+            if width > MAX_SIDE_PX or height > MAX_SIDE_PX or width * height > MAX_PIXELS:
+                raise ImageError(
+                    f"{name}: the image claims {width} x {height} pixels, far more than "
+                    "any dermoscope produces; the file is damaged or not a photograph."
+                )
+            if width < 32 or height < 32:
+                raise ImageError(
+                    f"{name}: the image is only {width} x {height} pixels, too small to "
+                    "count hairs. Use the dermoscope's full-resolution photograph."
+                )
+            if reduce_to and fmt in ("JPEG", "MPO"):
+                # DCT scaling: the whole stream is still decoded (truncation is still found),
+                # at 1/2, 1/4 or 1/8 of the pixels.
+                img.draft("RGB", (reduce_to, reduce_to))
+            _load_strictly(img)
+            orientation = img.getexif().get(0x0112, 1)
+            img = ImageOps.exif_transpose(img)
+            img.info["anagen_format"] = fmt
+            img.info["anagen_size"] = (width, height)
+            img.info["anagen_swapped"] = orientation in (5, 6, 7, 8)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(
+            f"{name}: the image is too large to decode safely (possible decompression bomb)."
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image (JPEG, PNG or TIFF expected).") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        text = str(exc)
+        if "truncated" in text.lower() or "broken" in text.lower() or isinstance(exc, EOFError):
+            raise ImageError(
+                f"{name}: the file is cut off (truncated); upload or copy it again."
+            ) from None
+        raise ImageError(f"{name}: the image data is damaged ({text}).") from None
+    except MemoryError:  # pragma: no cover - depends on the machine
+        raise ImageError(f"{name}: the image is too large to decode.") from None
+    return img, name
+
+
+class analysis_slot:
+    """``with analysis_slot():`` waits for one of the ANALYSIS_SLOTS places, so that a burst of
+    uploads or re-analyses holds at most that many full-resolution images in memory at once."""
+
+    def __enter__(self):
+        _analysis_slots.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _analysis_slots.release()
+
+
+class ImageInfo:
+    """What `probe_image` learns: the format and the size as the picture is meant to be seen."""
+
+    def __init__(self, fmt: str, width: int, height: int):
+        self.format, self.width, self.height = fmt, width, height
+
+    def __repr__(self) -> str:
+        return f"ImageInfo({self.format!r}, {self.width} x {self.height})"
+
+
+def probe_image(source: str | os.PathLike | bytes | BinaryIO) -> ImageInfo:
+    """Check a file as `read_image` does (format, size limits, truncation, decompression bombs)
+    and return its format and oriented size, decoding a JPEG at reduced scale only.
+
+    >>> from anagen.trichoscopy.io import probe_image
+    >>> probe_image(b"not an image")
+    Traceback (most recent call last):
+    ...
+    anagen.trichoscopy.io.ImageError: the uploaded data: not an image (JPEG, PNG or TIFF expected).
+    """
+    img, name = _decode(source, reduce_to=PROBE_SIDE_PX)
+    width, height = img.info["anagen_size"]
+    if img.info.get("anagen_swapped"):
+        width, height = height, width
+    return ImageInfo(img.info["anagen_format"], width, height)
+
+
 def read_image(source: str | os.PathLike | bytes | BinaryIO) -> np.ndarray:
     """Read a photograph into an RGB ``uint8`` array, refusing bad files.
 
@@ -133,48 +240,5 @@ def read_image(source: str | os.PathLike | bytes | BinaryIO) -> np.ndarray:
     ...     print(exc)
     the uploaded data: not an image (JPEG, PNG or TIFF expected).
     """
-    data, name = _open_bytes(source)
-    if not data:
-        raise ImageError(f"{name}: the file is empty (0 bytes). Upload the photograph again.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            fmt = img.format
-            width, height = img.size
-            if fmt not in ACCEPTED_FORMATS:
-                raise ImageError(
-                    f"{name}: {fmt} images are not accepted (JPEG, PNG or TIFF expected)."
-                )
-            if width <= 0 or height <= 0:
-                raise ImageError(f"{name}: the image has no pixels ({width} x {height}).")
-            if width > MAX_SIDE_PX or height > MAX_SIDE_PX or width * height > MAX_PIXELS:
-                raise ImageError(
-                    f"{name}: the image claims {width} x {height} pixels, far more than "
-                    "any dermoscope produces; the file is damaged or not a photograph."
-                )
-            if width < 32 or height < 32:
-                raise ImageError(
-                    f"{name}: the image is only {width} x {height} pixels, too small to "
-                    "count hairs. Use the dermoscope's full-resolution photograph."
-                )
-            _load_strictly(img)
-            img = ImageOps.exif_transpose(img)
-    except ImageError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(
-            f"{name}: the image is too large to decode safely (possible decompression bomb)."
-        ) from None
-    except UnidentifiedImageError:
-        raise ImageError(f"{name}: not an image (JPEG, PNG or TIFF expected).") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        text = str(exc)
-        if "truncated" in text.lower() or "broken" in text.lower() or isinstance(exc, EOFError):
-            raise ImageError(
-                f"{name}: the file is cut off (truncated); upload or copy it again."
-            ) from None
-        raise ImageError(f"{name}: the image data is damaged ({text}).") from None
-    except MemoryError:  # pragma: no cover - depends on the machine
-        raise ImageError(f"{name}: the image is too large to decode.") from None
+    img, name = _decode(source)
     return _to_uint8_rgb(img, name)

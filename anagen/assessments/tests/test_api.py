@@ -113,8 +113,13 @@ def test_roles_without_access_get_403(request, api_client, persona, analysed):
     assert api.get(f"{BASE}/visits/{analysed.visit_id}").status_code == 403
 
 
-def test_a_coordinator_reads_but_cannot_write(api_client, coordinator, analysed, scalp_png):
+def test_a_coordinator_reads_the_visit_but_not_its_photographs_and_cannot_write(api_client, coordinator, analysed,
+                                                                                 scalp_png, settings):
     api = api_client(coordinator)
+    assert api.get(f"{BASE}/visits/{analysed.visit_id}").status_code == 200
+    assert api.get(f"{BASE}/images/{analysed.pk}").status_code == 403
+    assert api.get(f"{BASE}/images/{analysed.pk}/file").status_code == 403
+    settings.ANAGEN_COORDINATORS_SEE_PHOTOS = True  # a clinic group's policy may allow it
     assert api.get(f"{BASE}/images/{analysed.pk}").status_code == 200
     assert api.post(f"{BASE}/visits/{analysed.visit_id}/images", {"file": upload(scalp_png)}).status_code == 403
     assert api.post(f"{BASE}/images/{analysed.pk}/corrections", {"removed": []},

@@ -119,9 +119,16 @@ def test_the_global_assessment_form_saves_the_scale(login, clinician, visit):
     assert (visit.investigator_global, visit.patient_global) == (2, -1)
 
 
-def test_a_coordinator_reads_but_cannot_change(login, coordinator, analysed, scalp_png):
+def test_a_coordinator_reads_the_visit_without_photographs_and_cannot_change(login, coordinator, analysed, scalp_png,
+                                                                             settings):
     client = login(coordinator)
-    assert client.get(visit_url(analysed.visit)).status_code == 200
+    visit_page = client.get(visit_url(analysed.visit))
+    assert visit_page.status_code == 200
+    assert reverse("assessments:image", kwargs={"pk": analysed.pk}) not in visit_page.content.decode()
+    assert client.get(image_url(analysed)).status_code == 403
+    assert client.get(image_url(analysed, "assessments:image_file")).status_code == 403
+    assert client.get(image_url(analysed, "assessments:image_overlay")).status_code == 403
+    settings.ANAGEN_COORDINATORS_SEE_PHOTOS = True  # a clinic group's policy may allow it
     body = client.get(image_url(analysed)).content.decode()
     assert "Correct the count" not in body
     assert client.get(image_url(analysed, "assessments:image_file")).status_code == 200

@@ -11,15 +11,28 @@ def test_healthz_reports_ok(client):
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_with_a_reason_when_the_database_is_down(client):
+def test_healthz_is_503_with_a_reason_for_admin_staff_when_the_database_is_down(client, admin_user):
     from django.db import OperationalError
 
-    with mock.patch("anagen.core.views.connection.cursor", side_effect=OperationalError("connection refused")):
+    client.force_login(admin_user, backend="django.contrib.auth.backends.ModelBackend")
+    with mock.patch("anagen.core.views._check_database", side_effect=OperationalError("connection refused")):
         r = client.get("/healthz")
     assert r.status_code == 503
     body = r.json()
     assert body["database"] == "unreachable"
     assert "connection refused" in body["reason"]
+
+
+@pytest.mark.django_db
+def test_healthz_tells_an_anonymous_caller_no_database_detail(client):
+    from django.db import OperationalError
+
+    with mock.patch("anagen.core.views.connection.cursor",
+                    side_effect=OperationalError('could not connect to server "db.internal" as user "anagen"')):
+        r = client.get("/healthz")
+    assert r.status_code == 503
+    assert r.json() == {"status": "error"}
+    assert b"db.internal" not in r.content
 
 
 @pytest.mark.django_db

@@ -16,3 +16,11 @@ def treated_patient(coordinator, clinician):
     f.measure(clinician=clinician, patient=p, on=f.day(4 + 23), hair_count=99, weeks=23, diameter=61.5,
               investigator_global=2, patient_global=2)
     return p
+
+
+@pytest.fixture(autouse=True)
+def _every_cell_shown(settings):
+    """These tests check the arithmetic on a handful of patients: show every cell. The
+    suppression of small cells (ANAGEN_OUTCOMES_MIN_CELL, default 5) has its own tests in
+    tests/security/test_least_privilege.py."""
+    settings.ANAGEN_OUTCOMES_MIN_CELL = 1

@@ -175,7 +175,7 @@ def test_the_balance_page_of_a_draft_says_why_there_is_nothing(login, team, stat
     from anagen.accounts.services import staff_create
     from anagen.studies.services import member_add
 
-    independent = staff_create(email="indep@birmingham.test", password="x", roles=["statistician"], clinics=[clinic])
+    independent = staff_create(email="indep@birmingham.test", password="an-independent-statistician", roles=["statistician"], clinics=[clinic])
     member_add(actor=statistician, study=team, user=independent, role="unblinded_statistician")
     r = login(independent).get(f"/studies/{team.pk}/balance", follow=True)
     assert r.status_code == 200 and b"not signed off yet" in r.content

@@ -131,7 +131,7 @@ def test_the_unblinded_statistician_sees_the_balance_and_the_audit_blinded_membe
         subject_randomize(actor=clinician, subject=s)
     from anagen.accounts.services import staff_create
 
-    independent = staff_create(email="indep@birmingham.test", password="x", roles=["statistician"],
+    independent = staff_create(email="indep@birmingham.test", password="an-independent-statistician", roles=["statistician"],
                                clinics=[clinic])
     services.member_add(actor=statistician, study=recruiting_study, user=independent, role="unblinded_statistician")
     report, mismatches = balance(actor=independent, study=recruiting_study)

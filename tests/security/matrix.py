@@ -1,0 +1,233 @@
+"""Who may use each route, as data (see test_access_matrix.py).
+
+Personas: each role at the record's clinic ("coordinator"), the same role at the other clinic
+("coordinator@other"), "stranger" (an active account with no role) and "anonymous". A row is the
+set of personas the route lets in; everyone else must get 401/403/404 or the login page.
+
+- ``record_clinic(*roles)``: those roles at the record's clinic only (the other clinic gets 404).
+- ``any_clinic(*roles)``: those roles at either clinic (a list, a form or a catalogue: each sees
+  its own clinics' records).
+- ``allow(*personas)``: exactly these personas.
+
+Clinical photographs (image files, overlays, global photographs) are not for coordinators
+(``ANAGEN_COORDINATORS_SEE_PHOTOS`` is off). A study's own pages and routes are for its team
+members, and no persona here is on a study team, so they read NOBODY.
+"""
+
+from __future__ import annotations
+
+ROLES = ("admin", "coordinator", "clinician", "lab_scientist", "evaluator", "statistician")
+PERSONAS = frozenset((*ROLES, *(f"{r}@other" for r in ROLES), "stranger", "anonymous"))
+EVERYONE = PERSONAS
+SIGNED_IN = PERSONAS - {"anonymous"}
+NOBODY: frozenset[str] = frozenset()
+
+
+def allow(*personas: str) -> frozenset[str]:
+    unknown = set(personas) - PERSONAS
+    assert not unknown, f"unknown personas {unknown}"
+    return frozenset(personas)
+
+
+def record_clinic(*roles: str) -> frozenset[str]:
+    return allow(*roles)
+
+
+def any_clinic(*roles: str) -> frozenset[str]:
+    return allow(*roles, *(f"{r}@other" for r in roles))
+
+
+EXPECTED: dict[str, frozenset[str]] = {
+    'page /': EVERYONE,
+    'page /healthz': EVERYONE,
+    'page /favicon.ico': EVERYONE,
+    'page /login/': EVERYONE,
+    'page /logout/': NOBODY,  # logging out sends everyone to the login page
+    'page /ask/': EVERYONE,
+    'page /consultation/': EVERYONE,
+    'page /thanks/': EVERYONE,
+    'page /privacy/': EVERYONE,
+    'page /inbox/': any_clinic('admin', 'coordinator'),
+    'page /inbox/<int:pk>/': record_clinic('admin', 'coordinator'),
+    'page /inbox/<int:pk>/answer/': record_clinic('admin', 'coordinator'),
+    'page /inbox/<int:pk>/close/': record_clinic('admin', 'coordinator'),
+    'page /inbox/<int:pk>/convert/': record_clinic('admin', 'coordinator'),
+    'page /patients/': any_clinic('admin', 'coordinator', 'clinician'),
+    'page /patients/new/': any_clinic('admin', 'coordinator'),
+    'page /patients/<int:pk>/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /patients/<int:pk>/edit/': record_clinic('admin', 'coordinator'),
+    'page /patients/<int:pk>/diagnosis/': record_clinic('clinician'),
+    'page /patients/<int:pk>/staging/new/': record_clinic('clinician'),
+    'page /patients/<int:pk>/medical-history/': record_clinic('clinician'),
+    'page /patients/<int:pk>/hair-loss-history/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /patients/<int:pk>/prior-treatments/new/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /patients/<int:pk>/prior-treatments/<int:treatment_pk>/remove/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /patients/<int:pk>/consents/new/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /patients/<int:pk>/consents/<int:consent_pk>/withdraw/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /screening/patients/<int:patient_pk>/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /screening/patients/<int:patient_pk>/new': record_clinic('clinician'),
+    'page /screening/runs/<uuid:run_id>/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /screening/rules/': any_clinic('admin', 'clinician'),
+    'page /screening/rules/edit': any_clinic('admin'),
+    'page /screening/rules/v<int:version>/': any_clinic('admin', 'clinician'),
+    'page /calendar/': any_clinic('admin', 'coordinator', 'clinician'),
+    'page /calendar/clinicians/<int:clinician_pk>/': any_clinic('admin', 'coordinator', 'clinician'),
+    'page /calendar/book/': any_clinic('admin', 'coordinator', 'clinician'),
+    'page /calendar/availability/': any_clinic('admin', 'coordinator', 'clinician'),
+    'page /calendar/appointments/<int:pk>/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /calendar/appointments/<int:pk>/ics': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /calendar/appointments/<int:pk>/reschedule': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /calendar/appointments/<int:pk>/cancel': record_clinic('admin', 'coordinator'),
+    'page /calendar/appointments/<int:pk>/no-show': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /calendar/appointments/<int:pk>/complete': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /treatments/': any_clinic('admin', 'coordinator', 'clinician', 'lab_scientist'),
+    'page /treatments/plans/new/<int:patient_pk>/': record_clinic('clinician'),
+    'page /treatments/plans/<int:pk>/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /treatments/plans/<int:pk>/revise/': record_clinic('clinician'),
+    'page /treatments/proposals/<int:pk>/confirm/': record_clinic('admin', 'coordinator'),
+    'page /treatments/procedures/new/<int:patient_pk>/': record_clinic('clinician'),
+    'page /treatments/procedures/<int:pk>/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /treatments/adverse-events/new/<int:patient_pk>/': record_clinic('clinician'),
+    'page /treatments/adverse-events/<int:pk>/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /treatments/lots/': any_clinic('admin', 'clinician'),
+    'page /treatments/lots/<int:pk>/': record_clinic('admin', 'clinician'),
+    'page /treatments/recall/': any_clinic('admin', 'coordinator', 'clinician'),
+    'page /treatments/samples/': any_clinic('admin', 'clinician', 'lab_scientist'),
+    'page /treatments/samples/new/<int:patient_pk>/': record_clinic('clinician'),
+    'page /treatments/samples/<int:pk>/': record_clinic('admin', 'clinician', 'lab_scientist'),
+    'page /treatments/samples/<int:pk>/label/': record_clinic('admin', 'clinician', 'lab_scientist'),
+    'page /assessments/patients/<int:patient_id>/visits/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /assessments/visits/<int:pk>/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /assessments/visits/<int:pk>/assessment': record_clinic('clinician'),
+    'page /assessments/visits/<int:pk>/photos': record_clinic('clinician'),
+    'page /assessments/visits/<int:pk>/images': record_clinic('clinician'),
+    'page /assessments/visits/<int:pk>/exclusion': record_clinic('clinician'),
+    'page /assessments/images/<int:pk>/': record_clinic('admin', 'clinician'),
+    'page /assessments/images/<int:pk>/status.json': record_clinic('admin', 'clinician'),
+    'page /assessments/images/<int:pk>/file': record_clinic('admin', 'clinician'),
+    'page /assessments/images/<int:pk>/overlay.png': record_clinic('admin', 'clinician'),
+    'page /assessments/images/<int:pk>/corrections': record_clinic('clinician'),
+    'page /assessments/images/<int:pk>/retry': record_clinic('clinician'),
+    'page /assessments/images/<int:pk>/void': record_clinic('clinician'),
+    'page /assessments/images/<int:pk>/reanalyse': record_clinic('clinician'),
+    'page /assessments/photos/<int:pk>/file': record_clinic('admin', 'clinician'),
+    'page /outcomes/': any_clinic('admin', 'clinician', 'statistician'),
+    'page /outcomes/outcomes.csv': any_clinic('admin', 'clinician', 'statistician'),
+    'page /outcomes/patients/<int:pk>/': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /outcomes/patients/<int:pk>/report.pdf': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /studies/': any_clinic('admin', 'coordinator', 'clinician', 'evaluator', 'statistician'),
+    'page /studies/new': any_clinic('admin', 'statistician'),
+    'page /studies/reading/': any_clinic('evaluator'),
+    'page /studies/<int:pk>/': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/edit': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/sign': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/amend': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/team': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/versions/<int:number>/': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/subjects/': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/subjects/<int:subject_pk>/': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/subjects/<int:subject_pk>/randomize': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/subjects/<int:subject_pk>/end': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/subjects/<int:subject_pk>/code-break': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/enrol/<int:patient_pk>': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/dashboard': NOBODY,  # study team members only; no persona here is on the team
+    'page /studies/<int:pk>/balance': NOBODY,  # study team members only; no persona here is on the team
+    'GET /api/v1/me': SIGNED_IN,
+    'GET /api/v1/clinics': SIGNED_IN,
+    'GET /api/v1/staff': any_clinic('admin', 'coordinator', 'clinician', 'statistician'),
+    'POST /api/v1/inquiries': EVERYONE,
+    'GET /api/v1/inquiries': any_clinic('admin', 'coordinator'),
+    'GET /api/v1/inquiries/{inquiry_id}': record_clinic('admin', 'coordinator'),
+    'POST /api/v1/inquiries/{inquiry_id}/answer': record_clinic('admin', 'coordinator'),
+    'POST /api/v1/inquiries/{inquiry_id}/close': record_clinic('admin', 'coordinator'),
+    'POST /api/v1/inquiries/{inquiry_id}/convert': record_clinic('admin', 'coordinator'),
+    'GET /api/v1/patients': any_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/patients': record_clinic('admin', 'coordinator'),
+    'GET /api/v1/patients/{patient_id}': record_clinic('admin', 'coordinator', 'clinician'),
+    'PATCH /api/v1/patients/{patient_id}': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/patients/{patient_id}/consents': record_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/patients/{patient_id}/consents': record_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/patients/{patient_id}/consents/{consent_id}/withdraw': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/patients/{patient_id}/stagings': record_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/patients/{patient_id}/stagings': record_clinic('clinician'),
+    'POST /api/v1/screenings': record_clinic('clinician'),
+    'GET /api/v1/screenings': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/screenings/rules': any_clinic('admin', 'clinician'),
+    'PUT /api/v1/screenings/rules': any_clinic('admin'),
+    'GET /api/v1/appointments': any_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/appointments': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/appointments/availability': any_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/appointments/free-slots': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/appointments/{appointment_id}': record_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/appointments/{appointment_id}/reschedule': record_clinic('admin', 'coordinator'),
+    'POST /api/v1/appointments/{appointment_id}/cancel': record_clinic('admin', 'coordinator'),
+    'POST /api/v1/appointments/{appointment_id}/no-show': record_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/appointments/{appointment_id}/complete': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/appointments/{appointment_id}/ics': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/treatments/catalogue': any_clinic('admin', 'coordinator', 'clinician', 'lab_scientist'),
+    'GET /api/v1/treatments/catalogue/{code}': any_clinic('admin', 'coordinator', 'clinician', 'lab_scientist'),
+    'PATCH /api/v1/treatments/catalogue/{code}': any_clinic('admin'),
+    'GET /api/v1/treatments/plans': any_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/treatments/plans': record_clinic('clinician'),
+    'GET /api/v1/treatments/plans/{plan_id}': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/treatments/plans/{plan_id}/changes': record_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/treatments/plans/{plan_id}/changes': record_clinic('clinician'),
+    'GET /api/v1/treatments/plans/{plan_id}/proposals': record_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/treatments/proposals/{proposal_id}/confirm': record_clinic('admin', 'coordinator'),
+    'GET /api/v1/treatments/products': any_clinic('admin', 'clinician'),
+    'POST /api/v1/treatments/products': any_clinic('admin', 'clinician'),
+    'GET /api/v1/treatments/lots': any_clinic('admin', 'clinician'),
+    'POST /api/v1/treatments/lots': record_clinic('admin', 'clinician'),
+    'GET /api/v1/treatments/lots/{lot_id}': record_clinic('admin', 'clinician'),
+    'POST /api/v1/treatments/lots/{lot_id}/recall': record_clinic('admin', 'clinician'),
+    'GET /api/v1/treatments/recall': any_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/treatments/procedures': any_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/treatments/procedures': record_clinic('clinician'),
+    'GET /api/v1/treatments/procedures/{procedure_id}': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/treatments/adverse-events': any_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/treatments/adverse-events': record_clinic('clinician'),
+    'GET /api/v1/treatments/adverse-events/{event_id}': record_clinic('admin', 'coordinator', 'clinician'),
+    'PATCH /api/v1/treatments/adverse-events/{event_id}': record_clinic('clinician'),
+    'GET /api/v1/treatments/samples': any_clinic('admin', 'clinician', 'lab_scientist'),
+    'POST /api/v1/treatments/samples': record_clinic('clinician'),
+    'GET /api/v1/treatments/samples/{sample_id}': record_clinic('admin', 'clinician', 'lab_scientist'),
+    'GET /api/v1/treatments/samples/{sample_id}/custody': record_clinic('admin', 'clinician', 'lab_scientist'),
+    'POST /api/v1/treatments/samples/{sample_id}/custody': record_clinic('clinician', 'lab_scientist'),
+    'GET /api/v1/assessments/visits': record_clinic('admin', 'coordinator', 'clinician'),
+    'POST /api/v1/assessments/visits': record_clinic('clinician'),
+    'GET /api/v1/assessments/visits/{visit_id}': record_clinic('admin', 'coordinator', 'clinician'),
+    'PATCH /api/v1/assessments/visits/{visit_id}': record_clinic('clinician'),
+    'POST /api/v1/assessments/visits/{visit_id}/photos': record_clinic('clinician'),
+    'POST /api/v1/assessments/visits/{visit_id}/images': record_clinic('clinician'),
+    'GET /api/v1/assessments/images/{image_id}': record_clinic('admin', 'clinician'),
+    'GET /api/v1/assessments/images/{image_id}/file': record_clinic('admin', 'clinician'),
+    'GET /api/v1/assessments/images/{image_id}/overlay.png': record_clinic('admin', 'clinician'),
+    'POST /api/v1/assessments/images/{image_id}/corrections': record_clinic('clinician'),
+    'GET /api/v1/assessments/photos/{photo_id}/file': record_clinic('admin', 'clinician'),
+    'GET /api/v1/assessments/patients/{patient_id}/measurements': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/outcomes/patients/{patient_id}/timeline': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/outcomes/patients/{patient_id}/measurements': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/outcomes/table': any_clinic('admin', 'clinician', 'statistician'),
+    'GET /api/v1/studies': any_clinic('admin', 'coordinator', 'clinician', 'evaluator', 'statistician'),
+    'POST /api/v1/studies': any_clinic('admin', 'statistician'),
+    'GET /api/v1/studies/{study_id}': NOBODY,  # study team members only; no persona here is on the team
+    'PATCH /api/v1/studies/{study_id}': NOBODY,  # study team members only; no persona here is on the team
+    'POST /api/v1/studies/{study_id}/signatures': NOBODY,  # study team members only; no persona here is on the team
+    'POST /api/v1/studies/{study_id}/amendments': NOBODY,  # study team members only; no persona here is on the team
+    'GET /api/v1/studies/{study_id}/versions/{number}': NOBODY,  # study team members only; no persona here is on the team
+    'GET /api/v1/studies/{study_id}/members': NOBODY,  # study team members only; no persona here is on the team
+    'POST /api/v1/studies/{study_id}/members': NOBODY,  # study team members only; no persona here is on the team
+    'GET /api/v1/studies/{study_id}/subjects': NOBODY,  # study team members only; no persona here is on the team
+    'POST /api/v1/studies/{study_id}/subjects': NOBODY,  # study team members only; no persona here is on the team
+    'GET /api/v1/studies/{study_id}/subjects/{subject_id}': NOBODY,  # study team members only; no persona here is on the team
+    'GET /api/v1/studies/{study_id}/eligibility/{patient_id}': NOBODY,  # study team members only; no persona here is on the team
+    'POST /api/v1/studies/{study_id}/screen-failures': NOBODY,  # study team members only; no persona here is on the team
+    'POST /api/v1/studies/{study_id}/subjects/{subject_id}/randomization': NOBODY,  # study team members only; no persona here is on the team
+    'POST /api/v1/studies/{study_id}/subjects/{subject_id}/end': NOBODY,  # study team members only; no persona here is on the team
+    'POST /api/v1/studies/{study_id}/subjects/{subject_id}/code-break': NOBODY,  # study team members only; no persona here is on the team
+    'GET /api/v1/studies/{study_id}/enrolment': NOBODY,  # study team members only; no persona here is on the team
+    'GET /api/v1/fhir/Patient/{patient_id}/$everything': record_clinic('admin', 'coordinator', 'clinician'),
+    'GET /api/v1/fhir/$export': any_clinic('admin', 'clinician', 'statistician'),
+    'GET /api/v1/fhir/$export/{rtype}.ndjson': any_clinic('admin', 'clinician', 'statistician'),
+
+}
