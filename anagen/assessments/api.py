@@ -295,7 +295,7 @@ def update_visit(request, visit_id: Id, payload: VisitPatch):
     return _visit(visit)
 
 
-def _check_patient(visit: AssessmentVisit, patient_id: int | None) -> None:
+def _check_patient(visit: AssessmentVisit, patient_id: Id | None) -> None:
     if patient_id is not None and patient_id != visit.patient_id:
         raise ActionError("This visit belongs to another patient; upload the image to one of this patient's visits.",
                           code="wrong_patient", field="patient_id")
@@ -360,13 +360,13 @@ def correct_image(request, image_id: Id, payload: CorrectionIn):
 
 
 @router.get("/images/{image_id}/match", response=VisitMatchOut, url_name="assessments_image_match")
-def get_image_match(request, image_id: int):
+def get_image_match(request, image_id: Id):
     """The image's hairs matched to the baseline: kept, lost and new, both changes, the review."""
     return _visit_match(selectors.image_get(user=request.auth, pk=image_id))
 
 
 @router.post("/images/{image_id}/match", response=VisitMatchOut, url_name="assessments_image_match_review")
-def review_image_match(request, image_id: int, payload: VisitMatchReviewIn):
+def review_image_match(request, image_id: Id, payload: VisitMatchReviewIn):
     """The clinician's review: every lost and new hair is confirmed except the rejected ones."""
     from .matching import visit_match_confirm
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .selectors import can_read, can_write, visit_list
+from .selectors import can_read, can_see_photographs, can_write, visit_list
 
 
 def visits_section(request, patient) -> dict | None:
@@ -14,4 +14,5 @@ def visits_section(request, patient) -> dict | None:
         "assessment_visits": list(visit_list(user=user, patient=patient)),
         "assessment_patient": patient,
         "assessment_can_write": can_write(user),
+        "assessment_photographs": can_see_photographs(user),
     }

@@ -11,6 +11,7 @@ import hashlib
 import mimetypes
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseNotModified, JsonResponse
@@ -466,6 +467,8 @@ def _visit_id(request, name: str) -> int | None:
 def compare(request, patient_id: int):
     """Before and after: two visits' photographs by view and target-area images side by side."""
     patient = selectors.patient_for_assessments(user=request.user, pk=patient_id)
+    if not selectors.can_see_photographs(request.user):
+        raise PermissionDenied("Clinical photographs are for clinicians at this clinic.")
     status, error = 200, ""
     try:
         a, b = _visit_id(request, "a"), _visit_id(request, "b")

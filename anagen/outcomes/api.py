@@ -47,7 +47,7 @@ def patient_measurements(request, patient_id: Id):
             openapi_extra={"responses": {200: {"description": "The progress report",
                                                "content": {"application/pdf": {"schema": {"type": "string",
                                                                                           "format": "binary"}}}}}})
-def patient_report(request, patient_id: int):
+def patient_report(request, patient_id: Id):
     from django.http import HttpResponse
     from django.utils import timezone
 

@@ -21,9 +21,11 @@ from . import report, selectors
 @require_GET
 @role_required(*selectors.TIMELINE_ROLES)
 def patient_timeline(request, pk):
+    from anagen.assessments.selectors import can_see_photographs
+
     patient = selectors.patient_for_outcomes(user=request.user, pk=pk)
     return render(request, "outcomes/patient.html", {
-        "patient": patient,
+        "patient": patient, "can_see_photographs": can_see_photographs(request.user),
         "events": selectors.patient_timeline(user=request.user, patient=patient),
         "progress": selectors.patient_progress(user=request.user, patient=patient),
     })

@@ -82,7 +82,7 @@ class RuleSetOut(Schema):
         return obj.created_by.email if obj.created_by else None
 
 
-class ErrorOut(Schema):
+class RuleErrorOut(Schema):
     detail: str
     code: str
     errors: list[str] = []
@@ -112,7 +112,7 @@ def rules_get(request):
     return active
 
 
-@router.put("/rules", response={201: RuleSetOut, 400: ErrorOut}, summary="Publish a new version of the rules (admins)")
+@router.put("/rules", response={201: RuleSetOut, 400: RuleErrorOut}, summary="Publish a new version of the rules (admins)")
 def rules_put(request, payload: RulesIn):
     if not selectors.can_edit_rules(request.user):
         raise PermissionDenied("Only an admin can change the screening rules.")

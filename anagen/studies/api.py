@@ -375,7 +375,7 @@ class VisitStateOut(Schema):
 
 
 @router.get("/{study_id}/deviations", response=list[DeviationOut], summary="Protocol deviations at your clinics")
-def deviation_list(request, study_id: int, open_only: bool = False):
+def deviation_list(request, study_id: Id, open_only: bool = False):
     from . import deviations
 
     _page_role(request)
@@ -386,7 +386,7 @@ def deviation_list(request, study_id: int, open_only: bool = False):
 
 @router.post("/{study_id}/subjects/{subject_id}/deviations", response={201: DeviationOut},
              summary="Report a protocol deviation (missed and out-of-window visits are found from the visits)")
-def deviation_report(request, study_id: int, subject_id: int, payload: DeviationIn):
+def deviation_report(request, study_id: Id, subject_id: Id, payload: DeviationIn):
     from . import deviations
 
     _page_role(request)
@@ -400,7 +400,7 @@ def deviation_report(request, study_id: int, subject_id: int, payload: Deviation
 
 @router.get("/{study_id}/subjects/{subject_id}/visits", response=list[VisitStateOut],
             summary="A subject's protocol visits: windows, the visit held for each, done/due/missed/out of window")
-def subject_visits(request, study_id: int, subject_id: int):
+def subject_visits(request, study_id: Id, subject_id: Id):
     from . import deviations
 
     _page_role(request)

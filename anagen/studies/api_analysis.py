@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from anagen.api.params import Id
 from ninja import Router, Schema, Status
 
 from . import analysis_services, blinding, lock, quality_services, selectors
@@ -19,7 +20,7 @@ from .models import DataQuery, SourceVerification, StudyRole
 router = Router(tags=["studies"])
 
 
-def _study(request, study_id: int):
+def _study(request, study_id: Id):
     from .api import _page_role
 
     _page_role(request)
@@ -56,7 +57,7 @@ def _subjects(request, study):
 
 
 @router.get("/{study_id}/queries", response=list[QueryOut], summary="Data queries on subjects at your clinics")
-def query_list(request, study_id: int):
+def query_list(request, study_id: Id):
     study = _study(request, study_id)
     _not_evaluator(request, study)
     return [_query_out(q) for q in DataQuery.objects.filter(study=study, subject__in=_subjects(request, study))
@@ -70,7 +71,7 @@ class QueryIn(Schema):
 
 
 @router.post("/{study_id}/queries", response={201: QueryOut}, summary="Raise a query on a subject's data point")
-def query_raise(request, study_id: int, payload: QueryIn):
+def query_raise(request, study_id: Id, payload: QueryIn):
     study = _study(request, study_id)
     subject = selectors.subject_get(user=request.user, study=study, pk=payload.subject_id)
     q = quality_services.query_raise(actor=request.user, subject=subject, data_point=payload.data_point,
@@ -78,7 +79,7 @@ def query_raise(request, study_id: int, payload: QueryIn):
     return Status(201, _query_out(q))
 
 
-def _query(request, study, query_id: int) -> DataQuery:
+def _query(request, study, query_id: Id) -> DataQuery:
     try:
         return DataQuery.objects.select_related("subject", "raised_by").get(
             study=study, pk=query_id, subject__in=_subjects(request, study))
@@ -86,24 +87,24 @@ def _query(request, study, query_id: int) -> DataQuery:
         raise Http404("No such query in this study at a clinic you work at.") from None
 
 
-class AnswerIn(Schema):
+class QueryAnswerIn(Schema):
     answer: str
 
 
 @router.post("/{study_id}/queries/{query_id}/answer", response=QueryOut, summary="Answer a query (the site)")
-def query_answer(request, study_id: int, query_id: int, payload: AnswerIn):
+def query_answer(request, study_id: Id, query_id: Id, payload: QueryAnswerIn):
     study = _study(request, study_id)
     q = quality_services.query_answer(actor=request.user, query=_query(request, study, query_id), answer=payload.answer)
     return _query_out(q)
 
 
-class CloseIn(Schema):
+class QueryCloseIn(Schema):
     note: str = ""
 
 
 @router.post("/{study_id}/queries/{query_id}/close", response=QueryOut,
              summary="Close a query (whoever raised it, or a study statistician)")
-def query_close(request, study_id: int, query_id: int, payload: CloseIn):
+def query_close(request, study_id: Id, query_id: Id, payload: QueryCloseIn):
     study = _study(request, study_id)
     q = quality_services.query_close(actor=request.user, query=_query(request, study, query_id), note=payload.note)
     return _query_out(q)
@@ -124,7 +125,7 @@ def _verification_out(v: SourceVerification) -> dict:
 
 
 @router.get("/{study_id}/verifications", response=list[VerificationOut], summary="Source-data verification flags")
-def verification_list(request, study_id: int):
+def verification_list(request, study_id: Id):
     study = _study(request, study_id)
     _not_evaluator(request, study)
     return [_verification_out(v) for v in SourceVerification.objects.filter(
@@ -139,7 +140,7 @@ class VerificationIn(Schema):
 
 @router.post("/{study_id}/verifications", response={201: VerificationOut},
              summary="Flag a data point as verified against the source")
-def verification_add(request, study_id: int, payload: VerificationIn):
+def verification_add(request, study_id: Id, payload: VerificationIn):
     study = _study(request, study_id)
     subject = selectors.subject_get(user=request.user, study=study, pk=payload.subject_id)
     v = quality_services.sdv_flag(actor=request.user, subject=subject, data_point=payload.data_point,
@@ -166,7 +167,7 @@ def _lock_out(study) -> dict:
 
 
 @router.get("/{study_id}/lock", response=LockOut, summary="Whether the database is locked, and its lock history")
-def lock_state(request, study_id: int):
+def lock_state(request, study_id: Id):
     return _lock_out(_study(request, study_id))
 
 
@@ -180,7 +181,7 @@ class UnlockIn(Schema):
 
 
 @router.post("/{study_id}/lock", response={201: LockOut}, summary="Lock the database (study statistician, password)")
-def lock_study(request, study_id: int, payload: LockIn):
+def lock_study(request, study_id: Id, payload: LockIn):
     study = _study(request, study_id)
     lock.study_lock(actor=request.user, study=study, password=payload.password)
     return Status(201, _lock_out(study))
@@ -188,7 +189,7 @@ def lock_study(request, study_id: int, payload: LockIn):
 
 @router.post("/{study_id}/unlock", response={201: LockOut},
              summary="Unlock the database with the reason (study statistician, password)")
-def unlock_study(request, study_id: int, payload: UnlockIn):
+def unlock_study(request, study_id: Id, payload: UnlockIn):
     study = _study(request, study_id)
     lock.study_unlock(actor=request.user, study=study, password=payload.password, reason=payload.reason)
     return Status(201, _lock_out(study))
@@ -210,7 +211,7 @@ class SideValueOut(Schema):
 
 @router.post("/{study_id}/subjects/{subject_id}/side-values", response={201: SideValueOut},
              summary="Split-scalp: record one scalp half's target-area density at an assessment visit")
-def side_value(request, study_id: int, subject_id: int, payload: SideValueIn):
+def side_value(request, study_id: Id, subject_id: Id, payload: SideValueIn):
     from anagen.assessments.models import AssessmentVisit
 
     study = _study(request, study_id)
@@ -238,7 +239,7 @@ def _clean(value: Any) -> Any:
 @router.get("/{study_id}/results", response=dict[str, Any],
             summary="Results (reveal the arms): unblinded statistician; after the lock also the study "
                     "statistician and investigators")
-def results(request, study_id: int):
+def results(request, study_id: Id):
     study = _study(request, study_id)
     res = analysis_services.results_for(user=request.user, study=study, figures=False)
     consort = res.consort
@@ -264,7 +265,7 @@ def results(request, study_id: int):
     })
 
 
-class PlanIn(Schema):
+class SampleSizeIn(Schema):
     difference: float
     sd: float
     rho: float | None = None
@@ -275,7 +276,7 @@ class PlanIn(Schema):
 
 @router.post("/{study_id}/sample-size", response=dict[str, Any],
              summary="Sample size for the study's design (evidence library), from effect, SD, power, alpha, drop-out")
-def sample_size(request, study_id: int, payload: PlanIn):
+def sample_size(request, study_id: Id, payload: SampleSizeIn):
     study = _study(request, study_id)
     result = analysis_services.plan_sample_size(user=request.user, study=study, **payload.dict())
     return _clean(result.to_dict())

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
+from anagen.api.params import Id
 from ninja import Router, Schema, Status
 
 from anagen.accounts.models import Role
@@ -158,7 +159,7 @@ class AgreementOut(Schema):
 
 @router.get("/{study_id}/agreement", response=AgreementOut,
             summary="Reader agreement over signed double readings: ICC and Bland-Altman (statisticians)")
-def reading_agreement(request, study_id: int, metric: str = "hair_count"):
+def reading_agreement(request, study_id: Id, metric: str = "hair_count"):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     r = reading_selectors.agreement(user=request.user, study=study, metric=metric)
@@ -176,7 +177,7 @@ class CodingOut(Schema):
 
 @router.post("/{study_id}/reading/coding", response={201: CodingOut},
              summary="Code the study's analysed target-area images not yet in the reading queue")
-def reading_code(request, study_id: int):
+def reading_code(request, study_id: Id):
     _page_role(request)
     study = selectors.study_get(user=request.user, pk=study_id)
     made = reading_services.reading_code_images(actor=request.user, study=study)

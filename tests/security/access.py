@@ -50,6 +50,8 @@ def api_routes() -> list[Route]:
     schema = api.get_openapi_schema(path_prefix="/api/v1")
     out = []
     for path, ops in schema["paths"].items():
+        # ninja joins a router mounted with an empty prefix without its slash under path_prefix.
+        path = re.sub(r"^/api/v1(?=[^/])", "/api/v1/", path)
         for method, op in ops.items():
             out.append(Route(key=f"{method.upper()} {path}", kind="api", pattern=path, method=method.upper(),
                              operation={"op": op, "components": schema.get("components", {})}))

@@ -230,4 +230,64 @@ EXPECTED: dict[str, frozenset[str]] = {
     'GET /api/v1/fhir/$export': any_clinic('admin', 'clinician', 'statistician'),
     'GET /api/v1/fhir/$export/{rtype}.ndjson': any_clinic('admin', 'clinician', 'statistician'),
 
+
+    # Routes added with visit windows and deviations, blinded reading, data quality and results,
+    # hair matching, before and after, the self-check, the time grid and background jobs.
+    'page /self-check/': EVERYONE,  # the public "Am I a candidate?" questions
+    'page /calendar/grid/': any_clinic('admin', 'coordinator', 'clinician'),  # each sees their own clinic's grid
+    'page /calendar/patients.json': any_clinic('admin', 'coordinator', 'clinician'),  # scoped to the caller's clinic
+    'page /assessments/patients/<int:patient_id>/compare/': record_clinic('admin', 'clinician'),  # photographs
+    'page /assessments/images/<int:pk>/match': record_clinic('admin', 'clinician'),
+    'page /jobs/': any_clinic('admin'),
+    'GET /api/v1/assessments/images/{image_id}/match': NOBODY,  # the matrix's image has no baseline match: 404
+    'POST /api/v1/assessments/images/{image_id}/match': NOBODY,
+    'GET /api/v1/outcomes/patients/{patient_id}/report.pdf': record_clinic('admin', 'coordinator', 'clinician'),
+    # Study routes: only members of the study's team, and no matrix persona is on one (team
+    # roles are tested in anagen/studies/tests: the blinding crawls and the page tests).
+    'page /studies/<int:pk>/deviations/': NOBODY,
+    'page /studies/<int:pk>/subjects/<int:subject_pk>/deviations': NOBODY,
+    'page /studies/reading/<str:code>/': NOBODY,
+    'page /studies/reading/<str:code>/sign': NOBODY,
+    'page /studies/reading/<str:code>/image.png': NOBODY,
+    'page /studies/reading/<str:code>/overlay.png': NOBODY,
+    'page /studies/reading/<str:code>/adjudicate': NOBODY,
+    'page /studies/<int:pk>/agreement': NOBODY,
+    'page /studies/<int:pk>/reading/code': NOBODY,
+    'page /studies/<int:pk>/quality': NOBODY,
+    'page /studies/<int:pk>/results/': NOBODY,
+    'page /studies/<int:pk>/results/report.pdf': NOBODY,
+    'page /studies/<int:pk>/results/consort.svg': NOBODY,
+    'page /studies/<int:pk>/results/consort.png': NOBODY,
+    'page /studies/<int:pk>/results/dataset.csv': NOBODY,
+    'page /studies/<int:pk>/results/dictionary.csv': NOBODY,
+    'page /studies/<int:pk>/sample-size': NOBODY,
+    'page /studies/<int:pk>/results/baseline.csv': NOBODY,
+    'page /studies/<int:pk>/results/effects.csv': NOBODY,
+    'page /studies/<int:pk>/results/change.csv': NOBODY,
+    'page /studies/<int:pk>/results/adverse-events.csv': NOBODY,
+    'page /studies/<int:pk>/results/listing.csv': NOBODY,
+    'GET /api/v1/studies/{study_id}/deviations': NOBODY,
+    'POST /api/v1/studies/{study_id}/subjects/{subject_id}/deviations': NOBODY,
+    'GET /api/v1/studies/{study_id}/subjects/{subject_id}/visits': NOBODY,
+    'GET /api/v1/studies/reading/queue': any_clinic('evaluator'),  # their own queue (empty: on no team)
+    'GET /api/v1/studies/reading/{code}': NOBODY,
+    'GET /api/v1/studies/reading/{code}/image.png': NOBODY,
+    'PUT /api/v1/studies/reading/{code}/reading': NOBODY,
+    'POST /api/v1/studies/reading/{code}/reading/signature': NOBODY,
+    'POST /api/v1/studies/reading/{code}/adjudication': NOBODY,
+    'GET /api/v1/studies/{study_id}/agreement': NOBODY,
+    'POST /api/v1/studies/{study_id}/reading/coding': NOBODY,
+    'GET /api/v1/studies/{study_id}/queries': NOBODY,
+    'POST /api/v1/studies/{study_id}/queries': NOBODY,
+    'POST /api/v1/studies/{study_id}/queries/{query_id}/answer': NOBODY,
+    'POST /api/v1/studies/{study_id}/queries/{query_id}/close': NOBODY,
+    'GET /api/v1/studies/{study_id}/verifications': NOBODY,
+    'POST /api/v1/studies/{study_id}/verifications': NOBODY,
+    'GET /api/v1/studies/{study_id}/lock': NOBODY,
+    'POST /api/v1/studies/{study_id}/lock': NOBODY,
+    'POST /api/v1/studies/{study_id}/unlock': NOBODY,
+    'POST /api/v1/studies/{study_id}/subjects/{subject_id}/side-values': NOBODY,
+    'GET /api/v1/studies/{study_id}/results': NOBODY,
+    'POST /api/v1/studies/{study_id}/sample-size': NOBODY,
+    'page /studies/<int:pk>/deviations/<int:deviation_pk>/close': NOBODY,
 }

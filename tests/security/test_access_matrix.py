@@ -88,6 +88,8 @@ def _records():
         "event_id": r["adverse_event"], "sample_id": r["sample"], "visit_id": r["visit"], "image_id": r["image"],
         "photo_id": r["photo"], "study_id": r["study"], "subject_id": r["subject"], "code": r["code"],
         "rtype": "Patient", "clinician": r["clinician"], "clinic": r["home"], "day": "2030-01-07",
+        # study records only a study's team reaches (no persona is on one): any id reads 404
+        "deviation_pk": 1, "query_id": 1,
     }
     for route in access.page_routes():
         if "<pk>" in route.pattern or "<int:pk>" in route.pattern:

@@ -84,7 +84,7 @@ def test_every_page_has_a_csp_without_inline_script(client):
 
 
 # Rendered by WeasyPrint into a PDF, never served to a browser as a page.
-PRINT_ONLY = {"outcomes/report.html"}
+PRINT_ONLY = {"outcomes/report.html", "analysis/report.html"}
 
 
 def test_no_template_has_inline_script_or_style():
