@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+
+from tests.browser.waiting import until
 from django.utils import timezone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -136,7 +138,7 @@ def test_coordinator_books_from_a_free_slot_in_the_time_grid(page, browser_login
     picker = page.locator("#id_patient-search")
     assert picker.is_visible() and not page.locator("#id_patient").is_visible()
     picker.press_sequentially("okaf", delay=40)
-    page.wait_for_function("document.querySelectorAll('#id_patient-options option').length === 1")
+    until(page, "document.querySelectorAll('#id_patient-options option').length === 1")
     label = page.eval_on_selector("#id_patient-options option", "o => o.value")
     assert label.startswith("Okafor, Daniel")
     picker.fill(label)

@@ -118,7 +118,8 @@ def tiny_jpeg() -> io.BytesIO:
 
 
 BODY_FIELDS = {"patient_id": "patient_id", "clinic_id": "clinic", "clinician_id": "clinician", "plan_id": "plan_id",
-               "visit_id": "visit_id", "procedure_id": "procedure_id", "lot_id": "lot_id", "modality": "code"}
+               "visit_id": "visit_id", "procedure_id": "procedure_id", "lot_id": "lot_id", "modality": "code",
+               "product_id": "product"}
 
 
 def api_request_kwargs(route: Route, values: dict | None = None) -> dict:

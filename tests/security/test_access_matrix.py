@@ -67,6 +67,7 @@ def _records():
         "procedure": first(Procedure.objects.filter(clinic=home)).pk,
         "adverse_event": (first(AdverseEvent.objects.filter(clinic=home)) or _adverse_event(home, clinician)).pk,
         "lot": first(Lot.objects.filter(clinic=home)).pk,
+        "product": first(Lot.objects.filter(clinic=home)).product_id,
         "sample": first(AutologousSample.objects.filter(clinic=home)).pk,
         "study": study.pk, "subject": subject.pk if subject else 1,
         "version": first(ProtocolVersion.objects.filter(study=study)).number if study else 1,
@@ -90,6 +91,7 @@ def _records():
         "rtype": "Patient", "clinician": r["clinician"], "clinic": r["home"], "day": "2030-01-07",
         # study records only a study's team reaches (no persona is on one): any id reads 404
         "deviation_pk": 1, "query_id": 1,
+        "product": r["product"],  # a body's product_id: the ids depend on what ran before (PostgreSQL sequences)
     }
     for route in access.page_routes():
         if "<pk>" in route.pattern or "<int:pk>" in route.pattern:

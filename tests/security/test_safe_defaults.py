@@ -24,7 +24,9 @@ STRONG_KEY = "k" * 10 + "Q7w!e9R#t2Y$u5I^o8P&a1S*d4F(g6H)j3K_l0Z+x"  # 50+ chara
 
 
 def _run(code: str, **env) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ANAGEN_")}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: set in this process by the browser tests' live server, never in a deployment.
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith("ANAGEN_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     environment.update({"DJANGO_SETTINGS_MODULE": "anagen.settings", "ANAGEN_VAR_DIR": str(ROOT / "var"), **env})
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
                           timeout=120)

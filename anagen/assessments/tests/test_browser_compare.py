@@ -9,6 +9,7 @@ import pytest
 
 from anagen.demo.assessments import draw_global_photo
 from tests.browser.a11y import assert_accessible
+from tests.browser.waiting import until
 
 from .conftest import upload
 
@@ -59,7 +60,7 @@ def test_clinician_compares_two_visits_side_by_side(page, browser_login, clinici
 
     # Blink: A and B alternate in the same place.
     vertex.locator("button", has_text="Blink").click()
-    page.wait_for_function("document.querySelector('[data-compare=\"photo-vertex\"]').classList.contains('show-b')")
+    until(page, "document.querySelector('[data-compare=\"photo-vertex\"]').classList.contains('show-b')")
     assert vertex.locator(".compare-now").inner_text() == "Showing B"
     page.shot("blink")
 

@@ -91,7 +91,10 @@ def test_roles_without_photographs_are_403(request, login, persona, patient, vis
     assert login(user).get(compare_url(patient)).status_code == 403
 
 
-def test_a_coordinator_may_see_the_photographs_today(login, coordinator, patient, visit, later):
+def test_a_coordinator_sees_the_photographs_only_where_the_clinic_allows_it(login, coordinator, patient, visit, later,
+                                                                             settings):
+    assert login(coordinator).get(compare_url(patient)).status_code == 403
+    settings.ANAGEN_COORDINATORS_SEE_PHOTOS = True
     assert login(coordinator).get(compare_url(patient)).status_code == 200
 
 

@@ -106,7 +106,7 @@ def test_the_review_page_shows_both_images_and_saves_the_review(followup_image, 
     assert page.status_code == 200
     html = page.content.decode()
     match = VisitMatch.objects.get(followup_analysis__image=followup_image)
-    assert html.count("<svg") == 2 and 'name="rejected_lost"' in html and 'name="rejected_new"' in html
+    assert html.count('<svg class="match-image"') == 2 and 'name="rejected_lost"' in html and 'name="rejected_new"' in html
     assert "assessments/match.js" in html and "<script>" not in html
     new_id = match.result["new_hairs"][0]["hair_id"]
     resp = client.post(url, {"rejected_new": [str(new_id)]})
@@ -125,7 +125,8 @@ def test_the_review_page_without_a_match_says_why(baseline_image, login, clinici
 
 
 @pytest.mark.parametrize("persona, get_status, post_status", [
-    ("coordinator", 200, 403), ("admin_user", 200, 403), ("lab_scientist", 403, 403), ("evaluator", 403, 403),
+    ("coordinator", 403, 403),  # no clinical photographs unless ANAGEN_COORDINATORS_SEE_PHOTOS
+    ("admin_user", 200, 403), ("lab_scientist", 403, 403), ("evaluator", 403, 403),
     ("statistician", 403, 403), ("clinician_b", 404, 404),
 ])
 def test_the_review_page_checks_role_and_clinic(followup_image, login, request, persona, get_status, post_status):
@@ -161,9 +162,12 @@ def test_the_api_checks_role_and_clinic(followup_image, api_client, request, per
     assert client.post(url, {}, content_type="application/json").status_code == status
 
 
-def test_the_coordinator_reads_but_cannot_review_through_the_api(followup_image, api_client, coordinator):
+def test_the_coordinator_reads_but_cannot_review_through_the_api_where_photographs_are_allowed(
+        followup_image, api_client, coordinator, settings):
     client = api_client(coordinator)
     url = f"/api/v1/assessments/images/{followup_image.pk}/match"
+    assert client.get(url).status_code == 403  # no clinical photographs by default
+    settings.ANAGEN_COORDINATORS_SEE_PHOTOS = True
     assert client.get(url).status_code == 200
     assert client.post(url, {}, content_type="application/json").status_code == 403
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.waiting import until
+
 from conftest import PASSWORD
 
 from .reading_fixtures import (  # noqa: F401  (fixtures)
@@ -46,7 +48,7 @@ def test_the_evaluator_reads_a_coded_image_and_signs(page, browser_login, coded,
     page.click(f"text={first.code}")
     page.wait_for_load_state()
     assert first.code in page.locator("h1").inner_text()
-    page.wait_for_function("document.getElementById('overlay').complete && "
+    until(page, "document.getElementById('overlay').complete && "
                            "document.getElementById('overlay').naturalWidth > 0")
     page.shot("coded-image")
     c = CodedImage.objects.get(pk=first.pk)
@@ -67,7 +69,7 @@ def test_the_evaluator_reads_a_coded_image_and_signs(page, browser_login, coded,
     assert reading.status == "draft" and reading.removed == [hair] and len(reading.added) == 1
     assert reading.hair_count == c.automatic["hair_count"]
     assert page.locator("#my-count").inner_text().startswith(f"{reading.hair_count} hairs")
-    page.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    until(page, "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
     page.shot("draft-saved")
     page.fill("#id_password", "wrong password")
     page.click("#sign-form button")

@@ -211,7 +211,10 @@ class TestLabPages:
 
     def test_the_label_carries_a_qr_code_and_print_styles(self, login, lab_scientist, released_sample):
         r = login(lab_scientist).get(reverse("treatments:sample_label", args=[released_sample.pk]))
-        assert b"<svg" in r.content and b"@media print" in r.content
+        assert b"<svg" in r.content and b"treatments/sample-label.css" in r.content
+        from django.contrib.staticfiles import finders
+
+        assert "@media print" in open(finders.find("treatments/sample-label.css")).read()
 
     def test_the_lab_cannot_open_patient_pages_or_procedures(self, login, lab_scientist, consented):
         c = login(lab_scientist)
