@@ -24,9 +24,31 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = _env_bool("ANAGEN_DEBUG", False)
-# A development key: a deployment must set ANAGEN_SECRET_KEY (checked by `anagen check --deploy`).
+# The key that signs sessions and CSRF tokens. A deployment sets ANAGEN_SECRET_KEY (production mode
+# refuses to start without it). Without it, an installation makes its own random key once, in
+# var/secret_key (readable by its owner only), so no two installations share a key and no key is
+# public; only where var/ cannot be written does the published development key remain.
 DEFAULT_SECRET_KEY = "dev-only-insecure-key-change-me-for-any-real-clinic-0123456789"
-SECRET_KEY = os.environ.get("ANAGEN_SECRET_KEY", DEFAULT_SECRET_KEY)
+
+
+def _installation_key(path: Path) -> str:
+    import secrets
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the first process to start writes it
+    except FileExistsError:
+        key = path.read_text().strip()
+        return key if len(key) >= 50 else DEFAULT_SECRET_KEY
+    except OSError:
+        return DEFAULT_SECRET_KEY
+    key = secrets.token_urlsafe(64)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+SECRET_KEY = os.environ.get("ANAGEN_SECRET_KEY") or _installation_key(VAR_DIR / "secret_key")
 # ANAGEN_ENV=production: refuse to start with the public development key or with DEBUG on,
 # and turn on HTTPS-only cookies, HSTS and the HTTPS redirect (see the end of this file).
 ANAGEN_ENV = os.environ.get("ANAGEN_ENV", "development").strip().lower()
@@ -254,7 +276,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
     from django.core.exceptions import ImproperlyConfigured
 
-    if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
+    if not os.environ.get("ANAGEN_SECRET_KEY") or SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
             "ANAGEN_ENV=production needs its own secret key: set ANAGEN_SECRET_KEY to 50 or more random "
             "characters (python -c 'import secrets; print(secrets.token_urlsafe(50))').")

@@ -133,9 +133,15 @@ def double_readings(study: Study, metric: str = "hair_count") -> list[tuple[str,
 def agreement(*, user, study: Study, metric: str = "hair_count") -> Agreement:
     """ICC (all six Shrout & Fleiss forms) and Bland-Altman limits over the signed double readings,
     from :mod:`anagen.evidence.agreement`."""
+    check_agreement_access(user, study)
+    return agreement_of(study, metric)
+
+
+def agreement_of(study: Study, metric: str = "hair_count") -> Agreement:
+    """:func:`agreement` without the access check, for pages that have made their own (the study
+    results: readings carry codes and counts, never an arm)."""
     from anagen.evidence.agreement import bland_altman, icc
 
-    check_agreement_access(user, study)
     if metric not in METRICS:
         metric = "hair_count"
     pairs = double_readings(study, metric)

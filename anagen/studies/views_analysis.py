@@ -211,8 +211,13 @@ def _context(request, study, res, rendered, *, for_pdf=False) -> dict:
         figures = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in rendered.items()}
     else:
         figures = {name: svg[svg.find("<svg"):] for name, svg in rendered.items()}
+    from .reading_selectors import agreement_of
+
+    agreement = agreement_of(study)
+    main = agreement.icc.get("ICC(2,1)") if agreement.icc else None
     return {"study": study, "res": res, "data": res.data, "figures": figures, "generated_at": timezone.localtime(),
-            "generated_by": request.user, "for_pdf": for_pdf, "locked_at": res.data.locked_at}
+            "generated_by": request.user, "for_pdf": for_pdf, "locked_at": res.data.locked_at,
+            "agreement": agreement, "icc_main": main}
 
 
 @role_required(*STUDY_PAGE_ROLES)

@@ -42,6 +42,21 @@ def test_production_refuses_the_default_secret_key():
     assert "started" not in result.stdout
 
 
+def test_each_installation_makes_its_own_key_when_none_is_set(tmp_path):
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
+    first = _run(code, ANAGEN_VAR_DIR=str(tmp_path / "one"))
+    again = _run(code, ANAGEN_VAR_DIR=str(tmp_path / "one"))
+    other = _run(code, ANAGEN_VAR_DIR=str(tmp_path / "two"))
+    key = first.stdout.strip()
+    assert first.returncode == 0 and len(key) >= 50
+    assert again.stdout.strip() == key  # kept: sessions survive a restart, every process signs alike
+    assert other.stdout.strip() != key  # another installation has another key
+    from anagen import settings as anagen_settings
+
+    assert key != anagen_settings.DEFAULT_SECRET_KEY
+    assert oct((tmp_path / "one" / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
 def test_production_refuses_debug():
     result = _run(SETUP, ANAGEN_ENV="production", ANAGEN_SECRET_KEY=STRONG_KEY, ANAGEN_DEBUG="1")
     assert result.returncode != 0

@@ -29,6 +29,7 @@ def test_results_page_shows_interim_analysis_to_the_unblinded_statistician(writt
     assert "INTERIM" in text and "ANCOVA" in text and "CONSORT flow" in text
     assert "Saline placebo" in text and "Micrograft suspension" in text
     assert text.count("<svg") >= 4  # CONSORT, mean change, spaghetti, forest
+    assert "Reader agreement" in text and "at least 2 images read twice" in text  # no double readings yet
     svg = client.get(f"/studies/{written.pk}/results/consort.svg")
     assert svg["Content-Type"] == "image/svg+xml" and "Randomized (n=8)" in svg.content.decode()
     png = client.get(f"/studies/{written.pk}/results/consort.png")

@@ -219,6 +219,9 @@ def test_agreement_equals_the_evidence_library_on_the_same_readings(reading_stud
     assert page.status_code == 200
     assert f"{direct_icc.get('ICC(2,1)').icc:.3f}" in page.content.decode()
     assert f"{direct_ba.bias:.2f}" in page.content.decode()
+    # The study results carry the same table (the results have their own access rule).
+    same = reading_selectors.agreement_of(study)
+    assert same.icc.to_dict() == direct_icc.to_dict() and same.bland_altman.to_dict() == direct_ba.to_dict()
 
 
 def test_agreement_needs_two_double_readings_and_a_statistician(reading_study, coded, statistician, evaluator, login):
