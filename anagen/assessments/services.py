@@ -354,30 +354,14 @@ def parse_segments(text: str) -> list[tuple[float, float, float, float]]:
 
 
 @transaction.atomic
-def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=(), removed=(),
-                                confirm_reason: str = "") -> TrichogramAnalysis:
-    """Store a clinician's correction beside the automatic result.
+def checked_correction(auto, added, removed, profile):
+    """A clinician's correction of an automatic result, checked and applied: ``added`` hairs as
+    ``(x0, y0, x1, y1)`` inside the image, ``removed`` hairs by their numbers on the overlay, no
+    hair counted twice. Returns ``(segments, removed_ids, corrected)``; bad input raises
+    :class:`ActionError` naming the field. Used by the clinic's corrections and by blinded reading."""
+    from anagen.trichoscopy import apply_corrections
+    from anagen.trichoscopy.corrections import added_hair_problems
 
-    Added hairs that repeat or overlap each other, or lie on a hair that is kept, are refused.
-    A correction that changes the count implausibly (see
-    :func:`anagen.trichoscopy.corrections.implausible_change`) is refused with code
-    ``needs_confirmation`` unless ``confirm_reason`` says why it is right; the reason is stored
-    with the correction (and so in its history).
-
-    ``added`` are hair segments ``(x0, y0, x1, y1)`` in image pixels; ``removed`` are ids of
-    automatically found hairs. Corrections always apply to the automatic result (saving again
-    replaces the previous correction), which is never changed. The visit's measurement then
-    uses the corrected values and keeps the automatic ones beside them.
-    """
-    from anagen.trichoscopy import ImageAnalysis, apply_corrections, read_image, render_overlay
-    from anagen.trichoscopy.corrections import added_hair_problems, implausible_change
-
-    analysis = TrichogramAnalysis.objects.select_for_update().select_related("image__visit__patient").get(pk=analysis.pk)
-    image = analysis.image
-    _check_writer(actor, image.visit)
-    if analysis.status != AnalysisStatus.DONE or not analysis.automatic:
-        raise Conflict("The analysis has not finished; correct it once the automatic result is shown.")
-    auto = ImageAnalysis.from_dict(analysis.automatic)
     height, width = auto.image_shape
     segments = []
     for seg in added or ():
@@ -404,11 +388,39 @@ def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=()
     if problems:
         raise ActionError(f"Each hair is counted once: {'; '.join(problems)}. Delete the repeated lines.",
                           field="added", code="overlapping_hairs")
-    profile = engine_profile_for(analysis)
     try:
         corrected = apply_corrections(auto, added=segments, removed=removed_ids, profile=profile)
     except ValueError as exc:
         raise ActionError(f"The correction cannot be applied: {exc}.", field="added") from None
+    return segments, removed_ids, corrected
+
+
+def trichogram_analysis_correct(*, actor, analysis: TrichogramAnalysis, added=(), removed=(),
+                                confirm_reason: str = "") -> TrichogramAnalysis:
+    """Store a clinician's correction beside the automatic result.
+
+    Added hairs that repeat or overlap each other, or lie on a hair that is kept, are refused.
+    A correction that changes the count implausibly (see
+    :func:`anagen.trichoscopy.corrections.implausible_change`) is refused with code
+    ``needs_confirmation`` unless ``confirm_reason`` says why it is right; the reason is stored
+    with the correction (and so in its history).
+
+    ``added`` are hair segments ``(x0, y0, x1, y1)`` in image pixels; ``removed`` are ids of
+    automatically found hairs. Corrections always apply to the automatic result (saving again
+    replaces the previous correction), which is never changed. The visit's measurement then
+    uses the corrected values and keeps the automatic ones beside them.
+    """
+    from anagen.trichoscopy import ImageAnalysis, read_image, render_overlay
+    from anagen.trichoscopy.corrections import implausible_change
+
+    analysis = TrichogramAnalysis.objects.select_for_update().select_related("image__visit__patient").get(pk=analysis.pk)
+    image = analysis.image
+    _check_writer(actor, image.visit)
+    if analysis.status != AnalysisStatus.DONE or not analysis.automatic:
+        raise Conflict("The analysis has not finished; correct it once the automatic result is shown.")
+    auto = ImageAnalysis.from_dict(analysis.automatic)
+    profile = engine_profile_for(analysis)
+    segments, removed_ids, corrected = checked_correction(auto, added, removed, profile)
     reasons = implausible_change(auto.hair_count, corrected.hair_count, added_count=len(segments),
                                  field_area_cm2=auto.field_area_cm2)
     confirm_reason = (confirm_reason or "").strip()

@@ -172,40 +172,10 @@ def capacity_left(coded: CodedImage, actor) -> bool:
 
 
 def _correct(coded: CodedImage, added, removed):
-    from anagen.trichoscopy import ImageAnalysis, apply_corrections
-    from anagen.trichoscopy.corrections import added_hair_problems
+    from anagen.assessments.services import checked_correction
+    from anagen.trichoscopy import ImageAnalysis
 
-    auto = ImageAnalysis.from_dict(coded.automatic)
-    height, width = auto.image_shape
-    segments = []
-    for seg in added or ():
-        try:
-            x0, y0, x1, y1 = (float(v) for v in seg)
-        except (TypeError, ValueError):
-            raise ActionError(f"Each added hair needs four numbers x0, y0, x1, y1; got {seg!r}.", field="added") from None
-        if not all(0 <= x <= width for x in (x0, x1)) or not all(0 <= y <= height for y in (y0, y1)):
-            raise ActionError(f"The added hair {x0:g},{y0:g},{x1:g},{y1:g} lies outside the {width} x {height} image.",
-                              field="added")
-        if (x0, y0) == (x1, y1):
-            raise ActionError(f"The added hair at {x0:g},{y0:g} has no length; give its two ends.", field="added")
-        segments.append((x0, y0, x1, y1))
-    try:
-        removed_ids = sorted({int(i) for i in removed or ()})
-    except (TypeError, ValueError):
-        raise ActionError("Hairs to remove are given by their numbers on the overlay.", field="removed") from None
-    unknown = [i for i in removed_ids if i not in {h.id for h in auto.hairs}]
-    if unknown:
-        raise ActionError(f"No hair numbered {', '.join(map(str, unknown))} on the engine's overlay; use the numbers "
-                          "shown on it.", field="removed")
-    problems = added_hair_problems(auto, segments, removed_ids)
-    if problems:
-        raise ActionError(f"Each hair is counted once: {'; '.join(problems)}. Delete the repeated lines.",
-                          field="added", code="overlapping_hairs")
-    try:
-        corrected = apply_corrections(auto, added=segments, removed=removed_ids, profile=engine_profile(coded))
-    except ValueError as exc:
-        raise ActionError(f"The correction cannot be applied: {exc}.", field="added") from None
-    return segments, removed_ids, corrected
+    return checked_correction(ImageAnalysis.from_dict(coded.automatic), added, removed, engine_profile(coded))
 
 
 @transaction.atomic
