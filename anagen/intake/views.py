@@ -25,25 +25,33 @@ def client_hash_of(request) -> str:
     return services.client_hash(request.META.get("REMOTE_ADDR", ""))
 
 
+def _submit(request, form, kind: str, self_check: dict | None = None):
+    """Send a valid public inquiry form: the thank-you redirect, the rate-limit page, or None with
+    the service's refusals added to ``form``."""
+    data = form.cleaned_data
+    clinic, video = form.clinic_and_video() if kind == InquiryKind.CONSULTATION else (None, False)
+    try:
+        services.inquiry_submit(
+            kind=kind, name=data["name"], email=data["email"], phone=data["phone"], concern=data["concern"],
+            preferred_clinic=clinic, prefers_video=video, preferred_times=data.get("preferred_times", ""),
+            consent_to_contact=data["consent_to_contact"], client=client_hash_of(request),
+            honeypot=data["website"], self_check=self_check)
+    except services.RateLimited as exc:
+        return render(request, "intake/rate_limited.html", {"message": exc.message}, status=429)
+    except services.InquiryInvalid as exc:
+        for field, message in exc.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return None
+    return redirect(reverse("intake:thanks") + f"?kind={kind}")
+
+
 def _public_form(request, kind: str):
     if request.method == "POST":
         form = forms.InquiryForm(request.POST, kind=kind)
         if form.is_valid():
-            data = form.cleaned_data
-            clinic, video = form.clinic_and_video() if kind == "consultation" else (None, False)
-            try:
-                services.inquiry_submit(
-                    kind=kind, name=data["name"], email=data["email"], phone=data["phone"], concern=data["concern"],
-                    preferred_clinic=clinic, prefers_video=video, preferred_times=data.get("preferred_times", ""),
-                    consent_to_contact=data["consent_to_contact"], client=client_hash_of(request),
-                    honeypot=data["website"])
-            except services.RateLimited as exc:
-                return render(request, "intake/rate_limited.html", {"message": exc.message}, status=429)
-            except services.InquiryInvalid as exc:
-                for field, message in exc.errors.items():
-                    form.add_error(field if field in form.fields else None, message)
-            else:
-                return redirect(reverse("intake:thanks") + f"?kind={kind}")
+            response = _submit(request, form, kind)
+            if response is not None:
+                return response
     else:
         form = forms.InquiryForm(kind=kind)
     return render(request, "intake/public_form.html", {"form": form, "kind": kind, "title": PAGE_TITLES[kind]},
@@ -86,21 +94,9 @@ def self_check(request):
                                                           "step": "outcome"})
     form = forms.InquiryForm(request.POST, kind=InquiryKind.CONSULTATION)
     if form.is_valid():
-        data = form.cleaned_data
-        clinic, video = form.clinic_and_video()
-        try:
-            services.inquiry_submit(
-                kind=InquiryKind.CONSULTATION, name=data["name"], email=data["email"], phone=data["phone"],
-                concern=data["concern"], preferred_clinic=clinic, prefers_video=video,
-                preferred_times=data.get("preferred_times", ""), consent_to_contact=data["consent_to_contact"],
-                client=client_hash_of(request), honeypot=data["website"], self_check=record)
-        except services.RateLimited as exc:
-            return render(request, "intake/rate_limited.html", {"message": exc.message}, status=429)
-        except services.InquiryInvalid as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
-        else:
-            return redirect(reverse("intake:thanks") + "?kind=consultation")
+        response = _submit(request, form, InquiryKind.CONSULTATION, self_check=record)
+        if response is not None:
+            return response
     return render(request, "intake/self_check.html", {"record": record, "hidden": hidden, "form": form,
                                                       "step": "outcome"}, status=400)
 
