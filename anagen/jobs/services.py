@@ -212,7 +212,9 @@ def recover_stale(now=None) -> str:
     - a ``running`` job whose worker process is gone (same machine) or silent for
       ``ANAGEN_TASKS_STALE_SECONDS`` (another machine);
     - a ``queued`` job that never reached the queue (the process stopped between commit and send);
-    - an image analysis left ``queued``/``running`` with no live job behind it.
+    - an image analysis left ``queued``/``running`` with no live job behind it;
+
+    and deletes prepared documents past ``ANAGEN_PREPARED_KEEP_HOURS``.
     """
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=int(getattr(settings, "ANAGEN_TASKS_STALE_SECONDS", 1800)))
@@ -232,7 +234,11 @@ def recover_stale(now=None) -> str:
     analyses = _recover_analyses(now - timedelta(minutes=2))
     keep_days = int(getattr(settings, "ANAGEN_JOBS_KEEP_DAYS", 30))
     forgotten, _ = Job.objects.filter(status=JobStatus.DONE, finished_at__lt=now - timedelta(days=keep_days)).delete()
-    return f"{requeued} job(s) queued again, {analyses} analysis(es) queued again, {forgotten} old job(s) forgotten"
+    from .prepared import purge_expired
+
+    purged = purge_expired(now)
+    return (f"{requeued} job(s) queued again, {analyses} analysis(es) queued again, {forgotten} old job(s) forgotten, "
+            f"{purged} prepared document(s) deleted")
 
 
 ANALYSIS_JOB = "anagen.assessments.jobs.trichogram_analysis_run"

@@ -9,7 +9,9 @@ Table rows and image rows are never split across pages.
 
 Images are embedded as data URIs, downscaled to at most :data:`IMAGE_MAX_PX` pixels on the long
 side, so the report works with any storage backend and stays small. One patient's report
-renders in well under a second, so it is made inline, in the request.
+renders in about a second: the report link on the timeline asks for it in the background
+(:mod:`anagen.jobs.prepared`, kind ``progress_report``) and the direct URL still makes it in
+the request, for API clients and scripts.
 """
 
 from __future__ import annotations
@@ -146,3 +148,28 @@ def render_pdf(html: str, *, uncompressed: bool = False) -> bytes:
 def progress_report_pdf(*, user, patient, uncompressed: bool = False) -> bytes:
     """The report as PDF bytes (``uncompressed`` keeps the text searchable, for tests)."""
     return render_pdf(progress_report_html(user=user, patient=patient), uncompressed=uncompressed)
+
+
+def report_filename(patient) -> str:
+    return f"progress-report-{patient.patient_number}-{timezone.localdate():%Y-%m-%d}.pdf"
+
+
+def prepared_check(user, params: dict):
+    """Background report (:mod:`anagen.jobs.prepared`): the same right as the timeline page."""
+    from anagen.jobs.prepared import Access
+
+    patient = selectors.patient_for_outcomes(user=user, pk=int(params["patient"]))
+    from django.urls import reverse
+
+    return Access(title=f"Progress report of {patient.patient_number}", subject=f"patient:{patient.pk}",
+                  clinic_id=patient.clinic_id, detail={"format": "pdf"},
+                  back_url=reverse("outcomes:patient", kwargs={"pk": patient.pk}),
+                  back_label="Timeline and progress")
+
+
+def prepared_produce(user, params: dict):
+    from anagen.jobs.prepared import Made
+
+    patient = selectors.patient_for_outcomes(user=user, pk=int(params["patient"]))
+    return Made(content=progress_report_pdf(user=user, patient=patient), filename=report_filename(patient),
+                content_type="application/pdf")

@@ -8,4 +8,5 @@ urlpatterns = [
     path("outcomes.csv", views.outcome_table_csv, name="table_csv"),
     path("patients/<int:pk>/", views.patient_timeline, name="patient"),
     path("patients/<int:pk>/report.pdf", views.patient_report, name="report"),
+    path("patients/<int:pk>/report/prepare", views.patient_report_prepare, name="report_prepare"),
 ]

@@ -6,9 +6,8 @@ import csv
 import datetime as dt
 
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from anagen.audit.events import record_event
 from anagen.core.errors import ActionError
@@ -39,9 +38,19 @@ def patient_report(request, pk):
     record_event("export", subject=f"patient:{patient.pk}", clinic_id=patient.clinic_id,
                  detail={"what": "progress report", "format": "pdf"})
     response = HttpResponse(pdf, content_type="application/pdf")
-    filename = f"progress-report-{patient.patient_number}-{timezone.localdate():%Y-%m-%d}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = f'attachment; filename="{report.report_filename(patient)}"'
     return response
+
+
+@require_POST
+@role_required(*selectors.TIMELINE_ROLES)
+def patient_report_prepare(request, pk):
+    """Ask for the progress report in the background; its page shows progress and the download."""
+    from anagen.jobs.prepared import request_file
+
+    patient = selectors.patient_for_outcomes(user=request.user, pk=pk)
+    prepared = request_file(user=request.user, kind="progress_report", params={"patient": patient.pk})
+    return redirect("jobs:prepared", key=prepared.key)
 
 
 def _filters(request):

@@ -41,6 +41,7 @@ urlpatterns += [
     path("<int:pk>/quality", views_analysis.quality, name="quality"),
     path("<int:pk>/results/", views_analysis.results, name="results"),
     path("<int:pk>/results/report.pdf", views_analysis.report_pdf, name="report_pdf"),
+    path("<int:pk>/results/report/prepare", views_analysis.report_prepare, name="report_prepare"),
     path("<int:pk>/results/consort.svg", views_analysis.consort_figure, {"fmt": "svg"}, name="consort_svg"),
     path("<int:pk>/results/consort.png", views_analysis.consort_figure, {"fmt": "png"}, name="consort_png"),
     path("<int:pk>/results/dataset.csv", views_analysis.dataset_csv, name="dataset_csv"),

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 
@@ -22,9 +21,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from anagen.core.errors import ActionError
 from anagen.core.permissions import role_required
@@ -207,17 +205,9 @@ def _rendered(request, pk, kind: str):
 
 
 def _context(request, study, res, rendered, *, for_pdf=False) -> dict:
-    if for_pdf:
-        figures = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in rendered.items()}
-    else:
-        figures = {name: svg[svg.find("<svg"):] for name, svg in rendered.items()}
-    from .reading_selectors import agreement_of
+    from .report import results_context
 
-    agreement = agreement_of(study)
-    main = agreement.icc.get("ICC(2,1)") if agreement.icc else None
-    return {"study": study, "res": res, "data": res.data, "figures": figures, "generated_at": timezone.localtime(),
-            "generated_by": request.user, "for_pdf": for_pdf, "locked_at": res.data.locked_at,
-            "agreement": agreement, "icc_main": main}
+    return results_context(user=request.user, study=study, res=res, rendered=rendered, for_pdf=for_pdf)
 
 
 @role_required(*STUDY_PAGE_ROLES)
@@ -230,16 +220,23 @@ def results(request, pk: int):
 @role_required(*STUDY_PAGE_ROLES)
 @require_GET
 def report_pdf(request, pk: int):
-    from anagen.outcomes.report import render_pdf
+    from .report import report_pdf as make
 
-    study, res, rendered = _rendered(request, pk, "png")
-    html = render_to_string("studies/analysis/report.html", _context(request, study, res, rendered, for_pdf=True))
-    pdf = render_pdf(html, uncompressed=request.GET.get("uncompressed") == "1")
+    pdf, filename = make(user=request.user, study=_study(request, pk),
+                         uncompressed=request.GET.get("uncompressed") == "1")
     response = HttpResponse(pdf, content_type="application/pdf")
-    kind = "interim" if res.interim else "final"
-    response["Content-Disposition"] = (f'attachment; filename="study-{study.pk}-{kind}-report-'
-                                       f'{timezone.localdate():%Y-%m-%d}.pdf"')
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_POST
+def report_prepare(request, pk: int):
+    """Ask for the PDF study report in the background; its page shows progress and the download."""
+    from anagen.jobs.prepared import request_file
+
+    prepared = request_file(user=request.user, kind="study_report", params={"study": _study(request, pk).pk})
+    return redirect("jobs:prepared", key=prepared.key)
 
 
 @role_required(*STUDY_PAGE_ROLES)

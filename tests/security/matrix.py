@@ -239,6 +239,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     'page /assessments/patients/<int:patient_id>/compare/': record_clinic('admin', 'clinician'),  # photographs
     'page /assessments/images/<int:pk>/match': record_clinic('admin', 'clinician'),
     'page /jobs/': any_clinic('admin'),
+    # A document made in the background is its requester's alone (owner-only: see
+    # anagen/outcomes/tests/test_report_background.py); the matrix's key is nobody's.
+    'page /jobs/documents/<uuid:key>/': NOBODY,
+    'page /jobs/documents/<uuid:key>/download': NOBODY,
+    'page /outcomes/patients/<int:pk>/report/prepare': record_clinic('admin', 'coordinator', 'clinician'),  # POST
     'GET /api/v1/assessments/images/{image_id}/match': NOBODY,  # the matrix's image has no baseline match: 404
     'POST /api/v1/assessments/images/{image_id}/match': NOBODY,
     'GET /api/v1/outcomes/patients/{patient_id}/report.pdf': record_clinic('admin', 'coordinator', 'clinician'),
@@ -256,6 +261,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     'page /studies/<int:pk>/quality': NOBODY,
     'page /studies/<int:pk>/results/': NOBODY,
     'page /studies/<int:pk>/results/report.pdf': NOBODY,
+    'page /studies/<int:pk>/results/report/prepare': NOBODY,
     'page /studies/<int:pk>/results/consort.svg': NOBODY,
     'page /studies/<int:pk>/results/consort.png': NOBODY,
     'page /studies/<int:pk>/results/dataset.csv': NOBODY,

@@ -91,6 +91,7 @@ def _records():
         "rtype": "Patient", "clinician": r["clinician"], "clinic": r["home"], "day": "2030-01-07",
         # study records only a study's team reaches (no persona is on one): any id reads 404
         "deviation_pk": 1, "query_id": 1,
+        "key": "0b6f9f3e-4d1c-4c55-9a57-4f1f1c2d3e4f",  # a prepared document's key: nobody's
         "product": r["product"],  # a body's product_id: the ids depend on what ran before (PostgreSQL sequences)
     }
     for route in access.page_routes():

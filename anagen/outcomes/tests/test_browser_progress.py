@@ -28,8 +28,13 @@ def test_clinician_sees_the_updated_chart_and_downloads_the_progress_report(page
     assert page.locator("table.numbers").inner_text().count("+36.9 (+30.0 %)") == 1
     page.shot("progress-updated")
 
+    # The report is made in the background; its page hands it over when it is ready.
+    page.click("text=Progress report (PDF)")
+    page.wait_for_url("**/jobs/documents/**")
+    assert "Your document is ready" in page.inner_text("main")
+    page.shot("progress-report-ready")
     with page.expect_download() as info:
-        page.click("text=Download progress report (PDF)")
+        page.click("text=Download the document")
     download = info.value
     assert download.suggested_filename.startswith(f"progress-report-{treated_patient.patient_number}")
     with open(download.path(), "rb") as fh:

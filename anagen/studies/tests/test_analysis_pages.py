@@ -65,6 +65,29 @@ def test_pdf_report(written, login, unblinded_statistician, tmp_path):
     assert "CONSORT flow" in text and "Adverse events by arm" in text
 
 
+def test_the_results_page_asks_for_the_report_in_the_background(written, login, unblinded_statistician,
+                                                                statistician, evaluator):
+    from anagen.audit.models import AuditEvent
+    from anagen.jobs.models import PreparedFile
+
+    client = login(unblinded_statistician)
+    assert f"/studies/{written.pk}/results/report/prepare" in client.get(f"/studies/{written.pk}/results/").content.decode()
+    r = client.post(f"/studies/{written.pk}/results/report/prepare")
+    item = PreparedFile.objects.get()
+    assert r.status_code == 302 and str(item.key) in r["Location"] and item.is_ready
+    assert "Your document is ready" in client.get(r["Location"]).content.decode()
+    dl = client.get(f"/jobs/documents/{item.key}/download")
+    assert dl.status_code == 200 and b"".join(dl.streaming_content).startswith(b"%PDF")
+    assert "interim" in dl["Content-Disposition"]
+    assert AuditEvent.objects.get(kind="export").subject == f"study:{written.pk}"
+    # The blinded statistician and the evaluator may not ask for it, nor fetch the one made.
+    for persona in (statistician, evaluator):
+        other = login(persona)
+        assert other.post(f"/studies/{written.pk}/results/report/prepare").status_code == 403
+        assert other.get(f"/jobs/documents/{item.key}/download").status_code == 404
+    assert PreparedFile.objects.count() == 1
+
+
 def test_dataset_export_full_blinded_and_refused(written, login, unblinded_statistician, statistician, evaluator,
                                                  coordinator):
     full = login(unblinded_statistician).get(f"/studies/{written.pk}/results/dataset.csv").content.decode()
