@@ -21,13 +21,14 @@ they already must for the images).
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -56,9 +57,13 @@ class Access:
 
 @dataclass(frozen=True)
 class Made:
-    content: bytes
+    """What a producer made: ``content`` bytes, or a temporary file at ``path`` (a large export
+    written in bounded memory; moved into storage and deleted)."""
+
     filename: str
     content_type: str
+    content: bytes = b""
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,9 @@ KINDS: dict[str, Kind] = {
     "study_report": Kind(check="anagen.studies.report.prepared_check",
                          produce="anagen.studies.report.prepared_produce",
                          label="study report (PDF)"),
+    "fhir_bulk": Kind(check="anagen.fhir.bulk_async.prepared_check",
+                      produce="anagen.fhir.bulk_async.prepared_produce",
+                      label="FHIR bulk export (NDJSON files)"),
 }
 
 
@@ -134,14 +142,24 @@ def prepare(prepared_id: int) -> str:
     progress(10)
     made: Made = _call(_kind(prepared.kind).produce, user, dict(prepared.params))
     progress(90)
-    with transaction.atomic():
-        prepared.file.save(f"{prepared.key}.bin", ContentFile(made.content), save=False)
-        prepared.filename = made.filename
-        prepared.content_type = made.content_type
-        prepared.size = len(made.content)
-        prepared.ready_at = timezone.now()
-        prepared.save(update_fields=["file", "filename", "content_type", "size", "ready_at"])
-    return f"{made.filename}: {len(made.content):,} bytes"
+    try:
+        if not PreparedFile.objects.filter(pk=prepared.pk).exists():
+            return "not kept: the request was withdrawn while it was being made"
+        with transaction.atomic():
+            if made.path:
+                with open(made.path, "rb") as fh:
+                    prepared.file.save(f"{prepared.key}.bin", File(fh), save=False)
+            else:
+                prepared.file.save(f"{prepared.key}.bin", ContentFile(made.content), save=False)
+            prepared.filename = made.filename
+            prepared.content_type = made.content_type
+            prepared.size = prepared.file.size
+            prepared.ready_at = timezone.now()
+            prepared.save(update_fields=["file", "filename", "content_type", "size", "ready_at"])
+    finally:
+        if made.path:
+            os.unlink(made.path)
+    return f"{made.filename}: {prepared.size:,} bytes"
 
 
 def get_for(*, user, key) -> PreparedFile:
@@ -167,7 +185,7 @@ def state(prepared: PreparedFile) -> dict:
             "error": job.error}
 
 
-def open_for_download(*, user, key):
+def open_for_download(*, user, key, detail: dict | None = None):
     """(PreparedFile, open file) after checking the user's right again; records the export."""
     from anagen.audit.events import record_event
 
@@ -176,15 +194,27 @@ def open_for_download(*, user, key):
         raise Http404("This document is not ready yet.")
     access = check(user, prepared.kind, prepared.params)
     record_event("export", subject=access.subject, clinic_id=access.clinic_id,
-                 detail={"what": _kind(prepared.kind).label, **access.detail, "prepared": str(prepared.key)})
+                 detail={"what": _kind(prepared.kind).label, **access.detail, **(detail or {}),
+                         "prepared": str(prepared.key)})
     return prepared, prepared.file.open("rb")
+
+
+def discard(*, user, key) -> None:
+    """Delete the user's document and its file now (a queued job then finds nothing to make)."""
+    prepared = get_for(user=user, key=key)
+    if prepared.file:
+        prepared.file.delete(save=False)
+    prepared.delete()
+
+
+def keep_hours() -> int:
+    return int(getattr(settings, "ANAGEN_PREPARED_KEEP_HOURS", 24))
 
 
 def purge_expired(now=None) -> int:
     """Delete prepared documents (rows and files) older than ``ANAGEN_PREPARED_KEEP_HOURS``."""
     now = now or timezone.now()
-    hours = int(getattr(settings, "ANAGEN_PREPARED_KEEP_HOURS", 24))
-    old = PreparedFile.objects.filter(created_at__lt=now - timedelta(hours=hours))
+    old = PreparedFile.objects.filter(created_at__lt=now - timedelta(hours=keep_hours()))
     count = 0
     for prepared in old:
         if prepared.file:

@@ -229,6 +229,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     'GET /api/v1/fhir/Patient/{patient_id}/$everything': record_clinic('admin', 'coordinator', 'clinician'),
     'GET /api/v1/fhir/$export': any_clinic('admin', 'clinician', 'statistician'),
     'GET /api/v1/fhir/$export/{rtype}.ndjson': any_clinic('admin', 'clinician', 'statistician'),
+    # The asynchronous export's status and files are the requester's alone (see
+    # anagen/fhir/tests/test_bulk_async.py); the matrix's key is nobody's.
+    'GET /api/v1/fhir/$export-status/{key}': NOBODY,
+    'DELETE /api/v1/fhir/$export-status/{key}': NOBODY,
+    'GET /api/v1/fhir/$export-status/{key}/{rtype}.ndjson': NOBODY,
 
 
     # Routes added with visit windows and deviations, blinded reading, data quality and results,
