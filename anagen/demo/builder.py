@@ -18,6 +18,7 @@ from anagen.demo.clock import HISTORY_WEEKS, SimulatedClock, _aware
 from anagen.demo.context import DemoContext
 from anagen.demo.intake import _open_inquiries
 from anagen.demo.scheduling import _hours
+from anagen.demo.split_study import _micrograft_study
 from anagen.demo.stories import PatientRun, _plan_stories
 from anagen.demo.studies import _studies
 from anagen.demo.study_visits import _study_visits
@@ -41,7 +42,7 @@ class DemoSummary:
                 f"{c['appointments']} appointments ({c['future_appointments']} ahead), {c['screenings']} screenings, "
                 f"{c['plans']} plans, {c['procedures']} procedures, {c['samples']} samples, "
                 f"{c['adverse_events']} adverse events, {c['visits']} assessment visits, {c['images']} images "
-                f"({c['measurements']} measurements), {c['studies']} study ({c['study_subjects']} subjects) "
+                f"({c['measurements']} measurements), {c['studies']} studies ({c['study_subjects']} subjects) "
                 f"in {self.elapsed_s:.0f} s "
                 f"(images {self.image_s:.0f} s). Showcase patient: {self.showcase}")
 
@@ -115,6 +116,7 @@ def load_demo(*, seed: int = 2026, n_patients: int = 220, max_images: int = 300,
             _studies(ctx, seed)
         with transaction.atomic():
             _study_visits(ctx, seed)
+        _micrograft_study(ctx, seed, images=max_images > 0)
         _mail_outbox_clear()
     log("  " + ", ".join(f"{k} {v}" for k, v in sorted(ctx.stats.items())))
     showcase = ctx.showcase
