@@ -93,14 +93,21 @@ def _micrograft_study(ctx: DemoContext, seed: int, *, images: bool = True) -> No
     from django.db import transaction
 
     rng = random.Random(seed + 5)
-    with transaction.atomic():
-        study = _protocol(ctx, rng)
-    with transaction.atomic():
-        subjects = _recruit(ctx, rng, study)
-    with transaction.atomic():
-        _follow_up(ctx, rng, study, subjects, simulated_values(seed + 6, len(subjects)), images=images)
-    with transaction.atomic():
-        _close(ctx, rng, study, subjects)
+    # The study draws from its own streams (names, times, images), so it comes out the same
+    # whether the rest of the demo is loaded or not.
+    saved = ctx.rng, ctx.image_rng
+    ctx.rng, ctx.image_rng = rng, random.Random(seed + 7)
+    try:
+        with transaction.atomic():
+            study = _protocol(ctx, rng)
+        with transaction.atomic():
+            subjects = _recruit(ctx, rng, study)
+        with transaction.atomic():
+            _follow_up(ctx, rng, study, subjects, simulated_values(seed + 6, len(subjects)), images=images)
+        with transaction.atomic():
+            _close(ctx, rng, study, subjects)
+    finally:
+        ctx.rng, ctx.image_rng = saved
 
 
 def _people(ctx: DemoContext):
