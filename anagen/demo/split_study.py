@@ -208,14 +208,15 @@ def _baselines(ctx: DemoContext, rng: random.Random, enrolled: list) -> list:
     out = []
     for subject, investigator, enrolled_on in enrolled:
         day = enrolled_on + timedelta(days=rng.randint(4, 12))
-        with ctx.act(investigator, _office(ctx, day, latest=time(12))):
+        seen_at = _office(ctx, day, earliest=time(9), latest=time(11))
+        with ctx.act(investigator, seen_at):
             visit = visit_create(actor=investigator, patient=subject.patient, visit_date=day, is_baseline=True,
                                  clinic=subject.site, notes="Study visit: Baseline. Target areas tattooed on both "
                                                             "halves.")
         with ctx.act(investigator, _office(ctx, day, earliest=time(13))):
             allocation = subject_randomize(actor=investigator, subject=subject)
         out.append({"subject": subject, "investigator": investigator, "baseline_visit": visit,
-                    "anchor": day, "allocation": allocation})
+                    "seen_at": seen_at, "anchor": day, "allocation": allocation})
     return out
 
 
@@ -257,7 +258,9 @@ def _follow_up(ctx: DemoContext, rng: random.Random, study, subjects: list, simu
         subject, investigator, anchor = row["subject"], row["investigator"], row["anchor"]
         sides = _sides(simulated[n], row["allocation"])
         baseline = {side: v[0] for side, v in sides.items()}
-        with ctx.act(investigator, _office(ctx, anchor, latest=time(12))):
+        # Measured at the baseline visit, before the randomization that afternoon (the values
+        # are only matched to the sides here, once the randomization has chosen them).
+        with ctx.act(investigator, row["seen_at"] + timedelta(minutes=20)):
             _record_sides(ctx, investigator, subject, row["baseline_visit"], baseline)
             if images and n < READ_SUBJECTS:
                 _image(ctx, investigator, row["baseline_visit"], baseline["left"])
@@ -292,7 +295,7 @@ def _follow_up(ctx: DemoContext, rng: random.Random, study, subjects: list, simu
                 gone = day + timedelta(days=19)
                 with ctx.act(investigator, _office(ctx, gone)):
                     subject_end(actor=investigator, subject=subject, status="withdrawn", on=gone,
-                                reason="Relocated to Aberdeen for work; no further study visits possible.")
+                                reason="Relocated to Aberdeen for work: no more visits.")
             if n == CODE_BREAK and window.week == 4:
                 onset = anchor + timedelta(weeks=6)
                 with ctx.act(investigator, _office(ctx, onset)):
