@@ -9,6 +9,9 @@ quarter of them a treatment plan with its sessions (product lots, autologous sam
 through the lab's chain of custody, a few adverse events) and assessment visits at baseline
 and 4, 12, 23, 44 and 58 weeks, each with a synthetic target-area phototrichogram counted by
 the image engine. The next few weeks hold booked consultations, sessions and follow-ups.
+Two studies: a parallel exosome study still recruiting from the replayed patients
+(``studies.py``, ``study_visits.py``), and a completed, locked split-scalp micrograft study of
+30 volunteers with a known simulated effect (``split_study.py``).
 
 How history is written
 ----------------------

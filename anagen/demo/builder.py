@@ -18,6 +18,7 @@ from anagen.demo.clock import HISTORY_WEEKS, SimulatedClock, _aware
 from anagen.demo.context import DemoContext
 from anagen.demo.intake import _open_inquiries
 from anagen.demo.scheduling import _hours
+from anagen.demo.split_study import _micrograft_study
 from anagen.demo.stories import PatientRun, _plan_stories
 from anagen.demo.studies import _studies
 from anagen.demo.study_visits import _study_visits
@@ -41,7 +42,7 @@ class DemoSummary:
                 f"{c['appointments']} appointments ({c['future_appointments']} ahead), {c['screenings']} screenings, "
                 f"{c['plans']} plans, {c['procedures']} procedures, {c['samples']} samples, "
                 f"{c['adverse_events']} adverse events, {c['visits']} assessment visits, {c['images']} images "
-                f"({c['measurements']} measurements), {c['studies']} study ({c['study_subjects']} subjects) "
+                f"({c['measurements']} measurements), {c['studies']} studies ({c['study_subjects']} subjects) "
                 f"in {self.elapsed_s:.0f} s "
                 f"(images {self.image_s:.0f} s). Showcase patient: {self.showcase}")
 
@@ -115,6 +116,7 @@ def load_demo(*, seed: int = 2026, n_patients: int = 220, max_images: int = 300,
             _studies(ctx, seed)
         with transaction.atomic():
             _study_visits(ctx, seed)
+        _micrograft_study(ctx, seed, images=max_images > 0)
         _mail_outbox_clear()
     log("  " + ", ".join(f"{k} {v}" for k, v in sorted(ctx.stats.items())))
     showcase = ctx.showcase
@@ -122,6 +124,29 @@ def load_demo(*, seed: int = 2026, n_patients: int = 220, max_images: int = 300,
                           showcase=f"{showcase.full_name} ({showcase.patient_number})" if showcase else "none",
                           showcase_pk=showcase.pk if showcase else None, failures=failures)
     return summary
+
+
+def load_split_scalp_study(*, seed: int = 2026, images: bool = True, log: Callable[[str], None] = print) -> DemoContext:
+    """Only the clinics, the staff and the completed split-scalp study (no patient histories):
+    what the study's tests need, at a tenth of the whole demo's time. The same seed gives the same
+    study as :func:`load_demo` does (apart from the volunteers' phone numbers)."""
+    from django.test.utils import override_settings
+
+    rng = random.Random(seed)
+    ctx = DemoContext(rng=rng, today=timezone.localdate(), clock=SimulatedClock(), max_images=300, log=log,
+                      image_rng=random.Random(seed + 1))
+    phones = list(range(1000))
+    rng.shuffle(phones)
+    ctx.phones = phones
+    with ctx.clock, override_settings(ANAGEN_TASKS_EAGER=True,
+                                      EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        with transaction.atomic():
+            with ctx.act(None, _aware(datetime.combine(ctx.today - timedelta(weeks=HISTORY_WEEKS + 12), time(9)))):
+                _clinics_and_staff(ctx)
+            _device_profiles(ctx)
+        _micrograft_study(ctx, seed, images=images)
+        _mail_outbox_clear()
+    return ctx
 
 
 def _mail_outbox_clear() -> None:

@@ -1,4 +1,4 @@
-"""Clinics, rooms and one staff member per role (plus a second clinician)."""
+"""Clinics, rooms and one staff member per role (plus a second clinician and a second evaluator)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ STAFF = [
     # One lab serves both clinics: samples from Solihull are couriered to it.
     ("lab_scientist", "lab@anagen.example", "Tom", "Barker", ["birmingham", "solihull"]),
     ("evaluator", "evaluator@anagen.example", "Grace", "Liu", ["birmingham", "solihull"]),
+    # The split-scalp study's images are read twice, blind: a second evaluator.
+    ("evaluator", "evaluator2@anagen.example", "Dr Samuel", "Adeyemi", ["birmingham", "solihull"]),
     ("statistician", "statistician@anagen.example", "Omar", "Haddad", ["birmingham", "solihull"]),
 ]
 

@@ -57,7 +57,7 @@ class AssignmentView:
     def as_dict(self) -> dict:
         out = {"randomized": self.randomized, "randomized_at": self.randomized_at, "blinded": not self.visible,
                "assignment": self.label}
-        if self.visible:
+        if self.visible and self.randomized:  # a subject not randomized has no allocation fields at all
             out.update(arm_code=self.arm_code, sequence_number=self.sequence_number, stratum=self.stratum)
         return out
 

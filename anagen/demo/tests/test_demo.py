@@ -15,6 +15,9 @@ from django.db.models import Exists, OuterRef
 from django.test.utils import override_settings
 
 from anagen.demo import FIELD_AREA_CM2, demo_digest, load_demo
+from anagen.demo.split_study import N_VOLUNTEERS, REGISTRY_ID as SPLIT_STUDY
+
+EXOSOME_STUDY = "ISRCTN-DEMO-0002"
 
 # The marker also makes pytest-django create the test database before the module fixture runs.
 pytestmark = pytest.mark.django_db
@@ -61,14 +64,17 @@ def test_two_clinics_and_one_staff_member_per_role(demo):
     assert sorted(Clinic.objects.values_list("name", flat=True)) == ["Birmingham", "Solihull"]
     for role in Role.values:
         holders = [u for u in User.objects.all() if u.has_role(role)]
-        assert len(holders) == (2 if role == Role.CLINICIAN else 1), role
+        # a second clinician (Solihull), and a second evaluator for the double readings
+        assert len(holders) == (2 if role in (Role.CLINICIAN, Role.EVALUATOR) else 1), role
 
 
 def test_every_requested_patient_is_registered_with_a_drama_range_phone(demo):
     from anagen.patients.models import Patient
 
     assert demo["summary"].failures == 0
-    assert Patient.objects.count() == N_PATIENTS
+    # the requested patients, and the completed study's volunteers
+    assert Patient.objects.count() == N_PATIENTS + N_VOLUNTEERS
+    assert Patient.objects.filter(study_subjects__study__registry_id=SPLIT_STUDY).count() == N_VOLUNTEERS
     for p in Patient.objects.all():
         assert p.phone.startswith("+447700900"), p.phone
         assert p.email == "" or p.email.endswith("@example.com")
@@ -174,7 +180,7 @@ def test_a_signed_off_study_recruits_from_the_consented_patients(demo):
     from anagen.studies.models import RandomizationSecret, Study
     from anagen.studies.randomization import _spec
 
-    study = Study.objects.get()
+    study = Study.objects.get(registry_id=EXOSOME_STUDY)
     assert study.status == "recruiting"
     version = study.versions.get()
     assert version.is_approved and version.signatures.count() == 2
@@ -197,7 +203,7 @@ def test_the_studys_randomized_subjects_are_seen_at_their_visits_and_deviations_
     from anagen.studies.deviations import subject_visit_states
     from anagen.studies.models import Deviation, Study
 
-    study = Study.objects.get()
+    study = Study.objects.get(registry_id=EXOSOME_STUDY)
     randomized = list(study.subjects.filter(status__in=["randomized", "withdrawn"]).select_related("allocation"))
     if not randomized:
         pytest.skip("nobody randomized in the small demo")
@@ -219,3 +225,25 @@ def test_the_evaluator_has_coded_study_images_to_read(demo):
     assert len(items) >= 3 and {i.task for i in items} == {"read"}
     for c in CodedImage.objects.all():
         assert c.file.name == f"reading/{c.code}.png" and c.automatic["hair_count"] > 0
+
+
+def test_the_completed_split_scalp_study_is_locked_and_its_images_read_twice(demo):
+    from anagen.studies import lock
+    from anagen.studies.models import CodedImage, Study
+
+    study = Study.objects.get(registry_id=SPLIT_STUDY)
+    assert study.design == "split_scalp" and lock.is_locked(study)
+    assert study.allocations.count() == 30
+    coded = CodedImage.objects.filter(study=study)
+    assert coded.exists()
+    assert all(c.readings.filter(status="signed").count() == 2 for c in coded)
+
+
+def test_the_demo_command_says_where_the_completed_studys_results_are(demo):
+    from anagen.studies.models import Study
+
+    out = io.StringIO()
+    call_command("demo", "--if-empty", stdout=out)
+    study = Study.objects.get(registry_id=SPLIT_STUDY)
+    assert f"/studies/{study.pk}/results/" in out.getvalue()
+    assert "evaluator2@anagen.example" in out.getvalue()

@@ -46,12 +46,25 @@ class Command(BaseCommand):
             # On every start, not only the first: the address is what a newcomer opens first.
             self.stdout.write(f"\nFollow the showcase patient from inquiry to the 58-week chart and report "
                               f"(log in as clinician@anagen.example):\n  {_base_url()}/patients/{showcase_pk}/")
+        study_pk = _completed_study_pk()
+        if study_pk:
+            self.stdout.write(f"\nThe completed split-scalp study's results, CONSORT diagram and PDF report "
+                              f"(log in as statistician@anagen.example):\n  {_base_url()}/studies/{study_pk}/results/"
+                              f"\nRead coded images blind (log in as evaluator@anagen.example):\n"
+                              f"  {_base_url()}/studies/reading/")
         self.stdout.write("")
 
 
 def _base_url() -> str:
     """Where ``make run`` serves: ``ANAGEN_BASE_URL``, else 127.0.0.1 on ``PORT`` (8000)."""
     return (os.environ.get("ANAGEN_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 8000}").rstrip("/")
+
+
+def _completed_study_pk() -> int | None:
+    from anagen.demo.split_study import REGISTRY_ID
+    from anagen.studies.models import Study
+
+    return Study.objects.filter(registry_id=REGISTRY_ID).values_list("pk", flat=True).first()
 
 
 def _showcase_pk() -> int | None:
