@@ -409,6 +409,21 @@ def protocol_sign(*, actor, study: Study, password: str, meaning: str) -> Signat
 
 
 @transaction.atomic
+def recruitment_close(*, actor, study: Study) -> Study:
+    """Close the study to recruitment: nobody more is screened or enrolled; the subjects already
+    in go on with their visits. Study managers and investigators; recorded with its actor."""
+    study = _lock(study)
+    _check_study_role(actor, study, (*PROTOCOL_EDIT_ROLES, *INVESTIGATOR_ROLES), "close recruitment")
+    check_not_locked(study)
+    if study.status != StudyStatus.RECRUITING:
+        raise Conflict(f"The study is not recruiting ({study.get_status_display().lower()}): there is nothing to close.",
+                       code="not_recruiting")
+    study.status = StudyStatus.CLOSED
+    study.save(update_fields=["status"])
+    return study
+
+
+@transaction.atomic
 def protocol_amend(*, actor, study: Study, reason: str) -> ProtocolVersion:
     """Open version N+1 of a signed protocol, with the reason; version N stays readable and in force
     until the amendment is signed off."""
@@ -475,6 +490,8 @@ def _check_can_screen(actor, study: Study, patient: Patient) -> ProtocolVersion:
     check_not_locked(study)
     if not actor.can_see_clinic(patient.clinic_id):
         raise NotFound("No such patient in a clinic you work at.")
+    if study.status == StudyStatus.CLOSED:
+        raise Conflict("The study is closed to recruitment: nobody more is enrolled.", code="not_recruiting")
     if study.status != StudyStatus.RECRUITING:
         raise Conflict(f"The study is not recruiting ({study.get_status_display().lower()}): a protocol must be "
                        "signed off by a statistician and a clinician before anyone is enrolled.", code="not_recruiting")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/edit", views.study_edit, name="edit"),
     path("<int:pk>/sign", views.study_sign, name="sign"),
     path("<int:pk>/amend", views.study_amend, name="amend"),
+    path("<int:pk>/close-recruitment", views.study_close_recruitment, name="close_recruitment"),
     path("<int:pk>/team", views.study_team, name="team"),
     path("<int:pk>/versions/<int:number>/", views.version_detail, name="version"),
     path("<int:pk>/subjects/", views.subject_list, name="subjects"),

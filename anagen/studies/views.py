@@ -67,6 +67,8 @@ def _study_context(request, study) -> dict:
         "role_label": StudyRole(blinding.study_role(request.user, study)).label,
         "can_edit": selectors.can(request.user, study, "edit"),
         "can_enrol": selectors.can(request.user, study, "enrol"),
+        "can_close_recruitment": blinding.study_role(request.user, study) in (
+            *services.PROTOCOL_EDIT_ROLES, *services.INVESTIGATOR_ROLES),
         "unblinded": blinding.is_unblinded(request.user, study),
     }
 
@@ -146,6 +148,19 @@ def study_amend(request, pk: int):
     ctx.update(sign_form=SignForm(), amend_form=form, signatures=ctx["version"].signatures.select_related("signer"),
                progress=selectors.enrolment_by_site(user=request.user, study=study), history=[])
     return render(request, "studies/study_detail.html", ctx, status=400)
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_POST
+def study_close_recruitment(request, pk: int):
+    study = selectors.study_get(user=request.user, pk=pk)
+    try:
+        services.recruitment_close(actor=request.user, study=study)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The study is closed to recruitment; its subjects go on with their visits.")
+    return redirect("studies:detail", pk=study.pk)
 
 
 @role_required(*STUDY_PAGE_ROLES)

@@ -114,3 +114,29 @@ def test_an_enrolled_patient_cannot_also_be_recorded_as_a_screen_failure(recruit
         services.subject_screen_fail(actor=clinician, study=recruiting_study, patient=eligible_patient,
                                      reason="Declined")
     assert Subject.objects.count() == 1
+
+
+def test_closing_recruitment_stops_enrolment_and_is_recorded(recruiting_study, clinician, evaluator, clinic,
+                                                             make_patient, eligible_patient, login):
+    from auditlog.models import LogEntry
+
+    from anagen.studies.models import StudyMember, StudyRole
+
+    page = login(clinician).get(f"/studies/{recruiting_study.pk}/").content.decode()
+    assert "Close recruitment" in page
+    if StudyMember.objects.filter(study=recruiting_study, user=evaluator).exists():
+        assert "Close recruitment" not in login(evaluator).get(f"/studies/{recruiting_study.pk}/").content.decode()
+        with pytest.raises(PermissionDenied):
+            services.recruitment_close(actor=evaluator, study=recruiting_study)
+    assert StudyMember.objects.get(study=recruiting_study, user=clinician).role == StudyRole.INVESTIGATOR
+
+    r = login(clinician).post(f"/studies/{recruiting_study.pk}/close-recruitment")
+    assert r.status_code == 302
+    recruiting_study.refresh_from_db()
+    assert recruiting_study.status == "closed"
+    entry = LogEntry.objects.get_for_object(recruiting_study).filter(changes__icontains="closed").get()
+    assert entry.actor == clinician
+    with pytest.raises(Conflict, match="closed to recruitment"):
+        services.subject_enrol(actor=clinician, study=recruiting_study, patient=eligible_patient)
+    with pytest.raises(Conflict, match="nothing to close"):
+        services.recruitment_close(actor=clinician, study=recruiting_study)
