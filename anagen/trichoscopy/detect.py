@@ -644,13 +644,15 @@ def join_collinear(shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SET
         changed = False
         # Ends and the widest allowed gap per piece, so that far-apart pairs (nearly
         # all of them in a frame of many hairs) are passed over without the full test.
-        ends = [np.array([s.points[0], s.points[-1]]) for s in items]
-        reach = [max(settings.join_gap_px, 2.5 * s.width_px) for s in items]
+        if len(items) < 2:
+            break
+        ends = np.array([[s.points[0], s.points[-1]] for s in items], dtype=np.float64)  # (n, 2, 2)
+        reach = np.array([max(settings.join_gap_px, 2.5 * s.width_px) for s in items])
+        d = ends[:, None, :, None, :] - ends[None, :, None, :, :]
+        gap = np.sqrt((d**2).sum(axis=-1)).min(axis=(2, 3))
+        near = gap <= np.maximum(reach[:, None], reach[None, :])
         for i in range(len(items)):
-            for j in range(i + 1, len(items)):
-                d = ends[i][:, None, :] - ends[j][None, :, :]
-                if float(np.min(d[..., 0] ** 2 + d[..., 1] ** 2)) > max(reach[i], reach[j]) ** 2:
-                    continue
+            for j in np.flatnonzero(near[i, i + 1 :]) + i + 1:
                 joined = _try_join(items[i], items[j], settings)
                 if joined is not None:
                     items[i] = joined

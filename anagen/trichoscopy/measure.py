@@ -168,11 +168,12 @@ def follicular_units(hairs: tuple[Hair, ...] | list[Hair], px_per_mm: float | No
         return i
 
     ends = [np.array([h.centreline[0], h.centreline[-1]]) for h in hairs]
+    all_ends = np.array(ends, dtype=np.float64)  # (n, 2, 2)
+    diff = all_ends[:, None, :, None, :] - all_ends[None, :, None, :, :]
+    close = np.sqrt((diff**2).sum(axis=-1)).min(axis=(2, 3)) <= gap
     for i in range(len(hairs)):
-        for j in range(i + 1, len(hairs)):
-            d = np.hypot(*(ends[i][:, None, :] - ends[j][None, :, :]).transpose(2, 0, 1))
-            if d.min() <= gap:
-                parent[find(i)] = find(j)
+        for j in np.flatnonzero(close[i, i + 1 :]) + i + 1:
+            parent[find(i)] = find(int(j))
     groups: dict[int, list[int]] = {}
     for i in range(len(hairs)):
         groups.setdefault(find(i), []).append(i)
