@@ -3,7 +3,11 @@
 Usage::
 
     python benchmarks/trichoscopy_accuracy.py --voc /path/to/fdu-dev [--limit N]
-        [--profile P] [--overlays DIR] [--worst K] [--jobs N]
+        [--profile P] [--px-per-mm S] [--overlays DIR] [--worst K] [--jobs N]
+
+Run it twice: uncalibrated (the engine estimates each image's scale from its shaft
+widths, as for a device never calibrated) and with ``--px-per-mm 364``, the scale the
+1 mm bar burned into the FDU frames gives (182 device pixels per mm, enlarged 2x).
 
 The folder holds ``Images/*.jpg`` and ``Annotations/*.xml`` (one ``<object>`` per hair).
 The true count of an image is the number of objects whose class is not ``abnormal``
@@ -11,6 +15,11 @@ The true count of an image is the number of objects whose class is not ``abnorma
 absolute error, root mean square error, median absolute error, the mean absolute error
 by true-count bucket, the same for a constant predictor (the mean true count: the floor
 any method must beat), and the time per image. Uses the engine's default settings.
+
+The same table follows at the device's native scale: every image halved (the FDU
+images are 2x-enlarged quadrants of the device's frames), and 1280 x 1024 frames
+rebuilt by tiling four halved images (in name order; the truth of a frame is the sum
+of its four). Then the time to decode a JPEG and to analyse it, on one core.
 
 When the folder has a ``list.txt`` (one image stem per line), the table is repeated for
 its even- and odd-numbered lines (1-based): tune on one half, report the other, and
@@ -26,6 +35,7 @@ import xml.etree.ElementTree as ET
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -40,14 +50,57 @@ def true_count(xml_path: Path) -> int:
     return sum(1 for obj in root.iter("object") if (obj.findtext("class") or "").strip() != "abnormal")
 
 
-def _run_one(args: tuple[str, str | None]) -> tuple[str, int, float]:
-    path, profile_name = args
+def _profile(profile_name: str | None, px_per_mm: float | None):
     profile = load_profile(profile_name)
+    return profile.with_scale(px_per_mm) if px_per_mm else profile
+
+
+def _run_one(args: tuple[str, str | None, float | None]) -> tuple[str, int, float]:
+    path, profile_name, px_per_mm = args
+    profile = _profile(profile_name, px_per_mm)
     image = read_image(path)
     start = time.perf_counter()
     result = analyze(image, profile)
     elapsed = (time.perf_counter() - start) * 1000.0
     return path, result.hair_count, elapsed
+
+
+def _halve(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    return cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+
+
+def _run_native(args: tuple[tuple[str, ...], str | None, float | None]) -> tuple[tuple[str, ...], list[int], int, float]:
+    """Halved images one by one, and the frame tiled from the four of them."""
+    paths, profile_name, px_per_mm = args
+    profile = _profile(profile_name, px_per_mm / 2 if px_per_mm else None)
+    halves = [_halve(read_image(p)) for p in paths]
+    counts = [analyze(h, profile).hair_count for h in halves]
+    frame_count, elapsed = -1, 0.0
+    if len(halves) == 4:
+        frame = np.vstack([np.hstack(halves[:2]), np.hstack(halves[2:])])
+        start = time.perf_counter()
+        frame_count = analyze(frame, profile).hair_count
+        elapsed = (time.perf_counter() - start) * 1000.0
+    return paths, counts, frame_count, elapsed
+
+
+def print_table(title: str, truth_a: np.ndarray, pred_a: np.ndarray, with_constant: bool = True) -> None:
+    cols = ["MAE", "RMSE", "median", "bias"] + [
+        f"{lo}-{hi}" if hi < 10_000 else f"{lo}+" for lo, hi in BUCKETS
+    ]
+    print(f"\n{title}: {len(truth_a)} images, mean true count {truth_a.mean():.2f}, "
+          f"mean predicted {pred_a.mean():.2f} (bias {100 * (pred_a.mean() / truth_a.mean() - 1):+.1f} %)")
+    counts = [int(((truth_a >= lo) & (truth_a <= hi)).sum()) for lo, hi in BUCKETS]
+    print("images per bucket: " + ", ".join(f"{c}: {n}" for c, n in zip(cols[4:], counts)))
+    print("| predictor | " + " | ".join(cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    rows = [("engine", pred_a)]
+    if with_constant:
+        rows.append(("constant (mean count)", np.full_like(truth_a, truth_a.mean())))
+    for label, p in rows:
+        row = errors_table(truth_a, p)
+        print(f"| {label} | " + " | ".join(f"{row[c]:.2f}" for c in cols) + " |")
 
 
 def errors_table(truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -74,13 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overlays", type=Path, default=None, help="write overlays of the worst images here")
     parser.add_argument("--worst", type=int, default=8, help="how many worst images to list")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--px-per-mm", type=float, default=None,
+                        help="scale of the images as given (halved images get half); omitted: uncalibrated, "
+                        "the engine estimates the scale from shaft widths")
+    parser.add_argument("--no-native", action="store_true", help="skip the native-scale tables")
     args = parser.parse_args(argv)
 
     images = sorted((args.voc / "Images").glob("*.jpg"))[:: args.every]
     if args.limit:
         images = images[: args.limit]
     truth, pred, times, names = [], [], [], []
-    work = [(str(p), args.profile) for p in images]
+    work = [(str(p), args.profile, args.px_per_mm) for p in images]
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
             results = list(pool.map(_run_one, work, chunksize=4))
@@ -120,13 +177,73 @@ def main(argv: list[str] | None = None) -> int:
     print(f"time per image: mean {t.mean():.0f} ms, median {np.median(t):.0f} ms, max {t.max():.0f} ms "
           "(analysis only, decode excluded)")
 
+    if not args.no_native:
+        groups = [tuple(str(p) for p in images[i : i + 4]) for i in range(0, len(images), 4)]
+        work_n = [(g, args.profile, args.px_per_mm) for g in groups]
+        if args.jobs > 1:
+            with ProcessPoolExecutor(args.jobs) as pool:
+                native = list(pool.map(_run_native, work_n))
+        else:
+            native = [_run_native(w) for w in work_n]
+        index = {n: i for i, n in enumerate(names)}
+        half_pred = np.full_like(truth_a, np.nan)
+        frame_truth, frame_pred, frame_ms = [], [], []
+        for paths, counts, frame_count, elapsed in native:
+            for p, c in zip(paths, counts):
+                half_pred[index[Path(p).stem]] = c
+            if frame_count >= 0:
+                frame_truth.append(sum(truth_a[index[Path(p).stem]] for p in paths))
+                frame_pred.append(frame_count)
+                frame_ms.append(elapsed)
+        print_table("halved images (device pixels, 640 x 512)", truth_a, half_pred)
+        print_table("native frames (four halved images tiled, 1280 x 1024)",
+                    np.array(frame_truth), np.array(frame_pred, dtype=float))
+        print(f"native frame analysis: median {np.median(frame_ms):.0f} ms")
+
+    # Decode and analysis of the same file on one core, interleaved so that the
+    # load of the machine weighs on both alike.
+    sample = images[:: max(1, len(images) // 20)][:20]
+    profile = _profile(args.profile, args.px_per_mm)
+    dec, ana = [], []
+    for p in sample:
+        data = p.read_bytes()
+        start = time.perf_counter()
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        dec.append(time.perf_counter() - start)
+        rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        start = time.perf_counter()
+        analyze(rgb, profile)
+        ana.append(time.perf_counter() - start)
+    d, a = np.median(dec) * 1000, np.median(ana) * 1000
+    print(f"\none core, {len(sample)} images: JPEG decode median {d:.1f} ms, analysis median {a:.1f} ms "
+          f"({a / d:.1f}x the decode)")
+    if not args.no_native and len(images) >= 4:
+        # Native frames: tiled from four halved images, stored as a JPEG (quality 90)
+        # as a device would, then decoded and analysed.
+        native_profile = _profile(args.profile, args.px_per_mm / 2 if args.px_per_mm else None)
+        dec, ana = [], []
+        for i in range(0, min(len(images) - 3, 40), 4):
+            halves = [_halve(read_image(p)) for p in images[i : i + 4]]
+            frame = np.vstack([np.hstack(halves[:2]), np.hstack(halves[2:])])
+            ok, buf = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+            start = time.perf_counter()
+            img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+            dec.append(time.perf_counter() - start)
+            rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+            start = time.perf_counter()
+            analyze(rgb, native_profile)
+            ana.append(time.perf_counter() - start)
+        d, a = np.median(dec) * 1000, np.median(ana) * 1000
+        print(f"one core, {len(dec)} native 1280 x 1024 frames: JPEG decode median {d:.1f} ms, "
+              f"analysis median {a:.1f} ms ({a / d:.1f}x the decode)")
+
     order = np.argsort(-np.abs(pred_a - truth_a))[: args.worst]
     print("worst images (true, predicted):")
     for i in order:
         print(f"  {names[i]}: {int(truth_a[i])} -> {int(pred_a[i])}")
     if args.overlays:
         args.overlays.mkdir(parents=True, exist_ok=True)
-        profile = load_profile(args.profile)
+        profile = _profile(args.profile, args.px_per_mm)
         for i in order:
             image = read_image(images[i])
             (args.overlays / f"{names[i]}.png").write_bytes(render_overlay(image, analyze(image, profile), profile))

@@ -35,37 +35,91 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 from skimage.morphology import skeletonize
 
-#: Images are analysed with their longer side at most this many pixels.
+#: Images are analysed with their longer side at most this many pixels by the
+#: registration helpers (`to_working`); counting uses a physical working scale instead.
 WORKING_MAX_SIDE_PX = 800
+
+#: Size of a working pixel for counting, in micrometres. A 20 µm vellus hair then
+#: spans about four pixels, the fewest on which a half-maximum width can be read to
+#: about a pixel; finer pixels only cost time. The detector's constants were first
+#: chosen on 70x dermoscope frames at about this scale (a 1 mm scale bar spans about
+#: 182 pixels), which is why it is this value and not, say, 5 µm.
+WORKING_UM_PER_PX = 5.5
+
+
+#: Smoothing of the map on which widths are measured: under a fifth of the thinnest
+#: hair, so that it barely widens what it measures.
+FINE_SMOOTHING_UM = 3.85
+#: Bright specks inside a shaft up to this area (glare on the cuticle, about a
+#: 30 µm disc) are filled.
+GLARE_SPECK_UM2 = 900.0
 
 
 @dataclass(frozen=True)
 class DetectorSettings:
-    """Tunable constants of the detector (defaults suit 20x to 70x dermoscopy).
+    """Constants of the detector (defaults suit 20x to 70x dermoscopy).
 
-    Lengths are in pixels of the working image (longer side about 640 to 800).
+    Lengths are physical, in micrometres of skin, and converted to pixels through
+    the working image's scale (see `DetectorSettings.px`). Each was chosen as a
+    multiple of what it must exceed or stay under: ``closing_um`` is wider than two
+    touching terminal hairs (2 x 100 µm); ``smoothing_um`` is well under the thinnest
+    hair; ``min_length_um`` is about twice a thick hair's diameter (shorter dark
+    spots are follicle openings or debris); ``spur_um`` is half a hair diameter
+    (skeleton spurs from a rounded end); ``join_gap_um`` about one hair diameter
+    (glare or a bubble interrupting a shaft). Thresholds and ratios have no unit.
     """
 
-    closing_px: int = 41
-    smoothing_px: float = 2.0
+    closing_um: float = 225.0
+    smoothing_um: float = 11.0
     high_threshold: float = 0.42
     low_threshold: float = 0.26
-    min_length_px: float = 26.0
+    min_length_um: float = 143.0
     min_elongation: float = 2.5
-    spur_px: float = 6.0
+    spur_um: float = 33.0
     parallel_min_ratio: float = 1.3
     parallel_prominence: float = 0.05
-    join_gap_px: float = 14.0
+    join_gap_um: float = 77.0
     join_angle_deg: float = 12.0
     min_relative_length: float = 0.35
     border_relative_length: float = 0.8
     forked_pairs: bool = True
+    #: Micrometres per pixel of the image handed to the detector.
+    um_per_px: float = WORKING_UM_PER_PX
+
+    def px(self, um: float) -> float:
+        """A length in micrometres as pixels of the working image."""
+        return um / self.um_per_px
+
+    @property
+    def closing_px(self) -> int:
+        # Odd, at least 3: a closing window centred on its pixel.
+        return max(3, int(round(self.px(self.closing_um))) | 1)
+
+    @property
+    def smoothing_px(self) -> float:
+        return max(0.5, self.px(self.smoothing_um))
+
+    @property
+    def min_length_px(self) -> float:
+        return self.px(self.min_length_um)
+
+    @property
+    def spur_px(self) -> float:
+        return self.px(self.spur_um)
+
+    @property
+    def join_gap_px(self) -> float:
+        return self.px(self.join_gap_um)
+
+    def at_scale(self, um_per_px: float) -> "DetectorSettings":
+        """The same physical settings for a working image of another scale."""
+        return replace(self, um_per_px=float(um_per_px))
 
 
 DEFAULT_SETTINGS = DetectorSettings()
@@ -129,7 +183,8 @@ def darkness_maps(image: np.ndarray, settings: DetectorSettings = DEFAULT_SETTIN
     """
     value = channel_max(image)
     bg = _background(value, settings)
-    return _relative_darkness(value, bg, settings.smoothing_px), _relative_darkness(value, bg, 0.7)
+    fine_px = max(0.35, settings.px(FINE_SMOOTHING_UM))
+    return _relative_darkness(value, bg, settings.smoothing_px), _relative_darkness(value, bg, fine_px)
 
 
 def _background(value: np.ndarray, settings: DetectorSettings) -> np.ndarray:
@@ -162,7 +217,10 @@ def hair_mask(
     """Binary mask of hair pixels by hysteresis thresholding of the darkness map."""
     low = (darkness >= settings.low_threshold).astype(np.uint8)
     low[ignore] = 0
-    low = cv2.morphologyEx(low, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    # An opening about 11 µm wide removes single-pixel speckle, never a hair.
+    k_open = int(round(settings.px(11.0)))
+    if k_open >= 2:
+        low = cv2.morphologyEx(low, cv2.MORPH_OPEN, np.ones((k_open, k_open), np.uint8))
     n, labels = cv2.connectedComponents(low, connectivity=8)
     high = darkness >= settings.high_threshold
     keep = np.zeros(n, dtype=bool)
@@ -172,7 +230,7 @@ def hair_mask(
     # Small bright specks inside a shaft (glare on the cuticle) are part of it.
     inv = (~mask).astype(np.uint8)
     n_holes, hole_labels, stats, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
-    small = stats[:, cv2.CC_STAT_AREA] <= 30
+    small = stats[:, cv2.CC_STAT_AREA] <= GLARE_SPECK_UM2 / settings.um_per_px**2
     small[0] = False
     # The background component is the largest one; never fill it.
     small[int(np.argmax(stats[:, cv2.CC_STAT_AREA]))] = False
@@ -208,7 +266,7 @@ def _skeleton_ends(skel: np.ndarray, spur_px: float) -> tuple[np.ndarray, int]:
     return pts, len(pts)
 
 
-def _principal_polyline(points: np.ndarray, n_nodes: int = 8) -> tuple[np.ndarray, float]:
+def _principal_polyline(points: np.ndarray, n_nodes: int = 8, node_px: float = 10.0) -> tuple[np.ndarray, float]:
     """Centre line through skeleton points ``(x, y)`` as a short polyline.
 
     The points are ordered along their principal axis and averaged in bins, which
@@ -221,7 +279,7 @@ def _principal_polyline(points: np.ndarray, n_nodes: int = 8) -> tuple[np.ndarra
     axis = evecs[:, -1]
     t = d @ axis
     lo, hi = t.min(), t.max()
-    nodes = max(2, min(n_nodes, int((hi - lo) // 10) + 2))
+    nodes = max(2, min(n_nodes, int((hi - lo) // node_px) + 2))
     edges = np.linspace(lo, hi, nodes + 1)
     idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, nodes - 1)
     poly = []
@@ -240,7 +298,7 @@ def _principal_polyline(points: np.ndarray, n_nodes: int = 8) -> tuple[np.ndarra
 
 
 def _ransac_lines(
-    points: np.ndarray, n_lines: int, tol_px: float, rng: np.random.Generator
+    points: np.ndarray, n_lines: int, tol_px: float, rng: np.random.Generator, min_pair_px: float = 4.0
 ) -> list[np.ndarray]:
     """Fit up to ``n_lines`` straight segments through ``points`` (x, y) in turn."""
     remaining = points.astype(np.float64)
@@ -255,7 +313,7 @@ def _ransac_lines(
         i, j = rng.integers(0, len(remaining), size=(2, trials))
         v = remaining[j] - remaining[i]
         norm = np.hypot(v[:, 0], v[:, 1])
-        good = norm >= 4
+        good = norm >= min_pair_px
         if good.any():
             i, v, norm = i[good], v[good], norm[good]
             normal = np.stack([-v[:, 1], v[:, 0]], axis=1) / norm[:, None]
@@ -319,13 +377,13 @@ def count_side_by_side(
     lo, hi = np.percentile(t, 15), np.percentile(t, 85)
     if hi - lo < 4:
         return 1
-    half = width * 0.75 + 2.0
+    half = width * 0.75 + settings.px(11.0)
     offsets = np.arange(-half, half + 0.01, 0.5)
     counts = []
     h, w = darkness.shape
     for ti in np.linspace(lo, hi, 7):
         # Follow the region's own centre at this position, not the global axis.
-        near = np.abs(t - ti) <= 2.0
+        near = np.abs(t - ti) <= settings.px(11.0)
         c = xy[near].mean(axis=0) if near.any() else centre + ti * axis
         px = c[0] + offsets * normal[0]
         py = c[1] + offsets * normal[1]
@@ -444,10 +502,12 @@ def detect_shafts(
             # line is long enough to stand on its own, they lie side by side.
             n_side = max(n_side, 2)
         if n_cross == 1:
-            poly, _ = _principal_polyline(xy)
+            poly, _ = _principal_polyline(xy, node_px=settings.px(55.0))
             lines = [poly]
         else:
-            lines = _ransac_lines(xy, n_cross, max(2.0, width), rng) or [_principal_polyline(xy)[0]]
+            lines = _ransac_lines(xy, n_cross, max(settings.px(11.0), width), rng, settings.px(22.0)) or [
+                _principal_polyline(xy, node_px=settings.px(55.0))[0]
+            ]
         lines = [ln for ln in lines if np.hypot(*(ln[-1] - ln[0])) >= settings.min_length_px * 0.6] or lines[:1]
         if n_side > len(lines):
             # Hairs side by side: spread copies of the main line across the width.
@@ -558,7 +618,7 @@ def drop_border_stubs(
     kept = []
     for s, length in zip(shafts, lengths):
         if length < floor:
-            margin = s.width_px / 2 + 2
+            margin = s.width_px / 2 + settings.px(11.0)
             if _at_border(s.points[0], margin, ignore) or _at_border(s.points[-1], margin, ignore):
                 continue
         kept.append(s)
@@ -582,8 +642,17 @@ def join_collinear(shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SET
     changed = True
     while changed:
         changed = False
+        # Ends and the widest allowed gap per piece, so that far-apart pairs (nearly
+        # all of them in a frame of many hairs) are passed over without the full test.
+        if len(items) < 2:
+            break
+        ends = np.array([[s.points[0], s.points[-1]] for s in items], dtype=np.float64)  # (n, 2, 2)
+        reach = np.array([max(settings.join_gap_px, 2.5 * s.width_px) for s in items])
+        d = ends[:, None, :, None, :] - ends[None, :, None, :, :]
+        gap = np.sqrt((d**2).sum(axis=-1)).min(axis=(2, 3))
+        near = gap <= np.maximum(reach[:, None], reach[None, :])
         for i in range(len(items)):
-            for j in range(i + 1, len(items)):
+            for j in np.flatnonzero(near[i, i + 1 :]) + i + 1:
                 joined = _try_join(items[i], items[j], settings)
                 if joined is not None:
                     items[i] = joined
@@ -618,7 +687,7 @@ def _try_join(a: Shaft, b: Shaft, settings: DetectorSettings) -> Shaft | None:
     # The gap must run along the hairs, not sideways (parallel neighbours).
     p, q = ends_a[ia], ends_b[ib]
     normal = np.array([-da[1], da[0]])
-    if abs(float((q - p) @ normal)) > max(2.0, 0.8 * max(a.width_px, b.width_px)):
+    if abs(float((q - p) @ normal)) > max(settings.px(11.0), 0.8 * max(a.width_px, b.width_px)):
         return None
     # And the pieces must not overlap along their length (that is two hairs).
     pa = a.points if ia == 1 else a.points[::-1]

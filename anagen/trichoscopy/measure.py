@@ -11,11 +11,26 @@ follicular units. Density is derived as ``hair_count / field_area_cm2``.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
+import cv2
 import numpy as np
+from skimage.morphology import skeletonize
 
 from .version import ENGINE_VERSION
-from .detect import DEFAULT_SETTINGS, DetectorSettings, Shaft, detect_shafts, to_working
+from .detect import (
+    DEFAULT_SETTINGS,
+    WORKING_UM_PER_PX,
+    DetectorSettings,
+    Shaft,
+    _principal_polyline,
+    _NEIGHBOURS,
+    cross_section_width,
+    darkness_maps,
+    detect_shafts,
+    hair_mask,
+    to_working,
+)
 from .ignore import ignore_mask
 from .profiles import Profile, load_profile
 from .quality import assess_quality
@@ -25,6 +40,30 @@ from .results import FollicularUnit, Hair, ImageAnalysis
 #: leave the skin through one follicular opening.
 FOLLICULAR_UNIT_GAP_MM = 0.25
 FOLLICULAR_UNIT_GAP_WIDTHS = 2.5
+
+#: Typical diameter of a terminal scalp hair shaft, used to estimate the scale of an
+#: uncalibrated image from its measured shaft widths. Adult scalp hair measures
+#: about 50 to 90 µm (thinner in fair, thicker in East Asian hair); 70 µm is the
+#: middle of that range, and ``TYPICAL_SHAFT_REL_SD`` (one standard deviation, a
+#: fifth) its spread between people, which dominates the estimate's uncertainty.
+TYPICAL_SHAFT_UM = 70.0
+TYPICAL_SHAFT_REL_SD = 0.2
+
+
+@dataclass(frozen=True)
+class ScaleEstimate:
+    """The scale an image was analysed at, and where it came from.
+
+    ``source`` is ``"profile"`` (a calibrated device: exact as far as the
+    calibration is) or ``"shaft width"`` (estimated from the image's typical shaft
+    width and `TYPICAL_SHAFT_UM`; ``rel_uncertainty`` is one standard deviation as a
+    fraction of the estimate). ``shafts`` is how many shafts the estimate rests on.
+    """
+
+    px_per_mm: float
+    source: str
+    rel_uncertainty: float = 0.0
+    shafts: int = 0
 
 
 def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
@@ -73,7 +112,7 @@ def _near_edge(
 
 def _hairs_from_shafts(
     shafts: list[Shaft],
-    factor: int,
+    factor: float,
     shape: tuple[int, int],
     regions: tuple[tuple[int, int, int, int], ...],
     profile: Profile,
@@ -81,11 +120,11 @@ def _hairs_from_shafts(
     hairs = []
     for i, shaft in enumerate(shafts, start=1):
         # Working pixel centres map to the centres of factor x factor blocks.
-        pts = shaft.points * factor + (factor - 1) / 2.0
+        pts = (shaft.points + 0.5) * factor - 0.5
         width_px = shaft.width_px * factor
         # The skeleton stops about half a width short of each rounded end.
         length_px = _polyline_length(pts) + width_px
-        margin = width_px / 2 + 2 * factor
+        margin = width_px / 2 + 2 * max(1.0, factor)
         cut = _near_edge(pts[0], shape, regions, margin) or _near_edge(pts[-1], shape, regions, margin)
         if profile.px_per_mm:
             diameter_um = width_px / profile.px_per_mm * 1000.0
@@ -129,11 +168,12 @@ def follicular_units(hairs: tuple[Hair, ...] | list[Hair], px_per_mm: float | No
         return i
 
     ends = [np.array([h.centreline[0], h.centreline[-1]]) for h in hairs]
+    all_ends = np.array(ends, dtype=np.float64)  # (n, 2, 2)
+    diff = all_ends[:, None, :, None, :] - all_ends[None, :, None, :, :]
+    close = np.sqrt((diff**2).sum(axis=-1)).min(axis=(2, 3)) <= gap
     for i in range(len(hairs)):
-        for j in range(i + 1, len(hairs)):
-            d = np.hypot(*(ends[i][:, None, :] - ends[j][None, :, :]).transpose(2, 0, 1))
-            if d.min() <= gap:
-                parent[find(i)] = find(j)
+        for j in np.flatnonzero(close[i, i + 1 :]) + i + 1:
+            parent[find(i)] = find(int(j))
     groups: dict[int, list[int]] = {}
     for i in range(len(hairs)):
         groups.setdefault(find(i), []).append(i)
@@ -170,6 +210,7 @@ def summarize(
     profile: Profile,
     elapsed_ms: float,
     corrected: bool = False,
+    scale: ScaleEstimate | None = None,
 ) -> ImageAnalysis:
     """Assemble an `ImageAnalysis` from measured hairs (also used by corrections)."""
     hairs = tuple(hairs)
@@ -202,6 +243,11 @@ def summarize(
         engine_version=ENGINE_VERSION,
         elapsed_ms=elapsed_ms,
         corrected=corrected,
+        scale_source=scale.source if scale else ("profile" if calibrated else None),
+        estimated_px_per_mm=scale.px_per_mm if scale and scale.source != "profile" else None,
+        estimated_scale_rel_uncertainty=(
+            scale.rel_uncertainty if scale and scale.source != "profile" else None
+        ),
     )
 
 
@@ -241,16 +287,26 @@ def analyze(
     profile = profile or load_profile()
     rgb = as_rgb_uint8(image)
     h, w = rgb.shape[:2]
-    small, factor = to_working(rgb)
+    # Banners and marks are found, and quality judged, on a preview of at most
+    # about 800 pixels a side (their own constants are in such pixels).
+    small, pfactor = to_working(rgb)
     ignore_small, regions_small = ignore_mask(small, profile)
-    shafts, mask = detect_shafts(small, ignore_small, settings)
-    quality = assess_quality(small, mask, ignore_small)
+    if profile.px_per_mm:
+        scale = ScaleEstimate(px_per_mm=float(profile.px_per_mm), source="profile")
+    else:
+        scale = estimate_scale(small, ignore_small, pfactor, settings)
+    work, factor = to_physical_working(rgb, scale.px_per_mm)
+    wh, ww = work.shape[:2]
+    ignore_work = cv2.resize(ignore_small.astype(np.uint8), (ww, wh), interpolation=cv2.INTER_NEAREST) > 0
+    shafts, mask = detect_shafts(work, ignore_work, settings.at_scale(1000.0 / scale.px_per_mm * factor))
+    mask_small = cv2.resize(mask.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    quality = assess_quality(small, mask_small, ignore_small)
     regions = tuple(
-        (x0 * factor, y0 * factor, min(w, x1 * factor), min(h, y1 * factor))
+        (x0 * pfactor, y0 * pfactor, min(w, x1 * pfactor), min(h, y1 * pfactor))
         for x0, y0, x1, y1 in regions_small
     )
     hairs = _hairs_from_shafts(shafts, factor, (h, w), regions, profile)
-    valid_px = int((~ignore_small).sum()) * factor * factor
+    valid_px = int(round(int((~ignore_work).sum()) * factor * factor))
     elapsed_ms = (time.perf_counter() - start) * 1000.0
     return summarize(
         hairs,
@@ -260,4 +316,91 @@ def analyze(
         regions=regions,
         profile=profile,
         elapsed_ms=elapsed_ms,
+        scale=scale,
+    )
+
+
+def to_physical_working(rgb: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, float]:
+    """The image at the working scale (`WORKING_UM_PER_PX`), never enlarged.
+
+    Images finer than the working scale are reduced by area averaging (the
+    factor need not be an integer); coarser ones, and those within a quarter of
+    it, are analysed as they are, the
+    detector's physical constants converted to their pixels. Returns the working
+    image and the size of one working pixel in original pixels.
+    """
+    um_per_px = 1000.0 / px_per_mm
+    ratio = WORKING_UM_PER_PX / um_per_px
+    # Within a quarter of the working scale the image is analysed as it is: so small
+    # a reduction saves little time, and averaging over a fraction of a pixel blurs.
+    if ratio <= 1.25:
+        return rgb, 1.0
+    h, w = rgb.shape[:2]
+    if abs(ratio - round(ratio)) <= 0.05 * ratio:
+        # Close to a whole factor: block averaging, several times faster.
+        ratio = float(round(ratio))
+    ww, wh = max(1, int(round(w / ratio))), max(1, int(round(h / ratio)))
+    work = cv2.resize(rgb, (ww, wh), interpolation=cv2.INTER_AREA)
+    return work, w / ww
+
+
+def estimate_scale(
+    small: np.ndarray,
+    ignore: np.ndarray,
+    factor: float,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+) -> ScaleEstimate:
+    """Estimate the scale of an uncalibrated image from its typical shaft width.
+
+    The preview ``small`` (``factor`` original pixels per pixel) is searched for
+    dark elongated regions with a closing window of a tenth of its shorter side
+    (wider than any hair at any usual magnification), and each region's full width
+    at half maximum is measured across its centre line. The lower-middle width
+    (40th percentile, so that touching pairs do not raise it) is taken to be a
+    typical shaft of `TYPICAL_SHAFT_UM`. With no shaft to measure, the working scale
+    itself is assumed (the image is analysed as it is) with 100 % uncertainty.
+    """
+    h, w = small.shape[:2]
+    window_px = max(15.0, min(h, w) / 10.0)
+    probe = settings.at_scale(settings.closing_um / window_px)
+    darkness, fine = darkness_maps(small, probe)
+    mask = hair_mask(darkness, ignore, probe)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    widths = []
+    for lab in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[lab])
+        if max(bw, bh) < 8 or area < 12:
+            continue
+        comp = labels[y : y + bh, x : x + bw] == lab
+        skel = skeletonize(np.pad(comp, 1))[1:-1, 1:-1]
+        # Only simple shafts (two skeleton ends): crossings, forks and clumps of
+        # touching hairs would widen the typical width.
+        s8 = skel.astype(np.uint8)
+        nb = cv2.filter2D(s8, -1, _NEIGHBOURS, borderType=cv2.BORDER_CONSTANT)
+        if int(((s8 == 1) & (nb == 1)).sum()) > 2:
+            continue
+        ys, xs = np.nonzero(skel)
+        xy = np.stack([xs + x, ys + y], axis=1).astype(np.float64)
+        poly, length = _principal_polyline(xy, n_nodes=4)
+        rough = area / max(length + 1.0, 1.0)
+        if length < 3.0 * rough:
+            continue
+        widths.append(cross_section_width(fine, poly, rough))
+    if len(widths) < 3:
+        # The preview's pixels taken as working pixels (the scale used before any
+        # physical one was known), flagged as a guess.
+        return ScaleEstimate(px_per_mm=1000.0 / WORKING_UM_PER_PX * factor,
+                             source="shaft width", rel_uncertainty=1.0, shafts=len(widths))
+    widths_a = np.array(widths) * factor
+    typical = float(np.percentile(widths_a, 40))
+    q1, q3 = np.percentile(widths_a, [25, 75])
+    # Sampling error of the percentile (about 1.25 IQR/1.35/sqrt(n)) and the spread
+    # of typical diameters between people, combined.
+    sampling = 1.25 * (q3 - q1) / 1.35 / np.sqrt(len(widths_a)) / typical
+    rel = float(np.hypot(TYPICAL_SHAFT_REL_SD, sampling))
+    return ScaleEstimate(
+        px_per_mm=typical / TYPICAL_SHAFT_UM * 1000.0,
+        source="shaft width",
+        rel_uncertainty=rel,
+        shafts=len(widths),
     )

@@ -207,6 +207,13 @@ class ImageAnalysis:
     elapsed_ms : float
     corrected : bool
         True for a result produced by `apply_corrections`.
+    scale_source : str or None
+        ``"profile"`` when the device's calibration gave the scale, ``"shaft width"``
+        when the working scale was estimated from the image's typical shaft width.
+    estimated_px_per_mm, estimated_scale_rel_uncertainty : float or None
+        That estimate and its uncertainty (one standard deviation, as a fraction),
+        for uncalibrated images. It only sets the scale the detector works at:
+        physical quantities stay ``None`` until the device is calibrated.
     """
 
     usable: bool
@@ -227,6 +234,9 @@ class ImageAnalysis:
     engine_version: str
     elapsed_ms: float
     corrected: bool = False
+    scale_source: str | None = None
+    estimated_px_per_mm: float | None = None
+    estimated_scale_rel_uncertainty: float | None = None
 
     @property
     def diameters(self) -> tuple[float, ...]:
@@ -240,7 +250,8 @@ class ImageAnalysis:
         uncalibrated.
         """
         counts: dict[str, int] = {}
-        for d in sorted(self.diameters_um):
+        # Binned as reported (to 0.1 µm), so a stored result bins the same way.
+        for d in sorted(round(v, 1) for v in self.diameters_um):
             lo = int(d // bin_um * bin_um)
             key = f"{lo}-{lo + int(bin_um)}"
             counts[key] = counts.get(key, 0) + 1
@@ -267,6 +278,9 @@ class ImageAnalysis:
             "engine_version": self.engine_version,
             "elapsed_ms": _round(self.elapsed_ms, 1),
             "corrected": self.corrected,
+            "scale_source": self.scale_source,
+            "estimated_px_per_mm": _round(self.estimated_px_per_mm, 1),
+            "estimated_scale_rel_uncertainty": _round(self.estimated_scale_rel_uncertainty, 3),
         }
 
     @classmethod
@@ -294,6 +308,9 @@ class ImageAnalysis:
             engine_version=data["engine_version"],
             elapsed_ms=float(data.get("elapsed_ms", 0.0)),
             corrected=bool(data.get("corrected", False)),
+            scale_source=data.get("scale_source"),
+            estimated_px_per_mm=data.get("estimated_px_per_mm"),
+            estimated_scale_rel_uncertainty=data.get("estimated_scale_rel_uncertainty"),
         )
 
     def replace(self, **changes: Any) -> ImageAnalysis:
