@@ -197,6 +197,10 @@ def _recruit(ctx: DemoContext, rng: random.Random, study) -> list:
                 enrolled.append((subject_enrol(actor=investigator, study=study, patient=patient), investigator, day))
             else:
                 subject_screen_fail(actor=investigator, study=study, patient=patient)
+    from anagen.studies.services import recruitment_close
+
+    with ctx.act(stats, _office(ctx, day + timedelta(days=1))):
+        recruitment_close(actor=stats, study=study)  # enrolment complete; the subjects go on with their visits
     return _baselines(ctx, rng, enrolled)
 
 
