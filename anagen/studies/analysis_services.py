@@ -51,6 +51,47 @@ def check_results(user, study: Study) -> None:
         raise PermissionDenied("Your role on this study does not see results (they reveal the arms).")
 
 
+# Blinded roles that get the exports without the allocation before the lock.
+BLINDED_EXPORT_ROLES = (StudyRole.STATISTICIAN, StudyRole.INVESTIGATOR)
+
+
+def export_full(user, study: Study) -> bool:
+    """Which exports (dataset CSV, data dictionary, ODM) ``user`` gets: True, the full ones, with
+    the arms (whoever may see the results); False, the blinded ones (the blinded study
+    statistician and investigators before the lock). 403 for every other role, 404 off the team."""
+    if can_see_results(user, study):
+        return True
+    role = blinding.study_role(user, study)
+    if role is None:
+        raise NotFound("No such study, or you are not on its team.")
+    if role in BLINDED_EXPORT_ROLES:
+        return False
+    raise PermissionDenied("Your role on this study does not export its data.")
+
+
+def dataset_export(*, user, study: Study) -> tuple[str, list[str], list[list]]:
+    """The analysis dataset ``user`` may download, as (file name, header, rows): full or blinded
+    (no ``arm`` / ``side_arm`` columns) by :func:`export_full`."""
+    from django.utils import timezone
+
+    from .datasets import export_rows
+
+    full = export_full(user, study)
+    data = build(study)
+    header, rows = export_rows(data, blinded=not full)
+    kind = ("final" if data.locked else "interim") if full else "blinded"
+    return f"study-{study.pk}-dataset-{kind}-{timezone.localdate():%Y-%m-%d}.csv", header, rows
+
+
+def dictionary_export(*, user, study: Study) -> tuple[str, list[str], list[tuple]]:
+    """The dataset's data dictionary (column, type, meaning), without the arm columns when blinded."""
+    from .datasets import DICTIONARY
+
+    full = export_full(user, study)
+    rows = [r for r in DICTIONARY if full or r[0] not in ("arm", "side_arm")]
+    return f"study-{study.pk}-data-dictionary.csv", ["column", "type", "meaning"], rows
+
+
 # --- CONSORT -------------------------------------------------------------------------------
 
 
