@@ -251,6 +251,8 @@ def results(request, study_id: Id):
         "primary": res.primary.to_dict() if res.primary else None,
         "per_protocol": res.per_protocol.to_dict() if res.per_protocol else None,
         "supporting": res.supporting.to_dict() if res.supporting else None,
+        "against_control": res.against_control.to_dict() if res.against_control else None,
+        "against_control_per_protocol": res.against_control_pp.to_dict() if res.against_control_pp else None,
         "change_by_visit": res.change.to_dict() if res.change else None,
         "consort": None if consort is None else {
             "assessed": consort.assessed, "excluded": dict(consort.excluded), "randomized": consort.randomized,

@@ -89,6 +89,16 @@ class StudyData:
     # -> date; week 0 is the baseline. The ODM export names the visit and audits its source record.
     picked: dict[tuple[str, str, int], date] = field(default_factory=dict)
 
+    @property
+    def actives(self) -> list[str]:
+        """The active arms, in the protocol's order (more than one in a multi-arm parallel study)."""
+        return [a["name"] for a in self.arms if a["name"] != self.control] if self.design == PARALLEL else [self.active]
+
+    @property
+    def arm_names(self) -> list[str]:
+        """Control first, then each active arm: the columns of the tables per arm."""
+        return [self.control, *self.actives] if self.control else [a["name"] for a in self.arms]
+
 
 def evidence_design(study: Study) -> str:
     return SPLIT_SCALP if study.design == Design.SPLIT_SCALP else PARALLEL
