@@ -307,3 +307,9 @@ def test_values_are_written_in_full_precision():
 
     assert _number(123.456789) == "123.456789" and _number(float("nan")) is None and _number(None) is None
     assert math.isclose(float(_number(1 / 3)), 1 / 3, rel_tol=1e-9)
+
+
+def test_a_study_with_no_subject_yet_exports_a_valid_document(quality_team):
+    for blinded in (False, True):
+        xml = _document(quality_team, blinded=blinded)
+        assert _structure_problems(xml) == [] and _items(xml) == {}
