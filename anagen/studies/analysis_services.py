@@ -71,15 +71,20 @@ def export_full(user, study: Study) -> bool:
 
 def dataset_export(*, user, study: Study) -> tuple[str, list[str], list[list]]:
     """The analysis dataset ``user`` may download, as (file name, header, rows): full or blinded
-    (no ``arm`` / ``side_arm`` columns) by :func:`export_full`."""
+    (no ``arm`` / ``side_arm`` columns) by :func:`export_full`; recorded as an export event."""
     from django.utils import timezone
 
     from .datasets import export_rows
+
+    from anagen.audit.events import record_event
+    from anagen.audit.models import EventKind
 
     full = export_full(user, study)
     data = build(study)
     header, rows = export_rows(data, blinded=not full)
     kind = ("final" if data.locked else "interim") if full else "blinded"
+    record_event(EventKind.EXPORT, subject=f"study:{study.pk}", detail={"format": "dataset-csv", "kind": kind},
+                 actor=user)
     return f"study-{study.pk}-dataset-{kind}-{timezone.localdate():%Y-%m-%d}.csv", header, rows
 
 

@@ -271,7 +271,7 @@ def test_who_downloads_which_odm_page_and_api(written, login, api_client, unblin
         assert api_client(user).get(api).status_code == 403
     assert login(clinician_b).get(page).status_code in (403, 404)
     assert api_client(clinician_b).get(api).status_code in (403, 404)
-    exports = AuditEvent.objects.filter(kind="export", subject=f"study:{written.pk}")
+    exports = AuditEvent.objects.filter(kind="export", subject=f"study:{written.pk}", detail__format="odm-1.3.2")
     assert sorted(e.detail["kind"] for e in exports) == ["blinded"] * 4 + ["interim"] * 2
     study_lock(actor=statistician, study=written, password=PASSWORD)
     r = login(statistician).get(page)
@@ -289,6 +289,10 @@ def test_the_dataset_and_dictionary_through_the_api_follow_the_same_rule(written
     assert "arm" not in blinded.content.decode().splitlines()[0].split(",")
     assert "side_arm" not in api_client(statistician).get(f"{base}/dictionary.csv").content.decode()
     assert api_client(evaluator).get(f"{base}/dataset.csv").status_code == 403
+    from anagen.audit.models import AuditEvent
+
+    kinds = sorted(e.detail["kind"] for e in AuditEvent.objects.filter(kind="export", detail__format="dataset-csv"))
+    assert kinds == ["blinded", "interim"]
 
 
 def test_the_exports_page_lists_the_downloads_for_the_role(written, login, unblinded_statistician, statistician,
