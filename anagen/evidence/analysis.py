@@ -14,6 +14,9 @@ Which analysis answers which design
 - **Parallel** studies compare arms: :func:`ancova` (change on arm and baseline by ordinary
   least squares, the regulators' preferred primary analysis, EMA 2015) and
   :func:`repeated_mixed_model` for all visits at once.
+- **Parallel studies with several active arms**: :func:`ancova_against_control` (one ANCOVA
+  with arm as a factor; each active arm against the control, Holm-adjusted p-values and
+  Bonferroni simultaneous intervals).
 - :func:`primary_analysis` picks the design's primary analysis; :func:`fixed_sequence`
   controls multiplicity when several endpoints are declared in order.
 
@@ -62,6 +65,7 @@ Mallinckrodt CH, Lane PW, Schnell D, Peng Y, Mancuso JP. Recommendations for the
 analysis of continuous endpoints in longitudinal clinical trials. Drug Inf J 2008;42:303-319.
 doi:10.1177/009286150804200402
 Hollander M, Wolfe DA. Nonparametric Statistical Methods, 2nd ed. Wiley, 1999, sections 3.1-3.3.
+Holm S. A simple sequentially rejective multiple test procedure. Scand J Stat 1979;6:65-70.
 Westfall PH, Krishen A. Optimally weighted, fixed sequence and gatekeeper multiple testing
 procedures. J Stat Plan Inference 2001;99:25-40. doi:10.1016/S0378-3758(01)00077-5
 """
@@ -724,6 +728,161 @@ def _repeated_design(change: np.ndarray, week: np.ndarray, treated: np.ndarray, 
 
 # --------------------------------------------------------------------------------------------
 # Primary analysis and multiplicity
+
+
+@dataclass(frozen=True)
+class ArmContrast(Result):
+    """One active arm against the control in a study with several active arms.
+
+    ``effect`` carries the contrast's own interval (at the analysis' confidence) and unadjusted
+    p-value; ``p_adjusted`` is the Holm-adjusted p-value and ``ci_simultaneous`` the Bonferroni
+    interval, which together keep the family-wise error rate over every comparison with the
+    control at ``1 - confidence``.
+    """
+
+    effect: Effect
+    p_adjusted: float | None
+    ci_simultaneous: tuple[float | None, float | None]
+
+
+@dataclass(frozen=True)
+class ArmsAgainstControl(Result):
+    """Each active arm against the control, from one ANCOVA over every arm."""
+
+    method: str
+    design: str
+    analysis_set: str
+    endpoint: str
+    visit_week: int
+    control: str
+    adjustment: str
+    confidence: float
+    n: int
+    n_missing: int
+    counts: tuple[GroupCount, ...]
+    contrasts: tuple[ArmContrast, ...]
+    df: float | None = None
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjusted p-values (Holm 1979); ``None`` stays ``None`` and is not counted.
+
+    >>> holm([0.01, 0.04, 0.03])
+    [0.03, 0.06, 0.06]
+    """
+    present = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    m = len(present)
+    out: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(present):
+        running = max(running, min(1.0, (m - rank) * p))
+        out[i] = running
+    return out
+
+
+def ancova_against_control(df: pd.DataFrame, *, visit_week: int | None = None, analysis_set: str = "itt",
+                           endpoint: str | None = None, control: str | None = None,
+                           confidence: float = 0.95) -> ArmsAgainstControl:
+    """Parallel study with two or more active arms: each against the control, one model.
+
+    ``change_i = β0 + Σ_k β_k·[arm_i = k] + γ·baseline_i + ε_i`` fitted by least squares to the
+    subjects of every arm measured at the visit (arm as a factor, the control as reference, so
+    the residual variance is pooled over all arms); the effect of arm ``k`` is ``β_k`` with its
+    t interval (``n - (K + 1)`` degrees of freedom for ``K`` arms). Equal to
+    ``statsmodels.formula.api.ols("change ~ C(arm, Treatment(control)) + baseline")``. With two
+    arms it is :func:`ancova`.
+
+    Multiplicity: the ``K - 1`` comparisons with the control are one family. The p-values are
+    Holm-adjusted (step-down Bonferroni: strong control of the family-wise error rate at
+    ``1 - confidence`` with no assumption on how the comparisons correlate), and the
+    simultaneous intervals are Bonferroni (each at ``1 - (1 - confidence) / (K - 1)``). Dunnett's
+    procedure would be a little less conservative, as it uses the correlation through the shared
+    control; Holm and Bonferroni are chosen for being exact to compute and easy to check.
+
+    The control is the arm called placebo, control, vehicle or sham unless ``control`` names it.
+    """
+    _check_confidence(confidence)
+    df = ensure(df)
+    if design_of(df) != PARALLEL:
+        raise DatasetError("each arm against the control is for parallel studies; a split-scalp study has two "
+                           "arms, one per half: use the paired analysis.")
+    rows, endpoint = select(df, analysis_set=analysis_set, endpoint=endpoint)
+    arms = arms_of(df)
+    if control is None:
+        named = [a for a in arms if a.lower() in CONTROL_NAMES]
+        if len(named) != 1:
+            raise DatasetError(f"the dataset has arms {', '.join(arms)}; name the control arm.")
+        control = named[0]
+    if control not in arms:
+        raise DatasetError(f"no arm {control!r} in the dataset; its arms are {', '.join(arms)}.")
+    actives = [a for a in arms if a != control]
+    if not actives:
+        raise DatasetError(f"the dataset has one arm ({control}); a comparison needs two.")
+    rows = rows.copy()
+    rows["change"] = rows["value"] - rows["baseline"]
+    weeks = visit_weeks_of(rows)
+    week = weeks[-1] if visit_week is None else int(visit_week)
+    if week not in weeks:
+        raise DatasetError(f"no visit at week {week} in the dataset; its visits are at weeks "
+                           f"{', '.join(str(w) for w in weeks)}.")
+    measured = (rows["visit_week"] == week) & rows["change"].notna()
+    counts = []
+    for arm in (control, *actives):
+        in_arm = rows["arm"] == arm
+        n_in_set = rows.loc[in_arm, "subject"].nunique()
+        n_analysed = rows.loc[in_arm & measured, "subject"].nunique()
+        if n_analysed == 0:
+            raise DatasetError(f"arm {arm!r} has no subject measured at week {week} in the "
+                               f"{ANALYSIS_SETS[analysis_set]} set; every arm needs some.")
+        counts.append(GroupCount(arm=arm, visit_week=week, n_in_set=n_in_set, n_analysed=n_analysed,
+                                 n_missing=n_in_set - n_analysed))
+    at = rows[measured].drop_duplicates("subject")
+    n, k = len(at), len(actives)
+    if n < k + 3:
+        raise DatasetError(f"ANCOVA with {k + 1} arms needs at least {k + 3} subjects measured at week {week}; "
+                           f"there are {n}.")
+    y = at["change"].to_numpy(float)
+    baseline = at["baseline"].to_numpy(float)
+    if np.ptp(baseline) == 0:
+        raise DatasetError(f"every subject has the same baseline ({baseline[0]:g}); ANCOVA cannot adjust for it. "
+                           "Check the baseline column.")
+    X = np.column_stack([np.ones(n), *((at["arm"] == a).to_numpy(float) for a in actives), baseline])
+    beta, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
+    dof = n - rank
+    resid = y - X @ beta
+    sigma2 = float(resid @ resid) / dof
+    method = f"ANCOVA: change ~ arm + baseline, each arm against {control} ({ANALYSIS_SETS[analysis_set]})"
+    exact = sigma2 <= 1e-12 * max(1.0, float(y @ y) / n)
+    cov = None if exact else sigma2 * np.linalg.inv(X.T @ X)
+    q = float(_sp.t.ppf(1 - (1 - confidence) / 2, dof))
+    q_family = float(_sp.t.ppf(1 - (1 - confidence) / (2 * k), dof))
+    n_unblinded = int(rows.loc[rows["unblinded"], "subject"].nunique())
+    effects, simultaneous = [], []
+    for j, arm in enumerate(actives, start=1):
+        arm_counts = tuple(c for c in counts if c.arm in (control, arm))
+        base = dict(method=method, design=PARALLEL, analysis_set=analysis_set, endpoint=endpoint, visit_week=week,
+                    contrast=f"{arm} - {control}", confidence=confidence,
+                    n=sum(c.n_analysed for c in arm_counts), n_missing=sum(c.n_missing for c in arm_counts),
+                    counts=arm_counts, n_unblinded=n_unblinded, df=float(dof))
+        if cov is None:
+            effects.append(Effect(**base, estimate=float(beta[j]), ci=(None, None), p_value=None,
+                                  note="the model fits every subject exactly: no residual spread, so no interval "
+                                       "or test."))
+            simultaneous.append((None, None))
+            continue
+        se = math.sqrt(cov[j, j])
+        t = beta[j] / se
+        effects.append(Effect(**base, estimate=float(beta[j]), ci=(float(beta[j] - q * se), float(beta[j] + q * se)),
+                              p_value=float(2 * _sp.t.sf(abs(t), dof)), statistic=float(t)))
+        simultaneous.append((float(beta[j] - q_family * se), float(beta[j] + q_family * se)))
+    adjusted = holm([e.p_value for e in effects])
+    return ArmsAgainstControl(
+        method=method, design=PARALLEL, analysis_set=analysis_set, endpoint=endpoint, visit_week=week,
+        control=control, adjustment=(f"Holm-adjusted p-values and Bonferroni simultaneous intervals over the {k} "
+                                     f"comparison{'s' if k != 1 else ''} with {control}"),
+        confidence=confidence, n=n, n_missing=sum(c.n_missing for c in counts), counts=tuple(counts),
+        contrasts=tuple(ArmContrast(effect=e, p_adjusted=p, ci_simultaneous=ci)
+                        for e, p, ci in zip(effects, adjusted, simultaneous)), df=float(dof))
 
 
 def primary_analysis(df: pd.DataFrame, *, visit_week: int | None = None, analysis_set: str = "itt",

@@ -51,6 +51,52 @@ def check_results(user, study: Study) -> None:
         raise PermissionDenied("Your role on this study does not see results (they reveal the arms).")
 
 
+# Blinded roles that get the exports without the allocation before the lock.
+BLINDED_EXPORT_ROLES = (StudyRole.STATISTICIAN, StudyRole.INVESTIGATOR)
+
+
+def export_full(user, study: Study) -> bool:
+    """Which exports (dataset CSV, data dictionary, ODM) ``user`` gets: True, the full ones, with
+    the arms (whoever may see the results); False, the blinded ones (the blinded study
+    statistician and investigators before the lock). 403 for every other role, 404 off the team."""
+    if can_see_results(user, study):
+        return True
+    role = blinding.study_role(user, study)
+    if role is None:
+        raise NotFound("No such study, or you are not on its team.")
+    if role in BLINDED_EXPORT_ROLES:
+        return False
+    raise PermissionDenied("Your role on this study does not export its data.")
+
+
+def dataset_export(*, user, study: Study) -> tuple[str, list[str], list[list]]:
+    """The analysis dataset ``user`` may download, as (file name, header, rows): full or blinded
+    (no ``arm`` / ``side_arm`` columns) by :func:`export_full`; recorded as an export event."""
+    from django.utils import timezone
+
+    from .datasets import export_rows
+
+    from anagen.audit.events import record_event
+    from anagen.audit.models import EventKind
+
+    full = export_full(user, study)
+    data = build(study)
+    header, rows = export_rows(data, blinded=not full)
+    kind = ("final" if data.locked else "interim") if full else "blinded"
+    record_event(EventKind.EXPORT, subject=f"study:{study.pk}", detail={"format": "dataset-csv", "kind": kind},
+                 actor=user)
+    return f"study-{study.pk}-dataset-{kind}-{timezone.localdate():%Y-%m-%d}.csv", header, rows
+
+
+def dictionary_export(*, user, study: Study) -> tuple[str, list[str], list[tuple]]:
+    """The dataset's data dictionary (column, type, meaning), without the arm columns when blinded."""
+    from .datasets import DICTIONARY
+
+    full = export_full(user, study)
+    rows = [r for r in DICTIONARY if full or r[0] not in ("arm", "side_arm")]
+    return f"study-{study.pk}-data-dictionary.csv", ["column", "type", "meaning"], rows
+
+
 # --- CONSORT -------------------------------------------------------------------------------
 
 
@@ -68,7 +114,7 @@ def consort_counts(data: StudyData):
         elif not any(r.code == s.code for r in data.subjects):
             excluded["Enrolled, not randomized"] += 1
     analysed = _analysed_units(data)
-    arm_names = [data.control, data.active] if data.control else [a["name"] for a in data.arms]
+    arm_names = data.arm_names
     split = data.design == "split-scalp"
     arms = []
     for name in arm_names:
@@ -125,7 +171,7 @@ def baseline_table(data: StudyData) -> dict:
     """Rows of characteristic x column: per arm (parallel) or per participant with the density of
     each side's arm (split-scalp), and all subjects."""
     split = data.design == "split-scalp"
-    columns = ["All subjects"] if split else [data.control, data.active, "All subjects"]
+    columns = ["All subjects"] if split else [*data.arm_names, "All subjects"]
     groups = {c: [r for r in data.subjects if split or c == "All subjects" or r.arm == c] for c in columns}
     rows = [
         ("Subjects", {c: str(len(g)) for c, g in groups.items()}),
@@ -159,7 +205,7 @@ def adverse_event_table(data: StudyData) -> dict:
     """Subjects with at least one event, events, serious events and events by grade, per arm.
     Split-scalp: per participant (an event is a person's, not a side's)."""
     split = data.design == "split-scalp"
-    columns = ["All subjects"] if split else [data.control, data.active]
+    columns = ["All subjects"] if split else data.arm_names
     rows = []
     for c in columns:
         members = {r.code for r in data.subjects if split or r.arm == c}
@@ -213,6 +259,10 @@ class StudyResults:
     listing: list = field(default_factory=list)
     figures: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
+    # Parallel studies with more than two arms: each active arm against the control (one model,
+    # Holm-adjusted p-values and Bonferroni simultaneous intervals), ITT and per protocol.
+    against_control: object = None
+    against_control_pp: object = None
 
     @property
     def effect(self):
@@ -244,13 +294,19 @@ def compute(study: Study, *, figures: bool = True, data: StudyData | None = None
     else:
         kw = dict(active=data.active, control=data.control, endpoint=data.endpoint)
         df = data.frame
-        res.primary = _try(res, "Primary analysis", lambda: analysis.primary_analysis(
-            df, visit_week=data.primary_week, **kw))
-        res.per_protocol = _try(res, "Per-protocol analysis", lambda: analysis.primary_analysis(
-            df, visit_week=data.primary_week, analysis_set="per_protocol", **kw))
+        multi = data.design == "parallel" and len(data.actives) > 1
+        if multi:
+            _against_control(res, data, analysis)
+        else:
+            res.primary = _try(res, "Primary analysis", lambda: analysis.primary_analysis(
+                df, visit_week=data.primary_week, **kw))
+            res.per_protocol = _try(res, "Per-protocol analysis", lambda: analysis.primary_analysis(
+                df, visit_week=data.primary_week, analysis_set="per_protocol", **kw))
         if data.design == "split-scalp":
             res.supporting = _try(res, "Mixed model", lambda: analysis.split_scalp_mixed_model(
                 df, visit_week=data.primary_week, **kw))
+        elif multi:
+            res.supporting = _try(res, "Repeated-measures mixed model", lambda: _repeated_each_arm(data, analysis))
         else:
             res.supporting = _try(res, "Repeated-measures mixed model", lambda: analysis.repeated_mixed_model(df, **kw))
         res.change = _try(res, "Change by visit", lambda: analysis.change_by_visit(df, endpoint=data.endpoint))
@@ -259,12 +315,57 @@ def compute(study: Study, *, figures: bool = True, data: StudyData | None = None
                 res.figures["mean_change"] = _try(res, "Mean change plot", lambda: fig.mean_change_plot(res.change))
             res.figures["spaghetti"] = _try(res, "Spaghetti plot", lambda: fig.spaghetti_plot(df, endpoint=data.endpoint))
             analyse = analysis.paired_difference if data.design == "split-scalp" else analysis.ancova
-            res.figures["forest"] = _try(res, "Forest plot", lambda: fig.forest_plot(fig.subgroup_effects(
-                df, "sex", analyse, visit_week=data.primary_week, **kw)))
+            if multi:
+                res.problems.append("Forest plot: the subgroup effects by sex are drawn for two-arm studies only.")
+            else:
+                res.figures["forest"] = _try(res, "Forest plot", lambda: fig.forest_plot(fig.subgroup_effects(
+                    df, "sex", analyse, visit_week=data.primary_week, **kw)))
     if figures and res.consort is not None:
         res.figures["consort"] = _try(res, "CONSORT diagram", lambda: fig.consort_diagram(res.consort))
     res.figures = {k: v for k, v in res.figures.items() if v is not None}
     return res
+
+
+def _against_control(res: StudyResults, data: StudyData, analysis) -> None:
+    """More than two arms (parallel): each active arm against the control from one ANCOVA with
+    arm as a factor (evidence library ``ancova_against_control``); the primary table shows its
+    contrasts, each noting its Holm-adjusted p-value and Bonferroni simultaneous interval."""
+    import dataclasses
+
+    from anagen.evidence.analysis import PrimaryAnalysis
+
+    def primary(result):
+        effects = tuple(dataclasses.replace(c.effect, note=_multiplicity_note(c)) for c in result.contrasts)
+        return PrimaryAnalysis(design=result.design, analysis_set=result.analysis_set, endpoint=result.endpoint,
+                               visit_week=result.visit_week, results=effects)
+
+    for attr, pp_attr, label, analysis_set in (("against_control", "primary", "Primary analysis", "itt"),
+                                               ("against_control_pp", "per_protocol", "Per-protocol analysis",
+                                                "per_protocol")):
+        result = _try(res, label, lambda s=analysis_set: analysis.ancova_against_control(
+            data.frame, visit_week=data.primary_week, analysis_set=s, endpoint=data.endpoint, control=data.control))
+        setattr(res, attr, result)
+        setattr(res, pp_attr, None if result is None else primary(result))
+
+
+def _multiplicity_note(contrast) -> str:
+    lo, hi = contrast.ci_simultaneous
+    p = contrast.p_adjusted
+    return ("Holm-adjusted p " + ("not computed" if p is None else f"{p:.4g}") + "; Bonferroni simultaneous CI "
+            + ("not computed" if lo is None else f"{lo:.2f} to {hi:.2f}"))
+
+
+def _repeated_each_arm(data: StudyData, analysis):
+    """The repeated-measures mixed model of each active arm against the control, as one result."""
+    from anagen.evidence.analysis import RepeatedEffects
+
+    fits = [analysis.repeated_mixed_model(data.frame, active=a, control=data.control, endpoint=data.endpoint)
+            for a in data.actives]
+    notes = "; ".join(f.note for f in fits if f.note)
+    return RepeatedEffects(method=fits[0].method + ", each active arm against the control in its own model",
+                           design=fits[0].design, analysis_set=fits[0].analysis_set, endpoint=fits[0].endpoint,
+                           effects=tuple(e for f in fits for e in f.effects), converged=all(f.converged for f in fits),
+                           note=notes)
 
 
 def results_for(*, user, study: Study, figures: bool = True) -> StudyResults:

@@ -251,6 +251,8 @@ def results(request, study_id: Id):
         "primary": res.primary.to_dict() if res.primary else None,
         "per_protocol": res.per_protocol.to_dict() if res.per_protocol else None,
         "supporting": res.supporting.to_dict() if res.supporting else None,
+        "against_control": res.against_control.to_dict() if res.against_control else None,
+        "against_control_per_protocol": res.against_control_pp.to_dict() if res.against_control_pp else None,
         "change_by_visit": res.change.to_dict() if res.change else None,
         "consort": None if consort is None else {
             "assessed": consort.assessed, "excluded": dict(consort.excluded), "randomized": consort.randomized,
@@ -280,3 +282,48 @@ def sample_size(request, study_id: Id, payload: SampleSizeIn):
     study = _study(request, study_id)
     result = analysis_services.plan_sample_size(user=request.user, study=study, **payload.dict())
     return _clean(result.to_dict())
+
+
+# --- exports (the same services and the same rule as the pages' downloads) ---------------
+
+def _file(description: str, media_type: str) -> dict:
+    return {"responses": {200: {"description": description, "content": {
+        media_type: {"schema": {"type": "string", "format": "binary"}}}}}}
+
+
+_EXPORT_RULE = ("the unblinded statistician, and after the lock the study statistician and investigators, get the "
+                "full file; before the lock the blinded study statistician and investigators get the blinded one")
+
+
+@router.get("/{study_id}/dataset.csv", summary=f"The analysis dataset as CSV: {_EXPORT_RULE} (no arm columns)",
+            openapi_extra=_file("The analysis dataset", "text/csv"))
+def dataset_csv(request, study_id: Id):
+    from .views_analysis import _csv_response
+
+    study = _study(request, study_id)
+    filename, header, rows = analysis_services.dataset_export(user=request.user, study=study)
+    return _csv_response(rows, header, filename)
+
+
+@router.get("/{study_id}/dictionary.csv", summary="The analysis dataset's data dictionary as CSV (same rule)",
+            openapi_extra=_file("The data dictionary", "text/csv"))
+def dictionary_csv(request, study_id: Id):
+    from .views_analysis import _csv_response
+
+    study = _study(request, study_id)
+    filename, header, rows = analysis_services.dictionary_export(user=request.user, study=study)
+    return _csv_response(rows, header, filename)
+
+
+@router.get("/{study_id}/odm.xml", summary=f"The study as CDISC ODM 1.3.2 with its audit trail: {_EXPORT_RULE} "
+                                          "(no allocation)",
+            openapi_extra=_file("The ODM 1.3.2 document", "application/xml"))
+def odm_xml(request, study_id: Id):
+    from django.http import HttpResponse
+
+    from .odm import odm_for
+
+    export = odm_for(user=request.user, study=_study(request, study_id))
+    response = HttpResponse(export.content, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response

@@ -85,6 +85,19 @@ class StudyData:
     locked: bool
     locked_at: object = None
     deviations: list[dict] = field(default_factory=list)  # protocol deviations on file, for the listing
+    # The date of the assessment visit each value comes from: (subject code, side or "", visit week)
+    # -> date; week 0 is the baseline. The ODM export names the visit and audits its source record.
+    picked: dict[tuple[str, str, int], date] = field(default_factory=dict)
+
+    @property
+    def actives(self) -> list[str]:
+        """The active arms, in the protocol's order (more than one in a multi-arm parallel study)."""
+        return [a["name"] for a in self.arms if a["name"] != self.control] if self.design == PARALLEL else [self.active]
+
+    @property
+    def arm_names(self) -> list[str]:
+        """Control first, then each active arm: the columns of the tables per arm."""
+        return [self.control, *self.actives] if self.control else [a["name"] for a in self.arms]
 
 
 def evidence_design(study: Study) -> str:
@@ -110,17 +123,18 @@ def _age(patient, on: date) -> int | None:
     return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
 
 
-def _pick(values: dict[date, float], earliest: date, latest: date, target: date) -> float | None:
+def _pick(values: dict[date, float], earliest: date, latest: date, target: date) -> date | None:
+    """The date of the value used for a protocol visit: within its window, nearest the target."""
     inside = [d for d in values if earliest <= d <= latest]
     if not inside:
         return None
-    best = min(inside, key=lambda d: (abs((d - target).days), d))
-    return values[best]
+    return min(inside, key=lambda d: (abs((d - target).days), d))
 
 
-def _baseline(values: dict[date, float], anchor: date) -> float | None:
+def _baseline(values: dict[date, float], anchor: date) -> date | None:
+    """The date of the baseline value: the latest from 42 days before randomization to that day."""
     inside = [d for d in values if anchor - timedelta(days=BASELINE_LOOKBACK_DAYS) <= d <= anchor]
-    return values[max(inside)] if inside else None
+    return max(inside) if inside else None
 
 
 def _parallel_values(patient_ids: list[int]) -> dict[int, dict[date, float]]:
@@ -198,6 +212,7 @@ def build(study: Study) -> StudyData:
     weeks_all: set[int] = set()
     rows: list[dict] = []
     records: list[tuple[Subject, SubjectRecord]] = []
+    picked: dict[tuple[str, str, int], date] = {}
     for allocation in allocations:
         subject = allocation.subject
         anchor = timezone.localtime(allocation.randomized_at).date()
@@ -228,14 +243,20 @@ def build(study: Study) -> StudyData:
             out_of_window=sorted(d for d in visit_dates.get(subject.patient_id, [])
                                  if d > anchor and d not in in_window))
         for key, side, unit_arm, unit_values in units:
-            base = _baseline(unit_values, anchor)
+            base_on = _baseline(unit_values, anchor)
+            base = None if base_on is None else unit_values[base_on]
             record.baseline[key] = base
+            if base_on is not None:
+                picked[(subject.code, side, 0)] = base_on
             for w in windows:
+                on = _pick(unit_values, w.earliest_on, w.latest_on, w.target_on)
+                if on is not None:
+                    picked[(subject.code, side, w.week)] = on
                 rows.append({
                     "study": study_code, "design": design, "subject": subject.code, "site": subject.site.slug,
                     "sex": record.sex, "arm": unit_arm if design == PARALLEL else "", "side": side,
                     "side_arm": unit_arm if design == SPLIT_SCALP else "", "visit_week": w.week,
-                    "endpoint": ENDPOINT, "value": _pick(unit_values, w.earliest_on, w.latest_on, w.target_on),
+                    "endpoint": ENDPOINT, "value": None if on is None else unit_values[on],
                     "baseline": base, "itt": True, "per_protocol": not ended and not corrected,
                     "unblinded": unblinded,
                 })
@@ -253,7 +274,7 @@ def build(study: Study) -> StudyData:
                      visit_weeks=weeks, primary_week=primary_week(study, weeks), frame=frame,
                      subjects=[r for _, r in records], screened=screened,
                      adverse_events=_adverse_events(records, until), locked=locked_at is not None,
-                     locked_at=locked_at, deviations=_deviations(study))
+                     locked_at=locked_at, deviations=_deviations(study), picked=picked)
 
 
 def _deviations(study: Study) -> list[dict]:

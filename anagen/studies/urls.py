@@ -47,6 +47,8 @@ urlpatterns += [
     path("<int:pk>/results/consort.png", views_analysis.consort_figure, {"fmt": "png"}, name="consort_png"),
     path("<int:pk>/results/dataset.csv", views_analysis.dataset_csv, name="dataset_csv"),
     path("<int:pk>/results/dictionary.csv", views_analysis.dictionary_csv, name="dictionary_csv"),
+    path("<int:pk>/results/odm.xml", views_analysis.odm_xml, name="odm_xml"),
+    path("<int:pk>/exports", views_analysis.exports, name="exports"),
     path("<int:pk>/sample-size", views_analysis.sample_size, name="sample_size"),
     *[path(f"<int:pk>/results/{t}.csv", views_analysis.table_csv, {"table": t.replace("-", "_")}, name=f"{t}_csv")
       for t in ("baseline", "effects", "change", "adverse-events", "listing")],

@@ -8,6 +8,8 @@
   arms: see :mod:`anagen.studies.analysis_services` for who may see them (403 otherwise).
 - ``dataset.csv`` and ``dictionary.csv``: the analysis dataset and its data dictionary; the
   blinded study statistician and investigators get it without the arm columns before the lock.
+- ``odm.xml``: the study as CDISC ODM 1.3.2 with its audit trail (:mod:`anagen.studies.odm`),
+  under the same rule (blinded: no allocation); ``exports``: the page that lists the exports.
 - ``sample-size``: sample-size planning for the study's design (no arm is revealed).
 """
 
@@ -30,10 +32,6 @@ from anagen.core.permissions import role_required
 from . import analysis_services, blinding, lock, quality_services, selectors
 from .models import DataQuery, SideMeasurement, SourceVerification, StudyRole
 from .views import STUDY_PAGE_ROLES
-
-# Blinded roles that get the dataset without the arm columns before the lock.
-BLINDED_EXPORT_ROLES = (StudyRole.STATISTICIAN, StudyRole.INVESTIGATOR)
-
 
 class RaiseForm(forms.Form):
     subject = forms.ChoiceField()
@@ -257,12 +255,7 @@ def consort_figure(request, pk: int, fmt: str = "svg"):
 
 def _export_allowed(request, study) -> bool:
     """True: the full dataset; False: the blinded one (no arm columns); 403 for everyone else."""
-    if analysis_services.can_see_results(request.user, study):
-        return True
-    role = blinding.study_role(request.user, study)
-    if role in BLINDED_EXPORT_ROLES:
-        return False
-    raise PermissionDenied("Your role on this study does not export its data.")
+    return analysis_services.export_full(request.user, study)
 
 
 def _csv_response(rows, header, filename) -> HttpResponse:
@@ -278,25 +271,36 @@ def _csv_response(rows, header, filename) -> HttpResponse:
 @role_required(*STUDY_PAGE_ROLES)
 @require_GET
 def dataset_csv(request, pk: int):
-    from .datasets import build, export_rows
-
-    study = _study(request, pk)
-    full = _export_allowed(request, study)
-    data = build(study)
-    header, rows = export_rows(data, blinded=not full)
-    kind = ("final" if data.locked else "interim") if full else "blinded"
-    return _csv_response(rows, header, f"study-{study.pk}-dataset-{kind}-{timezone.localdate():%Y-%m-%d}.csv")
+    filename, header, rows = analysis_services.dataset_export(user=request.user, study=_study(request, pk))
+    return _csv_response(rows, header, filename)
 
 
 @role_required(*STUDY_PAGE_ROLES)
 @require_GET
 def dictionary_csv(request, pk: int):
-    from .datasets import DICTIONARY
+    filename, header, rows = analysis_services.dictionary_export(user=request.user, study=_study(request, pk))
+    return _csv_response(rows, header, filename)
 
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_GET
+def odm_xml(request, pk: int):
+    from .odm import odm_for
+
+    export = odm_for(user=request.user, study=_study(request, pk))
+    response = HttpResponse(export.content, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_GET
+def exports(request, pk: int):
+    """The study's exports this member may download: full (with the arms) or blinded."""
     study = _study(request, pk)
     full = _export_allowed(request, study)
-    rows = [r for r in DICTIONARY if full or r[0] not in ("arm", "side_arm")]
-    return _csv_response(rows, ["column", "type", "meaning"], f"study-{study.pk}-data-dictionary.csv")
+    return render(request, "studies/analysis/exports.html", {
+        "study": study, "full": full, "locked": lock.is_locked(study)})
 
 
 def _num(x, digits=4):

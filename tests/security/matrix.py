@@ -271,6 +271,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     'page /studies/<int:pk>/results/consort.png': NOBODY,
     'page /studies/<int:pk>/results/dataset.csv': NOBODY,
     'page /studies/<int:pk>/results/dictionary.csv': NOBODY,
+    'page /studies/<int:pk>/results/odm.xml': NOBODY,
+    'page /studies/<int:pk>/exports': NOBODY,
     'page /studies/<int:pk>/sample-size': NOBODY,
     'page /studies/<int:pk>/results/baseline.csv': NOBODY,
     'page /studies/<int:pk>/results/effects.csv': NOBODY,
@@ -299,6 +301,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     'POST /api/v1/studies/{study_id}/unlock': NOBODY,
     'POST /api/v1/studies/{study_id}/subjects/{subject_id}/side-values': NOBODY,
     'GET /api/v1/studies/{study_id}/results': NOBODY,
+    'GET /api/v1/studies/{study_id}/dataset.csv': NOBODY,
+    'GET /api/v1/studies/{study_id}/dictionary.csv': NOBODY,
+    'GET /api/v1/studies/{study_id}/odm.xml': NOBODY,
     'POST /api/v1/studies/{study_id}/sample-size': NOBODY,
     'page /studies/<int:pk>/deviations/<int:deviation_pk>/close': NOBODY,
 }

@@ -303,3 +303,88 @@ def test_the_docstring_examples_hold():
 
     result = doctest.testmod(a)
     assert result.failed == 0 and result.attempted > 0
+
+
+# --- more than two arms ----------------------------------------------------------------------
+
+THREE_ARM_EFFECTS = {"placebo": 0.0, "exosome injection": 12.0, "exosome micro-needling": 6.0}
+
+
+def three_arm_study(n_per_arm=60, *, seed=11, effects=THREE_ARM_EFFECTS, weeks=(12, 24)) -> pd.DataFrame:
+    """A parallel study with a placebo and two active arms whose true effects at the last visit
+    (change from baseline, active minus placebo, hairs/cm²) are ``effects``."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a_index, (arm, effect) in enumerate(effects.items()):
+        for i in range(n_per_arm):
+            subject = f"S{a_index}-{i:03d}"
+            baseline = rng.normal(150, 20)
+            person = rng.normal(0, 6)
+            for w in weeks:
+                change = 2.0 + effect * w / weeks[-1] + 0.15 * (baseline - 150) + person + rng.normal(0, 4)
+                rows.append({"study": "THREE", "design": "parallel", "subject": subject, "site": "a", "sex": "F",
+                             "arm": arm, "side": "", "side_arm": "", "visit_week": w, "endpoint": "density_per_cm2",
+                             "value": baseline + change, "baseline": baseline, "itt": True, "per_protocol": True,
+                             "unblinded": False})
+    return pd.DataFrame(rows)
+
+
+def test_each_active_arm_against_placebo_recovers_the_known_effects():
+    res = a.ancova_against_control(three_arm_study())
+    assert res.control == "placebo" and res.visit_week == 24 and res.n == 180
+    got = {c.effect.contrast: c for c in res.contrasts}
+    assert set(got) == {"exosome injection - placebo", "exosome micro-needling - placebo"}
+    for arm in ("exosome injection", "exosome micro-needling"):
+        c = got[f"{arm} - placebo"]
+        assert c.effect.ci[0] < THREE_ARM_EFFECTS[arm] < c.effect.ci[1]
+        assert c.ci_simultaneous[0] < c.effect.ci[0] and c.ci_simultaneous[1] > c.effect.ci[1]  # wider
+        assert c.p_adjusted >= c.effect.p_value and c.p_adjusted < 0.05
+        assert c.effect.n == 120 and c.effect.n_missing == 0
+    assert got["exosome injection - placebo"].effect.estimate == pytest.approx(12.0, abs=2.5)
+    assert got["exosome micro-needling - placebo"].effect.estimate == pytest.approx(6.0, abs=2.5)
+    assert "Holm" in res.adjustment and json.loads(res.to_json())["contrasts"][0]["p_adjusted"] is not None
+
+
+def test_each_arm_against_control_equals_statsmodels_ols_with_arm_as_a_factor():
+    df = three_arm_study(n_per_arm=25, seed=3)
+    res = a.ancova_against_control(df, visit_week=24)
+    at = df[df["visit_week"] == 24].assign(change=lambda d: d["value"] - d["baseline"])
+    fit = smf.ols("change ~ C(arm, Treatment('placebo')) + baseline", data=at).fit()
+    ci = fit.conf_int(alpha=0.05)
+    ci_bonferroni = fit.conf_int(alpha=0.05 / 2)
+    raw = []
+    for c in res.contrasts:
+        arm = c.effect.contrast.split(" - ")[0]
+        name = f"C(arm, Treatment('placebo'))[T.{arm}]"
+        assert c.effect.estimate == pytest.approx(fit.params[name], abs=1e-9)
+        assert c.effect.ci == pytest.approx(tuple(ci.loc[name]), abs=1e-9)
+        assert c.effect.p_value == pytest.approx(fit.pvalues[name], rel=1e-9)
+        assert c.ci_simultaneous == pytest.approx(tuple(ci_bonferroni.loc[name]), abs=1e-9)
+        raw.append(fit.pvalues[name])
+    from statsmodels.stats.multitest import multipletests
+
+    expected = multipletests(raw, method="holm")[1]
+    assert [c.p_adjusted for c in res.contrasts] == pytest.approx(list(expected), rel=1e-12)
+
+
+def test_with_two_arms_it_is_the_ancova(parallel_study):
+    two = a.ancova_against_control(parallel_study)
+    one = a.ancova(parallel_study)
+    assert two.contrasts[0].effect.estimate == pytest.approx(one.estimate, abs=1e-9)
+    assert two.contrasts[0].effect.ci == pytest.approx(one.ci, abs=1e-9)
+    assert two.contrasts[0].p_adjusted == pytest.approx(one.p_value, rel=1e-12)
+
+
+def test_holm_adjustment():
+    assert a.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert a.holm([0.5, None, 0.001])[1] is None and a.holm([0.5, None, 0.001])[2] == pytest.approx(0.002)
+    assert a.holm([0.9, 0.8]) == [1.0, 1.0] and a.holm([0.2, 0.3]) == pytest.approx([0.4, 0.4])  # capped, monotone
+
+
+def test_each_arm_against_control_refuses_what_it_cannot_answer(split_study):
+    with pytest.raises(DatasetError, match="parallel"):
+        a.ancova_against_control(split_study)
+    df = three_arm_study(n_per_arm=5).replace({"arm": {"placebo": "saline"}})
+    with pytest.raises(DatasetError, match="name the control"):
+        a.ancova_against_control(df)
+    assert a.ancova_against_control(df, control="saline").control == "saline"

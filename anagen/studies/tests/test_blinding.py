@@ -63,6 +63,8 @@ def _api_routes(study, subject) -> list[str]:
 
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+# An ODM export names the moment it was made (and its file after it): not a dependence on the arm.
+_ODM_STAMP = re.compile(r'(FileOID|CreationDateTime|AsOfDateTime)="[^"]*"')
 
 
 def _crawl(client, api, study, subject, skip=None) -> dict[str, tuple[str, str]]:
@@ -72,13 +74,13 @@ def _crawl(client, api, study, subject, skip=None) -> dict[str, tuple[str, str]]
             continue
         r = client.get(url, follow=True)
         assert r.status_code in (200, 403, 404, 405), (url, r.status_code)
-        out[url] = (r["Content-Type"], _CSRF.sub("", r.content.decode()))
+        out[url] = (r["Content-Type"], _ODM_STAMP.sub("", _CSRF.sub("", r.content.decode())))
     for url in _api_routes(study, subject):
         if skip and skip(url):
             continue
         r = api.get(url)
         assert r.status_code in (200, 403, 404), (url, r.status_code)
-        out[url] = (r["Content-Type"], r.content.decode())
+        out[url] = (r["Content-Type"], _ODM_STAMP.sub("", r.content.decode()))
     return out
 
 

@@ -31,6 +31,14 @@ def test_query_answer_close_lock_and_results(page, browser_login, quality_team, 
 
     browser_login(statistician)
     page.goto(f"/studies/{study.pk}/")
+    page.click("text=Exports")
+    page.wait_for_load_state()
+    assert "Blinded exports" in page.content() and "CDISC ODM 1.3.2" in page.content()
+    from tests.browser.a11y import assert_accessible
+
+    assert_accessible(page)
+    page.shot("blinded-exports")
+    page.goto(f"/studies/{study.pk}/")
     page.click("text=Data quality and lock")
     page.wait_for_load_state()
     page.select_option("#id_subject", label="S-002")
