@@ -188,12 +188,14 @@ def test_the_statistician_sees_the_results_consort_and_report(study, client):
 @pytest.mark.parametrize("email", ["evaluator@anagen.example", "evaluator2@anagen.example",
                                    "coordinator@anagen.example", "clinician2@anagen.example"])
 def test_no_blinded_member_of_the_demo_study_sees_an_arm_or_side(study, email, client, api_client):
-    # After the lock the results are open to the investigators by design (the lock unblinds
-    # the analysis); everything else must stay blind, for every subject whose code is intact.
+    # After the lock the results and the full exports (dataset, dictionary, ODM) are open to
+    # the investigators by design (the lock unblinds the analysis: analysis_services.export_full);
+    # everything else must stay blind, for every subject whose code is intact.
     user = _user(email)
     subject = (study.subjects.filter(allocation__isnull=False, unblinded_at__isnull=True, site__slug="solihull")
                .select_related("allocation").order_by("code").first())
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     found = leaks(client, api_client(user), study, subject, subject.allocation,
-                  skip=lambda url: "/results" in url)
+                  skip=lambda url: "/results" in url or (email.startswith("clinician")
+                                                          and url.endswith(("dataset.csv", "dictionary.csv", "odm.xml"))))
     assert found == []
