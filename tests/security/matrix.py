@@ -77,6 +77,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     'page /calendar/appointments/<int:pk>/': record_clinic('admin', 'coordinator', 'clinician'),
     'page /calendar/appointments/<int:pk>/ics': record_clinic('admin', 'coordinator', 'clinician'),
     'page /calendar/appointments/<int:pk>/reschedule': record_clinic('admin', 'coordinator', 'clinician'),
+    'page /calendar/appointments/<int:pk>/move': record_clinic('admin', 'coordinator', 'clinician'),
     'page /calendar/appointments/<int:pk>/cancel': record_clinic('admin', 'coordinator'),
     'page /calendar/appointments/<int:pk>/no-show': record_clinic('admin', 'coordinator', 'clinician'),
     'page /calendar/appointments/<int:pk>/complete': record_clinic('admin', 'coordinator', 'clinician'),
