@@ -137,6 +137,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     'GET /api/v1/clinics': SIGNED_IN,
     'GET /api/v1/staff': any_clinic('admin', 'coordinator', 'clinician', 'statistician'),
     'POST /api/v1/inquiries': EVERYONE,
+    'GET /api/v1/inquiries/self-check/questions': EVERYONE,
+    'POST /api/v1/inquiries/self-check': EVERYONE,
     'GET /api/v1/inquiries': any_clinic('admin', 'coordinator'),
     'GET /api/v1/inquiries/{inquiry_id}': record_clinic('admin', 'coordinator'),
     'POST /api/v1/inquiries/{inquiry_id}/answer': record_clinic('admin', 'coordinator'),
