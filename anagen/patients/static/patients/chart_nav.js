@@ -15,8 +15,10 @@
     });
   }
   function current() {
-    // The last section whose top has passed the bottom of the sticky header.
-    var line = (header ? header.getBoundingClientRect().bottom : 0) + 8;
+    // The last section whose top has reached the bottom of the sticky header (or the place a
+    // section link scrolls it to: its scroll-margin-top).
+    var margin = sections[0] ? parseFloat(window.getComputedStyle(sections[0]).scrollMarginTop) || 0 : 0;
+    var line = Math.max(header ? header.getBoundingClientRect().bottom : 0, margin) + 8;
     var found = 0;
     sections.forEach(function (s, i) { if (s && s.getBoundingClientRect().top <= line) { found = i; } });
     if (window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 2) {
