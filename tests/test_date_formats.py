@@ -55,6 +55,24 @@ def test_every_template_writes_dates_in_the_clinics_format():
     assert not wrong, "dates in another format (use SHORT_DATE_FORMAT or SHORT_DATETIME_FORMAT):\n" + "\n".join(wrong)
 
 
+def test_no_template_cuts_a_stored_date_time_into_text():
+    # An ISO date-time kept as text (a JSON field) is UTC and ISO: |from_iso|date:... writes it as
+    # the clinic's local time in the clinic's format.
+    cut = re.compile(r"_at\|slice:")
+    found = [f"{path.relative_to(ROOT)}" for path in sorted(ROOT.rglob("templates/**/*.html"))
+             if path.relative_to(ROOT).parts[0] not in NOT_YET and cut.search(path.read_text(encoding="utf-8"))]
+    assert not found, found
+
+
+def test_from_iso_reads_a_stored_date_time_in_the_clinics_zone():
+    from django.utils import timezone
+
+    with timezone.override("Europe/London"):
+        out = Template('{% load dates %}{{ t|from_iso|date:"SHORT_DATETIME_FORMAT" }}').render(
+            Context({"t": "2026-07-01T08:05:00+00:00"}))
+    assert out == "01/07/2026 09:05"
+
+
 def test_the_checker_tells_text_from_attributes():
     sample = '<a href="?d={{ d|date:\'Y-m-d\' }}">{{ d|date:"Y-m-d" }}</a>'
     positions = [m.start() for m in DATE_FILTER.finditer(sample)]
