@@ -270,3 +270,21 @@ def test_moving_from_the_grid_keeps_role_and_clinic_rules(login, clinician, coor
     assert a.starts_at == at(open_clinic, day, "10:00")
     body = login(clinician).get(f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}").content.decode()
     assert "draggable" not in body and f"move={a.pk}" not in body
+
+
+def test_move_mode_in_the_rooms_view_offers_only_the_appointments_clinician(login, coordinator, open_clinic, clinician,
+                                                                           book, day, rooms):
+    from anagen.accounts.services import staff_create
+
+    other = staff_create(email="other@birmingham.test", password=None, roles=["clinician"], clinics=[open_clinic],
+                         first_name="Otto", last_name="Osei")
+    from anagen.scheduling.models import ClinicianAvailability
+
+    ClinicianAvailability.objects.create(clinician=other, clinic=open_clinic, weekday=day.weekday(), start_time=time(8),
+                                         end_time=time(18), valid_from=day - timedelta(days=1))
+    a = book("10:00")
+    client = login(coordinator)
+    body = client.get(f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}&by=room&move={a.pk}").content.decode()
+    assert f"with {clinician}" in body and "with Otto Osei" not in body
+    week = client.get(f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}&view=week&by=room&move={a.pk}")
+    assert week.status_code == 200 and "Move here" in week.content.decode()
