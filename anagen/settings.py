@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "anagen.api.auth.BearerTokenMiddleware",
     "anagen.audit.middleware.AuditContextMiddleware",
+    "anagen.core.middleware.ClinicTimezoneMiddleware",  # pages in the clinic's local time
     "axes.middleware.AxesMiddleware",
     "anagen.core.middleware.SecurityHeadersMiddleware",  # CSP, no-store on staff pages and the API
     "anagen.accounts.throttle.AddressThrottleMiddleware",  # 429 to an address spraying passwords
@@ -202,6 +203,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True  # stored in UTC, shown in each clinic's timezone
+# The clinic's one date format (14/03/2026, 14/03/2026 09:30): anagen/formats/en_GB/formats.py.
+FORMAT_MODULE_PATH = ["anagen.formats"]
 
 # --- files ------------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -38,11 +38,11 @@ class VisitForm(forms.Form):
 
     def __init__(self, *args, appointments=(), plans=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["plan"].choices = [("", "—")] + [(p.pk, f"Plan from {p.start_on:%d %b %Y} ({p.get_status_display()})")
+        self.fields["plan"].choices = [("", "—")] + [(p.pk, f"Plan from {p.start_on:%d/%m/%Y} ({p.get_status_display()})")
                                                     for p in plans]
         self.fields["weeks_after_last_session"].help_text = "Left empty, counted from the latest procedure."
         self.fields["appointment"].choices = [("", "None")] + [
-            (a.pk, f"{timezone.localtime(a.starts_at):%d %b %Y %H:%M} · {a.get_kind_display()}") for a in appointments]
+            (a.pk, f"{timezone.localtime(a.starts_at):%d/%m/%Y %H:%M} · {a.get_kind_display()}") for a in appointments]
 
 
 class GlobalAssessmentForm(forms.Form):

@@ -306,7 +306,7 @@ def visit_label(visit: AssessmentVisit) -> str:
     kind = "baseline" if visit.is_baseline else "follow-up"
     if not visit.is_baseline and visit.weeks_after_last_session is not None:
         kind += f", week {visit.weeks_after_last_session}"
-    return f"{visit.visit_date:%d %b %Y} ({kind})"
+    return f"{visit.visit_date:%d/%m/%Y} ({kind})"
 
 
 def _photo_image(photo: GlobalPhoto, visit: AssessmentVisit) -> ComparedImage:

@@ -94,7 +94,7 @@ def visit_create(*, actor, patient, visit_date: date, is_baseline: bool = False,
     if visit_date is None:
         raise ActionError("Give the visit date.", field="visit_date")
     if visit_date > timezone.localdate() + timedelta(days=1):
-        raise ActionError(f"The visit date {visit_date:%d %b %Y} is in the future; record a visit on or after the day it happens.",
+        raise ActionError(f"The visit date {visit_date:%d/%m/%Y} is in the future; record a visit on or after the day it happens.",
                           field="visit_date")
     if appointment is not None and appointment.patient_id != patient.pk:
         raise ActionError("That appointment is another patient's; choose one of this patient's appointments.",

@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from anagen.audit.selectors import record_history
@@ -60,7 +61,7 @@ def patient_visits(request, patient_id: int):
             except ActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                messages.success(request, f"Assessment visit of {visit.visit_date:%d %b %Y} opened.")
+                messages.success(request, f"Assessment visit of {visit.visit_date:%d/%m/%Y} opened.")
                 return redirect("assessments:visit", pk=visit.pk)
         status = 400
     visits = selectors.visit_list_flagged(user=request.user, patient=patient)
@@ -137,7 +138,7 @@ def photo_upload(request, pk: int):
                 messages.success(request, f"{photo.get_view_display()} photograph stored.")
             else:
                 messages.info(request, f"This {photo.get_view_display().lower()} photograph was already stored "
-                                       f"({photo.uploaded_at:%d %b %Y %H:%M}); nothing was overwritten.")
+                                       f"({timezone.localtime(photo.uploaded_at):%d/%m/%Y %H:%M}); nothing was overwritten.")
             return redirect("assessments:visit", pk=visit.pk)
     return render(request, "assessments/visit_detail.html", _visit_context(request, visit, photo_form=form), status=400)
 

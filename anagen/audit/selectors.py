@@ -126,7 +126,7 @@ class _Reader:
 
     def when(self, value: datetime) -> str:
         local = value.astimezone(self.tz)
-        return f"{local.day} {local:%b %Y %H:%M} {local.tzname()}"
+        return f"{local:%d/%m/%Y %H:%M} {local.tzname()}"
 
     def _parse_datetime(self, text: str) -> datetime | None:
         try:
@@ -173,7 +173,7 @@ class _Reader:
                 d = date.fromisoformat(text[:10])
             except ValueError:
                 return text
-            return f"{d.day} {d:%b %Y}"
+            return f"{d:%d/%m/%Y}"
         if isinstance(f, (models.FloatField, models.DecimalField)):
             try:
                 return _format_number(float(text))

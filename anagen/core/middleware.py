@@ -36,3 +36,47 @@ class SecurityHeadersMiddleware:
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
         return response
+
+
+class ClinicTimezoneMiddleware:
+    """Show a signed-in staff member's pages in their clinic's local time.
+
+    Dates are stored in UTC. When every clinic the person works at keeps the same timezone (the
+    usual case), that zone is activated for the request, so every time on every page and in
+    every message is the clinic's wall-clock time. Pages about one clinic's schedule (calendar,
+    time grid, appointment) show that clinic's zone explicitly either way. The zone is read once
+    per session.
+    """
+
+    SESSION_KEY = "anagen_clinic_tz"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import zoneinfo
+
+        from django.utils import timezone
+
+        name = self._zone_name(request)
+        if name:
+            timezone.activate(zoneinfo.ZoneInfo(name))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+    def _zone_name(self, request) -> str:
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if user is None or session is None or not user.is_authenticated or request.path.startswith("/api/"):
+            return ""  # the API answers ISO 8601 with the offset
+        cached = session.get(self.SESSION_KEY)
+        if cached and cached[0] == user.pk:
+            return cached[1]
+        from anagen.accounts.models import Clinic
+
+        zones = set(Clinic.objects.filter(staff=user).values_list("timezone", flat=True))
+        name = zones.pop() if len(zones) == 1 else ""
+        session[self.SESSION_KEY] = (user.pk, name)
+        return name

@@ -9,9 +9,11 @@ admins, through the same services.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from django.http import Http404
 from ninja import Router, Schema
+from pydantic import Field
 
 from anagen.api.params import Id, Limit, Offset
 from anagen.accounts.models import Clinic, Room, User
@@ -131,6 +133,102 @@ def inquiry_create(request, body: InquiryIn):
         errors = {("preferred_clinic_id" if k == "preferred_clinic" else k): v for k, v in exc.errors.items()}
         return 400, {"detail": "Some fields need attention.", "code": "invalid", "errors": errors}
     return 202, {"detail": THANKS}
+
+
+# --- the public self-check ------------------------------------------------------------------------
+
+QuestionId = Annotated[str, Field(max_length=40)]
+AnswerValue = Annotated[str, Field(max_length=40)]
+
+
+class SelfCheckChoiceOut(Schema):
+    value: str
+    label: str
+
+
+class SelfCheckQuestionOut(Schema):
+    id: str
+    text: str
+    help: str
+    choices: list[SelfCheckChoiceOut]
+
+
+class SelfCheckContactIn(Schema):
+    """The consultation request sent with the answers: the consultation form's fields."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    concern: str = ""
+    preferred_clinic_id: int | None = None
+    prefers_video: bool = False
+    preferred_times: str = ""
+    consent_to_contact: bool = False
+    website: str = ""  # honeypot: leave empty
+
+
+class SelfCheckIn(Schema):
+    answers: dict[QuestionId, AnswerValue] = Field(default_factory=dict, max_length=60)
+    request: SelfCheckContactIn | None = None
+
+
+class SelfCheckOut(Schema):
+    fits: list[str]
+    talk_about: list[str]
+    ask_about: list[str]
+    all_ruled_out: bool
+    answers: list[list[str]]  # (question, answer) in plain words
+    rule_set_version: int | None
+    requested: bool  # True once a consultation request was received
+    detail: str
+
+
+@router.get("/self-check/questions", auth=None, response=list[SelfCheckQuestionOut],
+            summary="The self-check's questions and their answers (public, no token)")
+def self_check_questions(request):
+    from anagen.screening.selfcheck import QUESTIONS
+
+    return [{"id": q.id, "text": q.text, "help": q.help,
+             "choices": [{"value": c.value, "label": c.label} for c in q.choices]} for q in QUESTIONS]
+
+
+@router.post("/self-check", auth=None, response={200: SelfCheckOut, 202: SelfCheckOut, 400: FieldErrors, 429: Received},
+             summary="Take the self-check (public, no token); with `request`, also ask for a consultation")
+def self_check(request, body: SelfCheckIn):
+    """The same questions and screening rules as the /self-check/ page. Without ``request`` nothing
+    is stored and the answer is 200; with it the consultation request goes through the public
+    form's checks, honeypot and rate limit (202, or 429), carrying the answers and findings."""
+    from .views import SELF_CHECK_CONCERN
+
+    try:
+        record = services.self_check_record(dict(body.answers))
+    except services.InquiryInvalid as exc:
+        return 400, {"detail": "Some answers need attention.", "code": "invalid",
+                     "errors": {f"answers.{k}": v for k, v in exc.errors.items()}}
+    out = {**record["outcome"], "answers": record["lines"], "rule_set_version": record["rule_set_version"],
+           "requested": False,
+           "detail": "This is not a diagnosis: a clinician looks at your answers with you at a free consultation."}
+    if body.request is None:
+        return 200, out
+    contact = body.request
+    clinic = None
+    if contact.preferred_clinic_id is not None:
+        clinic = Clinic.objects.filter(pk=contact.preferred_clinic_id, is_active=True).first()
+        if clinic is None:
+            return 400, {"detail": "Choose one of our clinics, or a video consultation.", "code": "invalid",
+                         "errors": {"request.preferred_clinic_id": "No open clinic has this id; see the consultation page."}}
+    try:
+        services.inquiry_submit(kind="consultation", name=contact.name, email=contact.email, phone=contact.phone,
+                                concern=contact.concern or SELF_CHECK_CONCERN, preferred_clinic=clinic,
+                                prefers_video=contact.prefers_video, preferred_times=contact.preferred_times,
+                                consent_to_contact=contact.consent_to_contact, client=client_hash_of(request),
+                                honeypot=contact.website, self_check=record)
+    except services.RateLimited as exc:
+        return 429, {"detail": exc.message}
+    except services.InquiryInvalid as exc:
+        errors = {"request." + ("preferred_clinic_id" if k == "preferred_clinic" else k): v for k, v in exc.errors.items()}
+        return 400, {"detail": "Some fields need attention.", "code": "invalid", "errors": errors}
+    return 202, {**out, "requested": True, "detail": THANKS}
 
 
 @router.get("", response=list[InquiryOut], summary="Your inbox: inquiries for your clinics and those with none")

@@ -150,7 +150,7 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
         mx = x(m.on)
         parts.append(f'<line class="session" x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" y2="{top + plot_h}" '
                      f'stroke="{MARKER}" stroke-dasharray="2 3"><title>Session {i}: {escape(m.label)} '
-                     f'{m.on:%d %b %Y}</title></line>')
+                     f'{m.on:%d/%m/%Y}</title></line>')
         text = f"{i} {m.label}"
         level = level + 1 if label_x is not None and mx - label_x < len(text) * (fs - 2) * 0.55 + 6 else 0
         label_x = mx
@@ -179,7 +179,7 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
     for i, (d, _) in enumerate(pts):
         if labelled(i):
             parts.append(f'<text x="{x(d):.1f}" y="{top + plot_h + fs + 5}" text-anchor="middle" fill="{MUTED}">'
-                         f"{d:%d %b %y}</text>")
+                         f"{d:%d/%m/%y}</text>")
 
     # The line and its points.
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(d):.1f},{y(v):.1f}" for i, (d, v) in enumerate(pts))
@@ -188,13 +188,13 @@ def line_chart_svg(*, title: str, unit: str, points: Sequence[tuple[date, float]
     for i, (d, v) in enumerate(pts):
         if d in odd:
             parts.append(f'<circle class="point flagged" cx="{x(d):.1f}" cy="{y(v):.1f}" r="5" fill="#fff" '
-                         f'stroke="{MARKER}" stroke-width="2"><title>{d:%d %b %Y}: {_fmt(v, decimals)} '
+                         f'stroke="{MARKER}" stroke-width="2"><title>{d:%d/%m/%Y}: {_fmt(v, decimals)} '
                          f"{escape(unit)} (flagged as implausible)</title></circle>")
             parts.append(f'<text x="{x(d):.1f}" y="{y(v) - fs * 0.7:.1f}" text-anchor="middle" fill="{MARKER}">'
                          f"{_fmt(v, decimals)} ?</text>")
             continue
         parts.append(f'<circle class="point" cx="{x(d):.1f}" cy="{y(v):.1f}" r="4" fill="{ACCENT}">'
-                     f"<title>{d:%d %b %Y}: {_fmt(v, decimals)} {escape(unit)}</title></circle>")
+                     f"<title>{d:%d/%m/%Y}: {_fmt(v, decimals)} {escape(unit)}</title></circle>")
         if labelled(i):
             parts.append(f'<text x="{x(d):.1f}" y="{y(v) - fs * 0.7:.1f}" text-anchor="middle" fill="{INK}">{_fmt(v, decimals)}</text>')
     parts.append("</svg>")

@@ -184,7 +184,7 @@ def _plan_events(patient) -> list[TimelineEvent]:
     for plan in Plan.objects.filter(patient=patient).prefetch_related("modalities", "revisions"):
         url = _url("treatments:plan", plan.pk)
         out.append(_event_at("plan", plan.created_at, f"Treatment plan created: {plan.modality_names}",
-                             f"{plan.sessions} session(s) every {plan.interval_days} days from {plan.start_on:%d %b %Y}; "
+                             f"{plan.sessions} session(s) every {plan.interval_days} days from {plan.start_on:%d/%m/%Y}; "
                              f"follow-up at weeks {', '.join(str(w) for w in plan.follow_up_weeks or [])}", url))
         for rev in plan.revisions.all():
             out.append(_event_at("plan", rev.changed_at, f"Treatment plan changed (revision {rev.number})",

@@ -216,7 +216,7 @@ def _suitable_rooms(clinic: Clinic, kind: str) -> list[Room]:
 
 def time_grid(*, user: User, clinic: Clinic, first_day: date, days: int = 1, kind: str = AppointmentKind.FREE_CONSULTATION,
               by: str = "clinician", clinician: User | None = None, room: Room | None = None,
-              every_column: bool = False) -> TimeGrid:
+              every_column: bool = False, moving: Appointment | None = None) -> TimeGrid:
     """A time grid of ``clinic``: rows of wall-clock times, columns of clinicians or rooms (one day),
     or of days (a week of one clinician or room; with ``every_column``, every clinician or room on
     every day, as the next-free-slots search reads it). Each cell is an appointment, busy, free for an
@@ -230,8 +230,12 @@ def time_grid(*, user: User, clinic: Clinic, first_day: date, days: int = 1, kin
     if not user.can_see_clinic(clinic.pk):
         raise Http404("That clinic is not one you work at.")
     tz = clinic.tz
-    duration = timedelta(minutes=duration_for(kind))
-    step = timedelta(minutes=min(30, duration_for(kind)))
+    if moving is not None:
+        kind = moving.kind
+        duration = moving.ends_at - moving.starts_at
+    else:
+        duration = timedelta(minutes=duration_for(kind))
+    step = timedelta(minutes=min(30, int(duration.total_seconds() // 60)))
     day_list = [first_day + timedelta(days=i) for i in range(days)]
     start, _ = rules.local_day_bounds(day_list[0], tz)
     _, end = rules.local_day_bounds(day_list[-1], tz)
@@ -239,6 +243,8 @@ def time_grid(*, user: User, clinic: Clinic, first_day: date, days: int = 1, kin
     if clinician is not None:
         clinicians = [c for c in clinicians if c.pk == clinician.pk]
     rooms = _suitable_rooms(clinic, kind)
+    if moving is not None and moving.room_id in {r.pk for r in rooms}:
+        rooms.sort(key=lambda r: r.pk != moving.room_id)
     all_rooms = list(Room.objects.filter(clinic=clinic, is_active=True).order_by("name"))
     windows: dict[int, list[rules.Window]] = {c.pk: [] for c in clinicians}
     for a in ClinicianAvailability.objects.filter(clinic=clinic, clinician__in=clinicians):
@@ -253,8 +259,14 @@ def time_grid(*, user: User, clinic: Clinic, first_day: date, days: int = 1, kin
         by_clinician.setdefault(a.clinician_id, []).append(a)
         if a.room_id:
             by_room.setdefault(a.room_id, []).append(a)
-    room_busy = {pk: [(a.starts_at, a.ends_at) for a in items] for pk, items in by_room.items()}
-    clinician_busy = {pk: [(a.starts_at, a.ends_at) for a in items] for pk, items in by_clinician.items()}
+    # The appointment being moved does not stand in its own way.
+    others = [a for a in booked if moving is None or a.pk != moving.pk]
+    room_busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    clinician_busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    for a in others:
+        clinician_busy.setdefault(a.clinician_id, []).append((a.starts_at, a.ends_at))
+        if a.room_id:
+            room_busy.setdefault(a.room_id, []).append((a.starts_at, a.ends_at))
     needs_room = kind != AppointmentKind.VIDEO_CONSULTATION
     room_ids = [r.pk for r in rooms]
     now = timezone.now()
@@ -275,7 +287,8 @@ def time_grid(*, user: User, clinic: Clinic, first_day: date, days: int = 1, kin
             local = datetime.combine(col.day, tod, tzinfo=tz)
             at = local.astimezone(dt_timezone.utc)
             taken = by_room.get(col.room.pk, []) if col.room else by_clinician.get(col.clinician.pk, [])
-            appointment = next((a for a in taken if a.starts_at < at + step and a.ends_at > at), None)
+            appointment = next((a for a in taken if a.starts_at < at + step and a.ends_at > at
+                                and not (moving is not None and a.pk == moving.pk and a.starts_at < at)), None)
             if appointment is not None:
                 starts_here = appointment.starts_at >= at or i == 0
                 shown = appointment if appointment.clinic_id == clinic.pk else None
@@ -304,6 +317,20 @@ def time_grid(*, user: User, clinic: Clinic, first_day: date, days: int = 1, kin
         rows.append((tod, cells))
     return TimeGrid(columns=columns, rows=rows, step_minutes=int(step.total_seconds() // 60),
                     duration_minutes=int(duration.total_seconds() // 60), kind=kind)
+
+
+def room_for_move(*, user: User, appointment: Appointment, clinician: User, starts_at: datetime) -> Room | None:
+    """The room the time grid gives ``appointment`` when moved to ``clinician`` at ``starts_at``
+    (naive: the clinic's local time): its own room when that suits and is free, else the first
+    suitable free one. When the slot is not free, its current room, so that the booking service
+    says why."""
+    clinic = appointment.clinic
+    local = timezone.make_aware(starts_at, clinic.tz) if timezone.is_naive(starts_at) else starts_at.astimezone(clinic.tz)
+    grid = time_grid(user=user, clinic=clinic, first_day=local.date(), clinician=clinician, moving=appointment)
+    cell = next((cells[0] for tod, cells in grid.rows if cells and cells[0].start == local), None)
+    if cell is not None and cell.state == rules.FREE and cell.room_id is not None:
+        return Room.objects.filter(pk=cell.room_id).first()
+    return appointment.room
 
 
 def next_free_slots(*, user: User, clinic: Clinic, kind: str, clinician: User | None = None, days: int = 14,

@@ -59,7 +59,7 @@ def duration_for(kind: str) -> int:
     return int(minutes or DEFAULT_DURATIONS[kind])
 
 
-def local_text(dt: datetime, clinic: Clinic, fmt: str = "%a %d %b %Y %H:%M") -> str:
+def local_text(dt: datetime, clinic: Clinic, fmt: str = "%a %d/%m/%Y %H:%M") -> str:
     return timezone.localtime(dt, clinic.tz).strftime(fmt)
 
 

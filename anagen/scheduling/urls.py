@@ -13,6 +13,7 @@ urlpatterns = [
     path("appointments/<int:pk>/", views.detail, name="detail"),
     path("appointments/<int:pk>/ics", views.ics, name="ics"),
     path("appointments/<int:pk>/reschedule", views.reschedule, name="reschedule"),
+    path("appointments/<int:pk>/move", views.grid_move, name="grid_move"),
     path("appointments/<int:pk>/cancel", views.cancel, name="cancel"),
     path("appointments/<int:pk>/no-show", views.no_show, name="no_show"),
     path("appointments/<int:pk>/complete", views.complete, name="complete"),

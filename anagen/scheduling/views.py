@@ -132,6 +132,11 @@ def grid(request):
         move = selectors.appointment_get(user=user, pk=_int_param(request, "move"))
         if move.clinic_id != clinic.pk:
             raise Http404("That appointment is at another clinic.")
+        if not _may_move(user, move):
+            messages.error(request, f"This appointment is {move.get_status_display().lower()}; only booked "
+                                    "appointments can be moved." if not move.is_booked else
+                                    "Clinicians may move follow-up assessments only; ask a coordinator.")
+            move = None
     if view == "week":
         first, days, step = day - timedelta(days=day.weekday()), 7, timedelta(days=7)
         if by == "room" and room is None:
@@ -140,12 +145,18 @@ def grid(request):
             clinician = clinicians.first()
     else:
         first, days, step = day, 1, timedelta(days=1)
+    grid_clinician = clinician
     if move is not None:
         kind = move.kind
+        if by == "room":  # moving keeps the clinician: a room's free slots are theirs only
+            grid_clinician = move.clinician
     time_grid = selectors.time_grid(user=user, clinic=clinic, first_day=first, days=days, kind=kind, by=by,
-                                    clinician=clinician, room=room)
+                                    clinician=grid_clinician, room=room, moving=move)
     patient_pk = _int_param(request, "patient")
-    rows = [(tod, [(cell, _book_url(clinic, cell, kind, patient_pk) if cell.state == "free" else "") for cell in cells])
+    movable = {c.appointment.pk for _, cells in time_grid.rows for c in cells
+               if c.state == "appointment" and _may_move(user, c.appointment)}
+    rows = [(tod, [(cell, _book_url(clinic, cell, kind, patient_pk) if cell.state == "free" else "", col)
+                   for cell, col in zip(cells, time_grid.columns)])
             for tod, cells in time_grid.rows]
     query = {"clinic": clinic.pk, "view": view, "by": by, "kind": kind}
     if clinician and view == "week":
@@ -154,17 +165,77 @@ def grid(request):
         query["room"] = room.pk
     if patient_pk:
         query["patient"] = patient_pk
+    base_query = urlencode(query)
+    back_query = urlencode({**query, "date": day.isoformat()})
     if move:
         query["move"] = move.pk
-    return render(request, "scheduling/grid.html", {
+    context = {
         "clinic": clinic, "clinics": selectors.clinic_list(user=user), "grid": time_grid, "rows": rows,
         "view": view, "by": by, "day": day, "kind": kind, "kind_label": AppointmentKind(kind).label,
         "kinds": [(k, AppointmentKind(k).label) for k in _bookable_kinds(user)],
         "clinicians": clinicians, "rooms": rooms, "clinician": clinician, "room": room, "move": move,
-        "prev_day": day - step, "next_day": day + step,
+        "movable": movable, "prev_day": day - step, "next_day": day + step,
         "today": timezone.localtime(timezone.now(), clinic.tz).date(),
-        "query": urlencode(query), "patient_pk": patient_pk,
-    })
+        "query": urlencode(query), "base_query": base_query, "back_query": back_query, "patient_pk": patient_pk,
+    }
+    with timezone.override(clinic.tz):  # slot times in the page are the clinic's wall-clock times
+        return render(request, "scheduling/grid.html", context)
+
+
+def _may_move(user, appointment) -> bool:
+    """Booked, and of a kind the user may book (the service checks again)."""
+    return appointment.is_booked and (selectors.may_book_any_kind(user) or appointment.kind == AppointmentKind.FOLLOW_UP)
+
+
+GRID_BACK_KEYS = ("clinic", "view", "by", "kind", "clinician", "room", "patient", "date")
+
+
+def _grid_url(raw: str, **override) -> str:
+    """The time grid's address from a posted query string, keeping only the grid's own parameters."""
+    from django.http import QueryDict
+
+    given = QueryDict(raw or "")
+    params = {k: given.get(k) for k in GRID_BACK_KEYS if given.get(k) and len(given.get(k)) <= 40}
+    params.update({k: v for k, v in override.items() if v is not None})
+    return f"{reverse('scheduling:grid')}?{urlencode(params)}"
+
+
+@require_POST
+@role_required(*BOOKING_ROLES)
+def grid_move(request, pk: int):
+    """Move an appointment from the time grid (a slot dropped on, or a *Move here* button).
+
+    ``starts_at`` (clinic's local time) and the target column's ``clinician`` or ``room``; a room
+    left out is the one the grid would give this appointment there (its own room first). The
+    scheduling service decides: a target that is not free is refused with its message and nothing
+    changes. Either way the grid is shown again (``back``: its query string)."""
+    appointment = selectors.appointment_get(user=request.user, pk=pk)
+    clinic = appointment.clinic
+    form = RescheduleForm(request.POST, clinic=clinic,
+                          clinicians=selectors.clinicians_of(user=request.user, clinic=clinic))
+    with timezone.override(clinic.tz):
+        valid = form.is_valid()
+    back = request.POST.get("back", "")
+    if not valid:
+        problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        messages.error(request, f"The appointment was not moved: {problems}")
+        return redirect(_grid_url(back, clinic=clinic.pk, move=appointment.pk))
+    d = form.cleaned_data
+    clinician, room = d["clinician"] or appointment.clinician, d["room"]
+    if room is None and appointment.kind != AppointmentKind.VIDEO_CONSULTATION:
+        room = selectors.room_for_move(user=request.user, appointment=appointment, clinician=clinician,
+                                       starts_at=d["starts_at"])
+    try:
+        moved = services.appointment_reschedule(actor=request.user, appointment=appointment,
+                                                starts_at=d["starts_at"], room=room, clinician=clinician)
+    except ActionError as exc:
+        messages.error(request, f"The appointment was not moved: {exc.message}")
+        return redirect(_grid_url(back, clinic=clinic.pk, move=appointment.pk))
+    local = timezone.localtime(moved.starts_at, clinic.tz)
+    where = f", {moved.room.name}" if moved.room else ""
+    messages.success(request, f"Moved {moved.patient.first_name} {moved.patient.last_name}'s "
+                              f"{moved.get_kind_display().lower()} to {local:%a %d/%m/%Y %H:%M} with {moved.clinician}{where}.")
+    return redirect(_grid_url(back, clinic=clinic.pk, date=local.date().isoformat()))
 
 
 @role_required(*BOOKING_ROLES)

@@ -686,7 +686,7 @@ def custody_record(*, actor: User, sample: AutologousSample, step: str, at: date
     last = sample.custody.order_by("-at", "-id").first()
     if last and at < last.at:
         raise ActionError(f"The time is before the previous step ({last.get_step_display().lower()} at "
-                          f"{timezone.localtime(last.at):%Y-%m-%d %H:%M}); check the time.", field="at")
+                          f"{timezone.localtime(last.at):%d/%m/%Y %H:%M}); check the time.", field="at")
     event = CustodyEvent.objects.create(sample=sample, step=step, at=at, by=actor, details=details, notes=notes)
     sample.status = step
     sample.save(update_fields=["status"])

@@ -92,8 +92,11 @@ def test_chart_fits_a_screen_with_a_sticky_header(page, browser_login, clinic, c
     names = [links.nth(i).inner_text() for i in range(links.count())]
     for expected in ("Summary", "Consents", "Appointments", "Treatment", "Record history"):
         assert any(expected in n for n in names), names
+    # The link of the section on screen says so (aria-current), for the eye and for a screen reader.
+    assert page.locator("nav.chart-nav a[aria-current=location]").inner_text() == "Summary"
     page.click("nav.chart-nav >> text=Appointments")
     assert page.locator("#appointments-heading").is_visible()
+    until(page, "(document.querySelector('nav.chart-nav a[aria-current=location]') || {}).textContent === 'Appointments'")
     page.mouse.wheel(0, 2000)
     assert header.is_visible()
     assert page.evaluate("document.querySelector('.chart-header').getBoundingClientRect().top") <= 1

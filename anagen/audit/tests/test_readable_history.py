@@ -33,7 +33,7 @@ def test_entries_show_names_labels_choices_and_dates_not_ids(visit, clinician):
     assert labels["Performed by"] == str(clinician)          # a name, not "1"
     # A patient by their number only: lab and blinded staff read histories too.
     assert labels["Patient"] == visit.patient.patient_number
-    assert labels["Visit date"] == "10 Jan 2025"
+    assert labels["Visit date"] == "10/01/2025"
     assert labels["Is baseline"] == "yes"
     # Keys and bookkeeping stay out of the readable rows, but the stored entry keeps them.
     assert not {"Id", "Created at", "Updated at"} & set(labels)

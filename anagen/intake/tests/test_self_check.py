@@ -90,3 +90,64 @@ def test_the_inbox_api_carries_the_answers(client, api_client, coordinator, db):
     inquiry = Inquiry.objects.get()
     body = api_client(coordinator).get(f"/api/v1/inquiries/{inquiry.pk}").json()
     assert body["self_check"]["answers"]["pattern"] == "thinning"
+
+
+# --- the same self-check through the public API ---------------------------------------------------
+
+API_ANSWERS = {k.removeprefix("sc-"): v for k, v in ANSWERS.items()}
+API_CONTACT = {"name": "Nadia Noor", "email": "nadia@example.test", "concern": "Thinning on top.",
+               "prefers_video": True, "consent_to_contact": True}
+
+
+def _api(client, body):
+    return client.post("/api/v1/inquiries/self-check", body, content_type="application/json")
+
+
+def test_the_api_lists_the_questions_and_answers_as_the_page_does(client, db):
+    questions = client.get("/api/v1/inquiries/self-check/questions").json()
+    told = next(q for q in questions if q["id"] == "told_no_transplant")
+    assert told["text"] == "Have you been told you're not a good candidate for a hair transplant?"
+    assert [c["value"] for c in told["choices"]] == ["yes", "no", "unsure"]
+
+
+def test_the_api_runs_the_pages_rules_and_stores_nothing_without_a_request(client, db):
+    r = _api(client, {"answers": API_ANSWERS})
+    assert r.status_code == 200
+    out = r.json()
+    page = client.post("/self-check/", ANSWERS).content.decode()
+    for line in out["fits"] + out["talk_about"] + out["ask_about"]:
+        assert line.replace("'", "&#x27;") in page
+    assert "You're receding or thinning." in out["fits"]
+    assert any("blood thinners" in a.lower() for a in out["ask_about"])
+    assert out["requested"] is False and out["rule_set_version"] == 1 and "not a diagnosis" in out["detail"]
+    assert not Inquiry.objects.exists()
+
+
+def test_the_api_request_lands_in_the_inbox_with_the_answers(client, db):
+    r = _api(client, {"answers": API_ANSWERS, "request": API_CONTACT})
+    assert r.status_code == 202 and r.json()["requested"] is True and "Thank you" in r.json()["detail"]
+    inquiry = Inquiry.objects.get()
+    assert inquiry.kind == "consultation" and inquiry.prefers_video
+    assert inquiry.self_check["answers"]["told_no_transplant"] == "yes"
+    assert inquiry.self_check["decisions"]["prp"]["decision"] == "review"
+
+
+def test_the_api_says_what_to_fix_and_stores_nothing(client, db):
+    r = _api(client, {"answers": {**API_ANSWERS, "pattern": "curly"}, "request": API_CONTACT})
+    assert r.status_code == 400 and "answers.pattern" in r.json()["errors"]
+    r = _api(client, {"answers": {"favourite_colour": "blue"}})
+    assert r.status_code == 400 and "the questions are" in r.json()["errors"]["answers.favourite_colour"]
+    r = _api(client, {"answers": API_ANSWERS, "request": {**API_CONTACT, "name": ""}})
+    assert r.status_code == 400 and "request.name" in r.json()["errors"]
+    r = _api(client, {"answers": {"x" * 100: "yes"}})
+    assert r.status_code in (400, 422)
+    assert not Inquiry.objects.exists()
+
+
+def test_the_api_has_the_forms_honeypot_and_rate_limit(client, db, settings):
+    r = _api(client, {"answers": API_ANSWERS, "request": {**API_CONTACT, "website": "http://spam.example"}})
+    assert r.status_code == 202 and not Inquiry.objects.exists()
+    settings.INTAKE_RATE_LIMIT_PER_HOUR = 2
+    assert _api(client, {"answers": API_ANSWERS, "request": API_CONTACT}).status_code == 202
+    assert _api(client, {"answers": API_ANSWERS, "request": API_CONTACT}).status_code == 429
+    assert Inquiry.objects.count() == 1

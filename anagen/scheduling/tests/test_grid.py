@@ -184,3 +184,107 @@ def test_next_free_slots_look_ahead_past_days_off(coordinator, clinic, clinician
     # Only Mondays 09:00-10:00 are worked: six days off, then Monday, then the Monday after.
     assert [(c.start.date(), c.start.time()) for c in slots] == [(day, time(9, 0)), (day, time(9, 30)),
                                                                   (day + timedelta(days=7), time(9, 0))]
+
+
+# --- moving from the grid -------------------------------------------------------------------------
+
+def _move(client, a, starts_at, **extra):
+    data = {"starts_at": starts_at, "back": f"clinic={a.clinic_id}&view=day&by=clinician&evil=https://x.test", **extra}
+    return client.post(f"/calendar/appointments/{a.pk}/move", data)
+
+
+def test_each_appointment_in_the_grid_has_a_move_link_and_a_drag_handle(login, coordinator, open_clinic, book, day):
+    a = book("10:00")
+    body = login(coordinator).get(f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}").content.decode()
+    assert f'data-move-url="/calendar/appointments/{a.pk}/move"' in body and 'draggable="true"' in body
+    assert f"&amp;move={a.pk}" in body and ">Move</a>" in body
+    assert 'id="grid-move-form"' in body and "scheduling/grid_move.js" in body
+    # Every other cell is a drop target that names its time and column.
+    assert f'data-start="{day:%Y-%m-%d}T10:30"' in body
+
+
+def test_the_move_mode_counts_the_appointments_own_time_as_free(login, coordinator, open_clinic, clinician, book, day):
+    a = book("10:00", duration_minutes=60)  # 10:00-11:00
+    grid = selectors.time_grid(user=coordinator, clinic=open_clinic, first_day=day, moving=a)
+    cells = _cells(grid)
+    assert grid.duration_minutes == 60
+    assert cells[time(10, 0)].state == "appointment"
+    assert cells[time(10, 30)].state == "free"  # 10:30-11:30 overlaps only itself
+    assert cells[time(9, 30)].state == "free"
+    plain = _cells(selectors.time_grid(user=coordinator, clinic=open_clinic, first_day=day))
+    assert plain[time(10, 30)].state == "busy"
+    body = login(coordinator).get(f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}&move={a.pk}").content.decode()
+    assert 'aria-current="true"' in body and "stop moving" in body and "draggable" not in body
+
+
+def test_moving_by_drop_goes_through_the_service_and_is_audited(login, coordinator, open_clinic, clinician, book, day,
+                                                                rooms):
+    from anagen.audit.selectors import record_history
+
+    a = book("10:00")
+    r = _move(login(coordinator), a, f"{day:%Y-%m-%d}T14:30", clinician=clinician.pk)
+    assert r.status_code == 302
+    assert r["Location"] == f"/calendar/grid/?clinic={open_clinic.pk}&view=day&by=clinician&date={day:%Y-%m-%d}"
+    a.refresh_from_db()
+    assert a.starts_at == at(open_clinic, day, "14:30") and a.room == rooms["Consulting 1"]
+    latest = record_history(a)[0]
+    assert latest.action == "updated" and latest.actor == str(coordinator)
+    assert a.emails.filter(subject__contains="has moved").exists()
+    page = login(coordinator).get(r["Location"]).content.decode()
+    assert "Moved Pat Patient&#x27;s free consultation to" in page and "14:30" in page
+
+
+def test_a_drop_on_a_slot_that_is_not_free_says_why_and_changes_nothing(login, coordinator, open_clinic, clinician,
+                                                                       book, make_patient, day):
+    a = book("10:00")
+    book("14:00", patient=make_patient(open_clinic, first_name="Other"))
+    client = login(coordinator)
+    before = (a.starts_at, a.ends_at, a.room_id, a.sequence)
+    r = _move(client, a, f"{day:%Y-%m-%d}T14:00", clinician=clinician.pk)
+    assert r.status_code == 302 and f"move={a.pk}" in r["Location"]
+    page = client.get(r["Location"]).content.decode()
+    assert "The appointment was not moved" in page and "is already booked" in page and "choose another time" in page
+    r = _move(client, a, f"{day:%Y-%m-%d}T19:00", clinician=clinician.pk)  # outside the hours
+    assert "is not available" in client.get(r["Location"]).content.decode()
+    r = _move(client, a, "tomorrow at ten", clinician=clinician.pk)
+    assert "YYYY-MM-DD HH:MM" in client.get(r["Location"]).content.decode()
+    a.refresh_from_db()
+    assert (a.starts_at, a.ends_at, a.room_id, a.sequence) == before
+    assert not a.emails.filter(subject__contains="has moved").exists()
+
+
+def test_a_drop_on_a_room_column_keeps_the_clinician(login, coordinator, open_clinic, clinician, book, day, rooms):
+    a = book("10:00")
+    r = _move(login(coordinator), a, f"{day:%Y-%m-%d}T11:00", room=rooms["Procedure 1"].pk, clinician=clinician.pk)
+    assert r.status_code == 302
+    a.refresh_from_db()
+    assert a.room == rooms["Procedure 1"] and a.clinician == clinician
+
+
+def test_moving_from_the_grid_keeps_role_and_clinic_rules(login, clinician, coordinator_b, open_clinic, book, day):
+    a = book("10:00")  # a free consultation: clinicians move follow-ups only
+    r = _move(login(clinician), a, f"{day:%Y-%m-%d}T12:00")
+    assert "Clinicians may move follow-up assessments only" in login(clinician).get(r["Location"]).content.decode()
+    assert _move(login(coordinator_b), a, f"{day:%Y-%m-%d}T12:00").status_code == 404
+    a.refresh_from_db()
+    assert a.starts_at == at(open_clinic, day, "10:00")
+    body = login(clinician).get(f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}").content.decode()
+    assert "draggable" not in body and f"move={a.pk}" not in body
+
+
+def test_move_mode_in_the_rooms_view_offers_only_the_appointments_clinician(login, coordinator, open_clinic, clinician,
+                                                                           book, day, rooms):
+    from anagen.accounts.services import staff_create
+
+    other = staff_create(email="other@birmingham.test", password=None, roles=["clinician"], clinics=[open_clinic],
+                         first_name="Otto", last_name="Osei")
+    from anagen.scheduling.models import ClinicianAvailability
+
+    ClinicianAvailability.objects.create(clinician=other, clinic=open_clinic, weekday=day.weekday(), start_time=time(8),
+                                         end_time=time(18), valid_from=day - timedelta(days=1))
+    a = book("10:00")
+    client = login(coordinator)
+    body = client.get(f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}&by=room&move={a.pk}").content.decode()
+    assert f"with {clinician}" in body and "with Otto Osei" not in body
+    week = client.get(f"/calendar/grid/?clinic={open_clinic.pk}&date={day:%Y-%m-%d}&view=week&by=room&move={a.pk}")
+    assert week.status_code == 200 and "Move here" in week.content.decode()
