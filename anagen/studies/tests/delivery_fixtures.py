@@ -9,7 +9,9 @@ from datetime import date, timedelta
 
 ACTIVE_LOT, PLACEBO_LOT = "ACT-7781", "PLC-1142"
 ACTIVE_PRODUCT, PLACEBO_PRODUCT = "MG-7 suspension", "NaCl vehicle"
-SECRETS = (ACTIVE_LOT, PLACEBO_LOT, ACTIVE_PRODUCT, PLACEBO_PRODUCT)
+# What a blinded user must never see: the lot numbers (the product names are known to the team,
+# as the arms are; which lot went into whom is the secret).
+SECRETS = (ACTIVE_LOT, PLACEBO_LOT)
 
 
 def study_lots(study, *, pharmacist, receiver, clinic):
