@@ -191,7 +191,7 @@ def preparation_record(*, actor, subject: Subject, visit_code: str, modality, sy
             raise ActionError(f"The lot for {where} is not set aside for this study; set it aside for its arm "
                               "first.", field="syringes")
         if study_lot.arm_id != arm.pk:
-            raise ActionError(f"{where.capitalize()} gets {arm} but the lot chosen is set aside for "
+            raise ActionError(f"{where[0].upper()}{where[1:]} gets {arm} but the lot chosen is set aside for "
                               f"{study_lot.arm}; choose a lot of {arm.name}.", field="syringes",
                               code="wrong_arm")
         current = Lot.objects.select_related("product", "clinic").get(pk=lot.pk)

@@ -232,7 +232,7 @@ class PreparationForm(forms.Form):
             where = f"side {side}" if side else "the syringe"
             self.fields[f"lot_{side or 'X'}"] = forms.ModelChoiceField(
                 queryset=study_lots.filter(arm=arm), label=f"Lot for {where} ({arm})",
-                help_text=f"{where.capitalize()} gets {arm.name}.")
+                help_text=f"{where[0].upper()}{where[1:]} gets {arm.name}.")
             self.fields[f"quantity_{side or 'X'}"] = forms.DecimalField(
                 min_value=0, max_digits=8, decimal_places=2, label=f"Volume for {where} (ml)")
 

@@ -69,6 +69,7 @@ def test_a_lot_of_the_other_arm_is_refused_with_what_to_choose(split, pharmacist
         delivery.preparation_record(actor=pharmacist, subject=subject, visit_code="baseline", modality="exosomes",
                                     syringes={side: (lots["placebo"], 4), other: (lots["placebo"], 4)})
     assert exc.value.code == "wrong_arm" and "choose a lot of" in exc.value.message
+    assert exc.value.message.startswith(f"Side {side} gets")
     assert not subject.preparations.exists()
 
 
