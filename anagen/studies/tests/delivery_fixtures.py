@@ -26,7 +26,8 @@ def study_lots(study, *, pharmacist, receiver, clinic):
         name, number = (PLACEBO_PRODUCT, PLACEBO_LOT) if arm.is_placebo else (ACTIVE_PRODUCT, ACTIVE_LOT)
         product = Product.objects.filter(name=name).first() or tx.product_create(
             actor=receiver, name=name, manufacturer="Anagen Trials Pharmacy", kind="other", unit="ml")
-        lot = tx.lot_receive(actor=receiver, product=product, clinic=clinic, lot_number=number, expires_on=date.today() + timedelta(days=365), quantity=100)
+        lot = tx.lot_receive(actor=receiver, product=product, clinic=clinic, lot_number=number,
+                             expires_on=date.today() + timedelta(days=365), quantity=100)
         delivery.study_lot_add(actor=pharmacist, study=study, lot=lot, arm_code=arm.code)
         out["placebo" if arm.is_placebo else "active"] = lot
     return out
