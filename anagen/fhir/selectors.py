@@ -164,12 +164,16 @@ def _chunk_resources(pks: list[int], opts: ExportOptions, wanted: set[str] | Non
             out["Specimen"].append(mapping.specimen(s, opts))
 
     if want("Procedure", "Medication", "Device", "Practitioner", "Location"):
+        from anagen.treatments import blinded
+
+        hidden_lots = set(blinded.hidden_lot_ids(None))
         procs = (Procedure.objects.filter(patient_id__in=pks).select_related("modality")
                  .prefetch_related("zones", "product_uses__lot__product").order_by("performed_on", "pk"))
         for proc in procs:
             staff_ids.add(proc.clinician_id)
             clinic_ids.add(proc.clinic_id)
-            uses = list(proc.product_uses.all())
+            # A blinded study's lots (which tell the arm) never leave in an export.
+            uses = [u for u in proc.product_uses.all() if u.lot_id not in hidden_lots]
             for u in uses:
                 lots[u.lot_id] = u.lot
             out["Procedure"].append(mapping.procedure(proc, opts, zones=list(proc.zones.all()), uses=uses,

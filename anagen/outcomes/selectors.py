@@ -205,10 +205,15 @@ def _procedure_events(patient) -> list[TimelineEvent]:
     if Procedure is None:
         return []
     out = []
+    from anagen.treatments import blinded
+
+    hidden_lots = set(blinded.hidden_lot_ids(None))
     qs = (Procedure.objects.filter(patient=patient).select_related("modality", "clinician", "sample")
           .prefetch_related("product_uses__lot__product", "zones"))
     for p in qs:
-        lots = ", ".join(f"{u.lot.product.name} lot {u.lot.lot_number}" for u in p.product_uses.all())
+        # A blinded study's lots tell the arm: the timeline never shows them, to anyone.
+        lots = ", ".join(f"{u.lot.product.name} lot {u.lot.lot_number}" for u in p.product_uses.all()
+                         if u.lot_id not in hidden_lots)
         bits = []
         if p.session_number:
             bits.append(f"session {p.session_number}")

@@ -417,3 +417,7 @@ router.add_router("", _reading_router)
 from .api_analysis import router as _analysis_router  # noqa: E402
 
 router.add_router("", _analysis_router)
+# Treatment and placebo delivery (anagen/studies/api_delivery.py).
+from .api_delivery import router as _delivery_router  # noqa: E402
+
+router.add_router("", _delivery_router)

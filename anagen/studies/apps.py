@@ -44,6 +44,18 @@ class StudiesConfig(AppConfig):
 
         for model in (DataQuery, SourceVerification, SideMeasurement, LockEvent):
             track(model)
+        # Treatment delivery: who prepared and who injected, when, and the label; the arm and the
+        # lot of a syringe, and the arm of a study lot, stay out of the log (as for Allocation).
+        from anagen.treatments import blinded
+
+        from . import blinding
+        from .models_delivery import Preparation, StudyLot, Syringe
+
+        track(StudyLot, include_fields=["study", "added_by", "added_at"])
+        track(Preparation)
+        track(Syringe, include_fields=["preparation", "side", "label", "quantity", "procedure", "injected_by",
+                                       "injected_at"])
+        blinded.register(hidden_lot_ids=blinding.hidden_lot_ids, procedure_notes=blinding.procedure_notes)
         from .sections import register_patient_section
 
         register_patient_section()

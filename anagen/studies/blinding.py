@@ -86,3 +86,79 @@ def assignment_view(user, subject) -> AssignmentView:
     return AssignmentView(randomized=True, randomized_at=allocation.randomized_at, visible=True,
                           label=describe(subject.study, allocation.arm_code), arm_code=allocation.arm_code,
                           sequence_number=allocation.sequence_number, stratum=allocation.stratum)
+
+
+# --- study products (issue item 5) ----------------------------------------------------------------
+#
+# A lot set aside for an arm, or the lot in a subject's syringe, tells the arm as surely as the
+# allocation does. The same rule decides: a study lot is seen by the study's unblinded members
+# only; a syringe's arm and lot by whoever may see that subject's assignment.
+
+
+def hidden_lot_ids(user):
+    """The ids of the study lots ``user`` may not see: every study lot except those of the
+    studies on which the user is unblinded. ``user`` None (an export, a timeline): all of them."""
+    from .models_delivery import StudyLot
+
+    qs = StudyLot.objects.all()
+    if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
+        qs = qs.exclude(study_id__in=StudyMember.objects.filter(user=user, role__in=UNBLINDED_ROLES)
+                        .values("study_id"))
+    return qs.values_list("lot_id", flat=True)
+
+
+@dataclass(frozen=True)
+class SyringeView:
+    """What one user may see of one syringe."""
+
+    id: int
+    label: str
+    side: str
+    quantity: object
+    visit_code: str
+    prepared_at: object
+    prepared_by: str
+    injected_at: object | None
+    injected_by: str | None
+    procedure_id: int | None
+    visible: bool
+    arm: str | None = None  # "MG: Micrograft suspension"
+    lot: str | None = None  # "Micrograft suspension lot A-1"
+
+    def as_dict(self) -> dict:
+        out = {"id": self.id, "label": self.label, "side": self.side or None, "quantity_ml": self.quantity,
+               "visit_code": self.visit_code, "prepared_at": self.prepared_at, "prepared_by": self.prepared_by,
+               "injected_at": self.injected_at, "injected_by": self.injected_by, "procedure_id": self.procedure_id,
+               "blinded": not self.visible}
+        if self.visible:
+            out.update(arm=self.arm, lot=self.lot)
+        return out
+
+
+def syringe_view(user, syringe) -> SyringeView:
+    prep = syringe.preparation
+    visible = can_see_assignment(user, prep.subject)
+    return SyringeView(
+        id=syringe.pk, label=syringe.label, side=syringe.side, quantity=syringe.quantity, visit_code=prep.visit_code,
+        prepared_at=prep.prepared_at, prepared_by=str(prep.prepared_by), injected_at=syringe.injected_at,
+        injected_by=str(syringe.injected_by) if syringe.injected_by_id else None, procedure_id=syringe.procedure_id,
+        visible=visible, arm=str(syringe.arm) if visible else None,
+        lot=f"{syringe.lot.product.name} lot {syringe.lot.lot_number}" if visible else None)
+
+
+def procedure_notes(user, procedure_ids) -> dict[int, str]:
+    """For study procedures among ``procedure_ids``: the note shown in place of the product, with
+    the arm and lot only for a user who may see the subject's assignment."""
+    from .models_delivery import Syringe
+
+    out = {}
+    for s in (Syringe.objects.filter(procedure_id__in=list(procedure_ids))
+              .select_related("preparation__subject__study", "arm", "lot__product")):
+        subject = s.preparation.subject
+        note = f"{subject.study.title}, subject {subject.code}, visit {s.preparation.visit_code}: {s.label}"
+        if user is not None and can_see_assignment(user, subject):
+            note += f" ({s.arm}; {s.lot.product.name} lot {s.lot.lot_number})"
+        else:
+            note += " (blinded: the product and its lot are shown to the study's unblinded members only)"
+        out[s.procedure_id] = note
+    return out

@@ -199,3 +199,69 @@ class DeviationForm(forms.Form):
 
 class DeviationCloseForm(forms.Form):
     note = forms.CharField(label="How it was handled", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- treatment and placebo delivery (issue item 5) -------------------------------------------------
+
+
+class StudyLotForm(forms.Form):
+    prefix = "study_lot"
+    lot = forms.ModelChoiceField(queryset=None, label="Lot (stock of a study site)")
+    arm = forms.ChoiceField(choices=[], label="Arm it is set aside for")
+
+    def __init__(self, *args, lots, arms, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lot"].queryset = lots
+        self.fields["arm"].choices = [(a.code, str(a)) for a in arms]
+
+
+class PreparationForm(forms.Form):
+    """The unblinded preparer's form: the visit, the treatment, and per syringe a lot and a volume."""
+
+    prefix = "prep"
+    visit_code = forms.ChoiceField(choices=[], label="Visit")
+    modality = forms.ModelChoiceField(queryset=None, label="Treatment recorded on the procedure")
+
+    def __init__(self, *args, visits, modalities, study_lots, sides, side_arms, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visit_code"].choices = visits
+        self.fields["modality"].queryset = modalities
+        self.sides = sides
+        for side in sides:
+            arm = side_arms[side]
+            where = f"side {side}" if side else "the syringe"
+            self.fields[f"lot_{side or 'X'}"] = forms.ModelChoiceField(
+                queryset=study_lots.filter(arm=arm), label=f"Lot for {where} ({arm})",
+                help_text=f"{where[0].upper()}{where[1:]} gets {arm.name}.")
+            self.fields[f"quantity_{side or 'X'}"] = forms.DecimalField(
+                min_value=0, max_digits=8, decimal_places=2, label=f"Volume for {where} (ml)")
+
+    def syringes(self) -> dict:
+        d = self.cleaned_data
+        return {side: (d[f"lot_{side or 'X'}"].lot, d[f"quantity_{side or 'X'}"]) for side in self.sides}
+
+
+class InjectionForm(forms.Form):
+    """The blinded injector's form for one labelled syringe: the procedure record's fields."""
+
+    performed_on = forms.DateField(widget=IsoDateInput, label="Date given")
+    anaesthesia = forms.ChoiceField(choices=[])
+    anaesthesia_detail = forms.CharField(max_length=200, required=False)
+    needle = forms.CharField(max_length=60, required=False, label="Needle (gauge and length)")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, side: str, **kwargs):
+        from anagen.treatments.models import Procedure
+        from anagen.treatments.rules import ZONES
+
+        kwargs.setdefault("prefix", f"inject_{side or 'X'}")
+        super().__init__(*args, **kwargs)
+        self.fields["anaesthesia"].choices = Procedure.Anaesthesia.choices
+        self.zone_names = []
+        for code, label in ZONES:
+            self.fields[f"zone_{code}"] = forms.DecimalField(required=False, min_value=0, max_digits=5,
+                                                             decimal_places=2, label=f"{label} (ml)")
+            self.zone_names.append(f"zone_{code}")
+
+    def zones(self) -> dict:
+        return {name[5:]: v for name in self.zone_names if (v := self.cleaned_data.get(name)) not in (None, 0)}

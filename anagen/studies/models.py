@@ -322,3 +322,5 @@ from .models_quality import (  # noqa: E402,F401
     SideMeasurement,
     SourceVerification,
 )
+# Treatment and placebo delivery (issue item 5): study lots, preparations, syringes.
+from .models_delivery import Preparation, StudyLot, Syringe  # noqa: E402,F401

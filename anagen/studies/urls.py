@@ -53,3 +53,13 @@ urlpatterns += [
     *[path(f"<int:pk>/results/{t}.csv", views_analysis.table_csv, {"table": t.replace("-", "_")}, name=f"{t}_csv")
       for t in ("baseline", "effects", "change", "adverse-events", "listing")],
 ]
+
+# Treatment and placebo delivery (anagen/studies/views_delivery.py).
+from . import views_delivery  # noqa: E402
+
+urlpatterns += [
+    path("<int:pk>/lots", views_delivery.study_lots, name="lots"),
+    path("<int:pk>/subjects/<int:subject_pk>/treatment", views_delivery.treatment, name="treatment"),
+    path("<int:pk>/subjects/<int:subject_pk>/treatment/prepare", views_delivery.prepare, name="prepare"),
+    path("<int:pk>/subjects/<int:subject_pk>/treatment/inject", views_delivery.inject, name="inject"),
+]

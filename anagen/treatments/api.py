@@ -15,7 +15,7 @@ from ninja import Field, Router, Schema, Status
 from anagen.api.params import Id
 from anagen.accounts.models import Clinic, Room, User
 
-from . import selectors, services
+from . import blinded, selectors, services
 from .models import (
     AdverseEvent,
     AutologousSample,
@@ -365,6 +365,8 @@ class ProcedureOut(Schema):
     sample_code: str | None
     zones: list[ZoneOut]
     products: list[UseOut]
+    study_product: str | None = Field(None, description="For a study procedure: the syringe's label; the product "
+                                                        "and lot only for the study's unblinded members.")
     notes: str
 
     @staticmethod
@@ -411,7 +413,14 @@ class ProcedureIn(Schema):
 @router.get("/procedures", response=list[ProcedureOut], summary="Procedures at the caller's clinics")
 def procedure_list(request, patient_id: Id | None = None):
     patient = _patient(request, patient_id) if patient_id is not None else None
-    return list(selectors.procedure_list(user=request.auth, patient=patient)[:500])
+    return _with_study_notes(request.auth, list(selectors.procedure_list(user=request.auth, patient=patient)[:500]))
+
+
+def _with_study_notes(user, procedures: list[Procedure]) -> list[Procedure]:
+    notes = blinded.procedure_notes(user, [p.pk for p in procedures])
+    for p in procedures:
+        p.study_product = notes.get(p.pk)
+    return procedures
 
 
 @router.post("/procedures", response={201: ProcedureOut}, summary="Record a procedure (clinician)")
@@ -425,7 +434,8 @@ def procedure_create(request, payload: ProcedureIn):
     plan = selectors.plan_get(user=user, pk=payload.plan_id) if payload.plan_id is not None else None
     lots = []
     for row in payload.lots:
-        lot = Lot.objects.filter(pk=row.lot_id, clinic_id__in=user.clinic_ids).select_related("product", "clinic").first()
+        lot = blinded.exclude_hidden(Lot.objects.filter(pk=row.lot_id, clinic_id__in=user.clinic_ids), user, "pk") \
+            .select_related("product", "clinic").first()
         if lot is None:
             raise Http404(f"No lot {row.lot_id} at your clinics.")
         lots.append((lot, row.quantity))
@@ -442,7 +452,7 @@ def procedure_create(request, payload: ProcedureIn):
 
 @router.get("/procedures/{procedure_id}", response=ProcedureOut, summary="One procedure")
 def procedure_get(request, procedure_id: Id):
-    return selectors.procedure_get(user=request.auth, pk=procedure_id)
+    return _with_study_notes(request.auth, [selectors.procedure_get(user=request.auth, pk=procedure_id)])[0]
 
 
 # --- adverse events -----------------------------------------------------------------------------

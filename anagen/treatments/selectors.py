@@ -6,12 +6,13 @@ The lab sees samples by code and patient number only: :func:`sample_list` and
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from anagen.accounts.models import Role
 from anagen.core.permissions import PATIENT_RECORD_ROLES, check_role, has_role
 
+from . import blinded
 from .models import AdverseEvent, AutologousSample, Lot, Modality, Procedure, Product, ProductUse, TreatmentPlan
 
 CATALOGUE_VIEW_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN, Role.LAB_SCIENTIST)
@@ -72,10 +73,13 @@ def proposal_get(*, user, pk):
 # --- procedures and adverse events --------------------------------------------------------------
 
 def procedure_list(*, user, patient=None) -> QuerySet[Procedure]:
+    """Procedures at the user's clinics; ``product_uses`` holds only the uses whose lot the user
+    may see (a blinded study's lots are hidden: :mod:`anagen.treatments.blinded`)."""
     check_role(user, *TREATMENT_VIEW_ROLES)
+    uses = blinded.exclude_hidden(ProductUse.objects.select_related("lot__product"), user)
     qs = (Procedure.objects.filter(clinic_id__in=_clinics(user))
           .select_related("patient", "clinic", "modality", "clinician", "sample", "plan")
-          .prefetch_related("zones", "product_uses__lot__product"))
+          .prefetch_related("zones", Prefetch("product_uses", queryset=uses)))
     if patient is not None:
         qs = qs.filter(patient=patient)
     return qs
@@ -107,7 +111,8 @@ def product_list(*, user) -> QuerySet[Product]:
 
 def lot_list(*, user, usable_only: bool = False, clinic_id: int | None = None) -> QuerySet[Lot]:
     check_role(user, *STOCK_VIEW_ROLES)
-    qs = Lot.objects.filter(clinic_id__in=_clinics(user)).select_related("product", "clinic")
+    qs = blinded.exclude_hidden(Lot.objects.filter(clinic_id__in=_clinics(user)).select_related("product", "clinic"),
+                                user, "pk")
     if clinic_id is not None:
         qs = qs.filter(clinic_id=clinic_id)
     if usable_only:
@@ -123,12 +128,13 @@ def lot_get(*, user, pk) -> Lot:
 
 def lot_recipients(*, user, lot_number: str) -> QuerySet[ProductUse]:
     """Every use of a lot number at the user's clinics, with the patient and procedure: the
-    answer to "which patients received lot X" for a recall, in one query."""
+    answer to "which patients received lot X" for a recall, in one query. The uses of a blinded
+    study's lots are left out unless the user is unblinded on that study."""
     check_role(user, *TREATMENT_VIEW_ROLES)
     lot_number = (lot_number or "").strip()
     if not lot_number:
         return ProductUse.objects.none()
-    return (ProductUse.objects
+    return (blinded.exclude_hidden(ProductUse.objects, user)
             .filter(lot__lot_number__iexact=lot_number, procedure__clinic_id__in=_clinics(user))
             .select_related("lot__product", "lot__clinic", "procedure__patient", "procedure__modality",
                             "procedure__clinician")

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from anagen.accounts.models import Clinic, Role
 from anagen.audit.selectors import record_history
+
+from . import blinded
 from anagen.core.errors import ActionError, NotFound
 from anagen.core.permissions import CLINICAL_ROLES, FRONT_DESK_ROLES, has_role, role_required
 
@@ -191,9 +193,10 @@ def procedure_new(request, patient_pk):
 def procedure_detail(request, pk):
     procedure = selectors.procedure_get(user=request.user, pk=pk)
     zones = list(procedure.zones.all())
-    uses = list(procedure.product_uses.all())
+    uses = list(procedure.product_uses.all())  # only the lots the user may see (selectors.procedure_list)
     return render(request, "treatments/procedure_detail.html", {
         "procedure": procedure, "patient": procedure.patient, "zones": zones, "uses": uses,
+        "study_product": blinded.procedure_notes(request.user, [procedure.pk]).get(procedure.pk),
         "treated": {z.zone for z in zones},
         "adverse_events": procedure.adverse_events.all(),
         "can_record": has_role(request.user, *CLINICAL_ROLES),

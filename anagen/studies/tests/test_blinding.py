@@ -67,15 +67,15 @@ _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 _ODM_STAMP = re.compile(r'(FileOID|CreationDateTime|AsOfDateTime)="[^"]*"')
 
 
-def _crawl(client, api, study, subject, skip=None) -> dict[str, tuple[str, str]]:
+def _crawl(client, api, study, subject, extra_pages=(), extra_api=(), only=False, skip=None) -> dict[str, tuple[str, str]]:
     out = {}
-    for url in _pages(study, subject):
+    for url in [*([] if only else _pages(study, subject)), *extra_pages]:
         if skip and skip(url):
             continue
         r = client.get(url, follow=True)
         assert r.status_code in (200, 403, 404, 405), (url, r.status_code)
         out[url] = (r["Content-Type"], _ODM_STAMP.sub("", _CSRF.sub("", r.content.decode())))
-    for url in _api_routes(study, subject):
+    for url in [*([] if only else _api_routes(study, subject)), *extra_api]:
         if skip and skip(url):
             continue
         r = api.get(url)
@@ -84,7 +84,8 @@ def _crawl(client, api, study, subject, skip=None) -> dict[str, tuple[str, str]]
     return out
 
 
-def leaks(client, api, study, subject, allocation, skip=None) -> list[str]:
+def leaks(client, api, study, subject, allocation, *, extra_pages=(), extra_api=(), also_swap=None,
+          secrets=(), literal_pages=(), literal_api=(), skip=None) -> list[str]:
     """Every place where the crawl sees the assignment, as 'URL: what'.
 
     Two checks. Counterfactual: every page and API answer is fetched, then the subject's arm is
@@ -93,6 +94,12 @@ def leaks(client, api, study, subject, allocation, skip=None) -> list[str]:
     side letter, a count), shows. Literal: the assignment in words, an arm code, a side or an
     allocation field must not appear. ``skip(url)`` leaves out places the persona may see the
     arms in (the results of a locked study, for its investigators).
+
+    With study product delivered (``also_swap``), the swap also exchanges the lots (and arms) of
+    the subject's syringes and procedures, and ``secrets`` (lot numbers, product names) must not
+    appear anywhere (except in a URL that searches for one). ``literal_pages`` / ``literal_api``
+    (exports that stamp the time or log the access, so differ on every fetch) get the literal
+    checks only, fetched after the counterfactual crawl so their access entries do not show in it.
     """
     from anagen.studies.models import Allocation
 
@@ -100,14 +107,20 @@ def leaks(client, api, study, subject, allocation, skip=None) -> list[str]:
     codes = ["L", "R"] if study.design == "split_scalp" else list(arms)
     other = next(c for c in codes if c != allocation.arm_code)
     problems = []
-    before = _crawl(client, api, study, subject, skip)
+    before = _crawl(client, api, study, subject, extra_pages, extra_api, skip=skip)
     Allocation.objects.filter(pk=allocation.pk).update(arm_code=other)
+    if also_swap:
+        also_swap()
     try:
-        after = _crawl(client, api, study, subject, skip)
+        after = _crawl(client, api, study, subject, extra_pages, extra_api, skip=skip)
     finally:
         Allocation.objects.filter(pk=allocation.pk).update(arm_code=allocation.arm_code)
-    for url, (ctype, text) in before.items():
-        if after[url][1] != text:
+        if also_swap:
+            also_swap()
+    later = _crawl(client, api, study, subject, literal_pages, literal_api, only=True, skip=skip) if (
+        literal_pages or literal_api) else {}
+    for url, (ctype, text) in {**before, **later}.items():
+        if url in after and after[url][1] != text:
             problems.append(f"{url}: changes with the arm")
         for code in (allocation.arm_code, other):
             if blinding.describe(study, code) in text:
@@ -118,9 +131,13 @@ def leaks(client, api, study, subject, allocation, skip=None) -> list[str]:
             problems.append(f"{url}: an arm code")
         if ctype.startswith("application/json"):
             keys = set(re.findall(r'"(\w+)":', text))
-            for key in ("arm_code", "sequence_number", "stratum", "block_size", "block_index", "index_in_stratum"):
+            for key in ("arm_code", "sequence_number", "stratum", "block_size", "block_index", "index_in_stratum",
+                        "arm", "lot", "lot_number", "lot_id"):
                 if key in keys:
                     problems.append(f"{url}: JSON key {key}")
+        for secret in secrets:
+            if secret in text and secret not in url:
+                problems.append(f"{url}: {secret}")
     return problems
 
 
@@ -250,3 +267,105 @@ def test_evaluators_see_no_subject_records(randomized, evaluator, client, api_cl
     assert client.get(f"/studies/{study.pk}/subjects/").status_code == 403
     assert client.get(f"/studies/{study.pk}/subjects/{subject.pk}/").status_code == 403
     assert api_client(evaluator).get(f"/api/v1/studies/{study.pk}/subjects").status_code == 403
+
+
+# --- study product (issue item 5): the lots that tell the arm ---------------------------------------
+
+@pytest.fixture
+def delivered(randomized, pharmacist, clinician, admin_user, clinic):
+    """``randomized`` with study lots set aside, the syringes prepared and every one given."""
+    from . import delivery_fixtures as fx
+
+    study, subject, allocation = randomized
+    fx.treatment_consent(subject.patient, clinician)
+    lots = fx.study_lots(study, pharmacist=pharmacist, receiver=admin_user, clinic=clinic)
+    fx.prepare(subject, pharmacist=pharmacist, lots=lots)
+    procedures = fx.inject_all(subject, injector=clinician)
+    return study, subject, allocation, lots, procedures
+
+
+def _product_places(subject, lots, procedures) -> tuple[list[str], list[str]]:
+    """The clinic's own pages and API routes where a procedure's product or a lot can show."""
+    from .delivery_fixtures import ACTIVE_LOT, PLACEBO_LOT
+
+    pid = subject.patient_id
+    pages = [*(f"/treatments/procedures/{p.pk}/" for p in procedures), "/treatments/lots/",
+             *(f"/treatments/lots/{lot.pk}/" for lot in lots.values()),
+             *(f"/treatments/recall/?lot={n}" for n in (ACTIVE_LOT, PLACEBO_LOT)),
+             f"/treatments/procedures/new/{pid}/"]
+    api = [f"/api/v1/treatments/procedures?patient_id={pid}", *(f"/api/v1/treatments/procedures/{p.pk}" for p in procedures),
+           "/api/v1/treatments/lots", *(f"/api/v1/treatments/lots/{lot.pk}" for lot in lots.values()),
+           *(f"/api/v1/treatments/recall?lot_number={n}" for n in (ACTIVE_LOT, PLACEBO_LOT))]
+    # Exports and the timeline: stamped with the time and logged as accesses (literal checks only).
+    exports = ([f"/outcomes/patients/{pid}/"],
+               [f"/api/v1/fhir/Patient/{pid}/$everything", f"/api/v1/outcomes/patients/{pid}/timeline"])
+    return pages, api, exports
+
+
+def _product_swapper(study, subject, lots):
+    """Exchange the active and placebo lots (and arms) of the subject's syringes and procedures."""
+    from anagen.studies.models import Syringe
+    from anagen.treatments.models import ProductUse
+
+    arms = {a.is_placebo: a for a in study.arms.all()}
+
+    def swap():
+        for s in Syringe.objects.filter(preparation__subject=subject):
+            new = lots["placebo"] if s.lot_id == lots["active"].pk else lots["active"]
+            Syringe.objects.filter(pk=s.pk).update(lot=new, arm=arms[new.pk == lots["placebo"].pk])
+            ProductUse.objects.filter(procedure_id=s.procedure_id).update(lot=new)
+
+    return swap
+
+
+def _product_leaks(client, api, delivered):
+    from .delivery_fixtures import SECRETS
+
+    study, subject, allocation, lots, procedures = delivered
+    pages, routes, (export_pages, export_api) = _product_places(subject, lots, procedures)
+    return leaks(client, api, study, subject, allocation, extra_pages=pages, extra_api=routes,
+                 also_swap=_product_swapper(study, subject, lots), secrets=SECRETS, literal_pages=export_pages,
+                 literal_api=export_api)
+
+
+@pytest.mark.parametrize("persona", [*BLINDED, "admin_user", "coordinator"])
+def test_no_one_but_the_unblinded_sees_which_product_or_lot_a_subject_was_given(delivered, persona, request, client,
+                                                                                 api_client):
+    user = request.getfixturevalue(persona)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert _product_leaks(client, api_client(user), delivered) == []
+
+
+def test_the_product_crawl_sees_the_lots_where_the_unblinded_pharmacist_looks(delivered, pharmacist, client,
+                                                                              api_client):
+    study, subject, *_ = delivered
+    client.force_login(pharmacist, backend="django.contrib.auth.backends.ModelBackend")
+    found = _product_leaks(client, api_client(pharmacist), delivered)
+    assert any(f"/subjects/{subject.pk}/treatment: " in p and p.endswith(("ACT-7781", "PLC-1142")) for p in found)
+    assert any(f"/subjects/{subject.pk}/treatment: changes with the arm" in p for p in found)
+    assert any(p.startswith("/treatments/procedures/") and p.endswith(("ACT-7781", "PLC-1142")) for p in found)
+
+
+@pytest.mark.parametrize("template, line, leaky", [
+    ("studies/delivery/treatment.html", '<td class="syringe-label">{{ v.label }}</td>',
+     '<td class="syringe-label">{{ v.label }} {% for s in prep.syringes.all %}{{ s.lot }}{% endfor %}</td>'),
+    ("treatments/procedure_detail.html", "<h2>Products and lots</h2>",
+     "<h2>Products and lots</h2>{{ procedure.study_syringe.lot }}"),
+])
+def test_the_product_crawl_fails_when_a_template_starts_printing_the_lot(delivered, clinician, client, api_client,
+                                                                         settings, tmp_path, template, line, leaky):
+    # Negative controls: a careless edit prints the syringe's lot to the blinded injector.
+    from django.template.loader import get_template
+
+    original = get_template(template).origin.name
+    with open(original) as f:
+        text = f.read()
+    assert line in text
+    target = tmp_path / template
+    target.parent.mkdir(parents=True)
+    target.write_text(text.replace(line, leaky))
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path), *settings.TEMPLATES[0]["DIRS"]]}]
+    client.force_login(clinician, backend="django.contrib.auth.backends.ModelBackend")
+    found = _product_leaks(client, api_client(clinician), delivered)
+    assert found and any("changes with the arm" in p for p in found)
+    assert all("/treatment" in p or "/treatments/procedures/" in p for p in found), found

@@ -1,0 +1,152 @@
+"""Treatment and placebo delivery pages (issue item 5): the study's lots (unblinded pharmacist),
+and a subject's treatment page: the preparer fills and labels the syringes, the blinded injector
+records each labelled syringe as a procedure. What a user sees of a syringe comes from
+:func:`anagen.studies.blinding.syringe_view`, never from the syringe itself."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from anagen.accounts.models import Role
+from anagen.core.errors import ActionError
+from anagen.core.permissions import role_required
+
+from . import blinding, delivery, selectors
+from .forms import InjectionForm, PreparationForm, StudyLotForm
+from .views import STUDY_PAGE_ROLES, _form_error
+
+
+def _is_preparer(user, study) -> bool:
+    return blinding.study_role(user, study) in delivery.PREPARER_ROLES
+
+
+def _is_injector(user, study) -> bool:
+    return blinding.study_role(user, study) in delivery.INJECTOR_ROLES and user.has_role(Role.CLINICIAN)
+
+
+# --- the study's lots -----------------------------------------------------------------------------
+
+@role_required(*STUDY_PAGE_ROLES)
+def study_lots(request, pk: int):
+    study = selectors.study_get(user=request.user, pk=pk)
+    if not _is_preparer(request.user, study):
+        raise PermissionDenied("The study's lots are shown to its unblinded pharmacist only.")
+    form = StudyLotForm(request.POST or None, lots=delivery.lots_to_set_aside(user=request.user, study=study),
+                        arms=study.arms.all())
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                sl = delivery.study_lot_add(actor=request.user, study=study, lot=form.cleaned_data["lot"],
+                                            arm_code=form.cleaned_data["arm"])
+            except ActionError as exc:
+                _form_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, f"{sl.lot} is set aside for {sl.arm}.")
+                return redirect("studies:lots", pk=study.pk)
+    return render(request, "studies/delivery/lots.html", {
+        "study": study, "form": form, "study_lots": delivery.lots_for_preparer(user=request.user, study=study),
+        "today": timezone.localdate()}, status=status)
+
+
+# --- a subject's treatment ------------------------------------------------------------------------
+
+def _preparation_form(request, study, subject, data=None):
+    from anagen.treatments.models import Modality
+
+    sides = delivery.sides(study)
+    side_arms = {s: delivery._arm_for(study, subject.allocation, s) for s in sides}
+    return PreparationForm(data, visits=delivery.visit_codes(subject),
+                           modalities=Modality.objects.filter(is_active=True, sample_kind=""),
+                           study_lots=delivery.lots_for_preparer(user=request.user, study=study),
+                           sides=sides, side_arms=side_arms)
+
+
+def _treatment_page(request, study, subject, *, prep_form=None, inject_forms=None, status=200):
+    user = request.user
+    preparations = []
+    for prep in delivery.preparations_for(subject=subject):
+        rows = []
+        for syringe in prep.syringes.all():
+            view = blinding.syringe_view(user, syringe)
+            form = None
+            if not syringe.injected and _is_injector(user, study):
+                form = (inject_forms or {}).get((prep.visit_code, syringe.side)) or InjectionForm(
+                    side=syringe.side, initial={"performed_on": timezone.localdate()})
+            rows.append((view, form))
+        preparations.append((prep, rows))
+    assignment = blinding.assignment_view(user, subject)
+    can_prepare = (_is_preparer(user, study) and assignment.randomized and subject.status == "randomized")
+    if can_prepare and prep_form is None:
+        prep_form = _preparation_form(request, study, subject)
+    return render(request, "studies/delivery/treatment.html", {
+        "study": study, "subject": subject, "assignment": assignment, "preparations": preparations,
+        "prep_form": prep_form if can_prepare else None, "is_injector": _is_injector(user, study),
+    }, status=status)
+
+
+@role_required(*STUDY_PAGE_ROLES)
+def treatment(request, pk: int, subject_pk: int):
+    study = selectors.study_get(user=request.user, pk=pk)
+    return _treatment_page(request, study, selectors.subject_get(user=request.user, study=study, pk=subject_pk))
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_POST
+def prepare(request, pk: int, subject_pk: int):
+    study = selectors.study_get(user=request.user, pk=pk)
+    subject = selectors.subject_get(user=request.user, study=study, pk=subject_pk)
+    if not _is_preparer(request.user, study):
+        raise PermissionDenied("Only the study's unblinded pharmacist prepares study product.")
+    if not hasattr(subject, "allocation"):
+        messages.error(request, f"{subject.code} has not been randomized: randomize the subject first.")
+        return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
+    form = _preparation_form(request, study, subject, request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            prep = delivery.preparation_record(actor=request.user, subject=subject,
+                                               visit_code=form.cleaned_data["visit_code"],
+                                               modality=form.cleaned_data["modality"], syringes=form.syringes())
+        except ActionError as exc:
+            _form_error(form, exc)
+            status = exc.status
+        else:
+            labels = ", ".join(f"'{s.label}'" for s in prep.syringes.all())
+            messages.success(request, f"Prepared and labelled: {labels}.")
+            return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
+    return _treatment_page(request, study, subject, prep_form=form, status=status)
+
+
+@role_required(*STUDY_PAGE_ROLES)
+@require_POST
+def inject(request, pk: int, subject_pk: int):
+    study = selectors.study_get(user=request.user, pk=pk)
+    subject = selectors.subject_get(user=request.user, study=study, pk=subject_pk)
+    if not _is_injector(request.user, study):
+        raise PermissionDenied("Only a study investigator who is a clinician records an injection.")
+    visit_code = request.POST.get("visit_code", "")
+    side = request.POST.get("side", "")
+    form = InjectionForm(request.POST, side=side.strip().upper() if len(side.strip()) <= 1 else "X")
+    status = 400
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            procedure = delivery.injection_record(
+                actor=request.user, subject=subject, visit_code=visit_code, side=side, performed_on=d["performed_on"],
+                zones=form.zones(), anaesthesia=d["anaesthesia"], anaesthesia_detail=d["anaesthesia_detail"],
+                needle=d["needle"], notes=d["notes"])
+        except ActionError as exc:
+            _form_error(form, exc)
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, f"Injection recorded as procedure {procedure.pk}.")
+            return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
+    return _treatment_page(request, study, subject, inject_forms={(visit_code, side): form}, status=status)
