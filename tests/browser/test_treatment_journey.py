@@ -153,8 +153,10 @@ def test_plan_procedure_follow_up_image_chart_and_report(page, browser_login, se
     density = page.locator('figure[data-chart="density"] svg')
     assert density.locator("circle.point").count() == 2
     page.shot("progress")
+    page.click("text=Progress report (PDF)")  # made in the background; its page hands it over
+    page.wait_for_url("**/jobs/documents/**")
     with page.expect_download() as info:
-        page.click("text=Download progress report (PDF)")
+        page.click("text=Download the document")
     download = info.value
     assert download.suggested_filename.startswith(f"progress-report-{candidate.patient_number}")
     with open(download.path(), "rb") as fh:

@@ -58,8 +58,8 @@ def test_clinician_sees_the_chart_numbers_and_the_pdf_link(treated_patient, clin
     html = r.content.decode()
     assert "<svg" in html and 'class="session"' in html and "baseline 123.1" in html
     assert "+29.2 (+23.8 %)" in html
-    assert "Download progress report (PDF)" in html
-    assert reverse("outcomes:report", kwargs={"pk": treated_patient.pk}) in html
+    assert "Progress report (PDF)</button>" in html  # asked for in the background (docs/jobs.md)
+    assert reverse("outcomes:report_prepare", kwargs={"pk": treated_patient.pk}) in html
     assert "Maya Patel" in html
 
 
