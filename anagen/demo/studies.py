@@ -97,6 +97,7 @@ def _studies(ctx: DemoContext, seed: int) -> None:
                 enrolled.append((subject_enrol(actor=investigator, study=study, patient=patient), investigator, when))
             else:
                 subject_screen_fail(actor=investigator, study=study, patient=patient)
+    lots = _study_lots(ctx, study, opened)
     for n, (subject, investigator, when) in enumerate(enrolled):
         later = _before_present(ctx, when + timedelta(days=rng.randint(0, 7), hours=1))
         if later <= when or rng.random() < 0.15:
@@ -104,6 +105,7 @@ def _studies(ctx: DemoContext, seed: int) -> None:
         with ctx.act(investigator, later):
             subject_randomize(actor=investigator, subject=subject)
         ctx.stats["study_randomized"] += 1
+        _deliver(ctx, subject, investigator, lots, later)
         if n == 2:
             gone = _before_present(ctx, later + timedelta(days=rng.randint(10, 30)))
             if gone > later:
@@ -111,3 +113,51 @@ def _studies(ctx: DemoContext, seed: int) -> None:
                     subject_end(actor=investigator, subject=subject, status="withdrawn", on=gone.date(),
                                 reason="Moved abroad for work; no further visits possible.")
     ctx.stats["study_subjects"] += study.subjects.count()
+
+
+# Study product: one lot of the exosome product and one of saline per site, set aside for their
+# arms by the unblinded pharmacist (the coordinator); the syringe of each randomized subject is
+# filled and labelled by the pharmacist and given blind by the investigator at the baseline visit.
+STUDY_PRODUCTS = {"EX": ("Exosome concentrate, study supply", "EXS"), "PL": ("Sterile saline 0.9 %, study supply", "SAL")}
+
+
+def _study_lots(ctx: DemoContext, study, opened) -> dict:
+    from anagen.studies.delivery import study_lot_add
+    from anagen.treatments import services as tx
+
+    out = {}
+    admin = ctx.admin
+    with ctx.act(admin, _office(ctx, opened + timedelta(days=2))):
+        products = {code: tx.product_create(actor=admin, name=name, manufacturer="Anagen Clinics research pharmacy",
+                                            kind="other", unit="ml")
+                    for code, (name, _prefix) in STUDY_PRODUCTS.items()}
+        for i, site in enumerate(study.sites.order_by("slug")):
+            for code, (_name, prefix) in STUDY_PRODUCTS.items():
+                out[(site.pk, code)] = tx.lot_receive(
+                    actor=admin, product=products[code], clinic=site, lot_number=f"{prefix}-{2601 + 7 * i}",
+                    expires_on=ctx.today + timedelta(days=365), quantity=200)
+    with ctx.act(ctx.coordinator, _office(ctx, opened + timedelta(days=3))):
+        for (site_pk, code), lot in out.items():
+            study_lot_add(actor=ctx.coordinator, study=study, lot=lot, arm_code=code)
+    return out
+
+
+def _deliver(ctx: DemoContext, subject, investigator, lots: dict, randomized_at) -> None:
+    from anagen.patients.selectors import has_active_consent
+    from anagen.patients.services import consent_record
+    from anagen.studies import delivery
+
+    subject.refresh_from_db()
+    visit_code = delivery.visit_codes(subject)[0][0]
+    arm = subject.allocation.arm_code
+    with ctx.act(ctx.coordinator, randomized_at + timedelta(minutes=30)):
+        delivery.preparation_record(actor=ctx.coordinator, subject=subject, visit_code=visit_code, modality="exosomes",
+                                    syringes={"": (lots[(subject.site_id, arm)], 4)})
+    with ctx.act(investigator, randomized_at + timedelta(minutes=50)):
+        if not has_active_consent(subject.patient, "treatment"):
+            consent_record(actor=investigator, patient=subject.patient, kind="treatment",
+                           document_version="treatment v1")
+        delivery.injection_record(actor=investigator, subject=subject, visit_code=visit_code,
+                                  performed_on=randomized_at.date(), zones={"frontal": 2, "mid_scalp": 2},
+                                  needle="micro-needling, 0.5 mm")
+    ctx.stats["study_injections"] += 1

@@ -582,6 +582,8 @@ COUNTING_NOTES = [
     "Adverse-event rate: patients with at least one adverse event after their first session of the modality, "
     "out of those treated, with a Wilson 95 % interval.",
     "Measurements a clinician excluded from the patient's series (with a reason, on the visit page) are left out.",
+    "Study product given in a blinded study (active or placebo, unknown here) is not a treatment session in this "
+    "table: it is analysed in its study.",
 ]
 
 
@@ -667,6 +669,10 @@ def outcome_table(*, user, filters: OutcomeFilters | None = None) -> OutcomeTabl
 
     clinic_ids = [f.clinic_id] if f.clinic_id else list(user.clinic_ids)
     procs = Procedure.objects.filter(patient__clinic_id__in=clinic_ids)
+    if any(getattr(field, "related_name", None) == "study_syringe" or field.name == "study_syringe"
+           for field in Procedure._meta.get_fields()):
+        # A blinded study's injections are active or placebo: they are analysed in their study.
+        procs = procs.filter(study_syringe__isnull=True)
     if f.sex:
         procs = procs.filter(patient__sex=f.sex)
     procs = list(procs.values("id", "patient_id", "modality_id", "performed_on").order_by("performed_on", "id"))

@@ -198,6 +198,23 @@ def test_a_signed_off_study_recruits_from_the_consented_patients(demo):
     assert verify_sequence(spec, [(a.subject.factors, a.arm_code) for a in allocations]) == []
 
 
+def test_each_randomized_subject_got_the_study_product_of_their_arm_blind(demo):
+    from anagen.studies.models import Study
+    from anagen.studies.models_delivery import Syringe
+
+    study = Study.objects.get(registry_id=EXOSOME_STUDY)
+    randomized = study.subjects.filter(allocation__isnull=False)
+    syringes = list(Syringe.objects.filter(preparation__subject__study=study)
+                    .select_related("preparation__subject__allocation", "arm", "lot", "procedure", "injected_by"))
+    assert randomized.exists() and len(syringes) == randomized.count()
+    for syringe in syringes:
+        subject = syringe.preparation.subject
+        assert syringe.arm.code == subject.allocation.arm_code and syringe.lot.clinic_id == subject.site_id
+        assert syringe.preparation.prepared_by.email == "coordinator@anagen.example"  # the unblinded pharmacist
+        assert syringe.procedure.patient_id == subject.patient_id and syringe.label == "study product"
+        assert syringe.injected_by.email.startswith("clinician")  # a blinded investigator
+
+
 def test_the_studys_randomized_subjects_are_seen_at_their_visits_and_deviations_are_on_file(demo):
     from anagen.assessments.models import AssessmentVisit
     from anagen.studies.deviations import subject_visit_states

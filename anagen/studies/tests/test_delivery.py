@@ -95,6 +95,20 @@ def test_the_blinded_injector_records_each_side_through_the_procedure_record(spl
     assert exc.value.code == "already_injected"
 
 
+def test_study_product_is_not_a_treatment_session_in_the_clinics_outcome_table(parallel, pharmacist, clinician):
+    from anagen.outcomes import selectors as outcomes
+    from anagen.treatments.models import Modality
+
+    study, subject, lots = parallel
+    fx.prepare(subject, pharmacist=pharmacist, lots=lots)
+    (procedure,) = fx.inject_all(subject, injector=clinician)
+    assert procedure.modality == Modality.objects.get(code="exosomes")
+    table = outcomes.outcome_table(user=clinician, filters=outcomes.outcome_filters(user=clinician))
+    exo = next(r for r in table.rows if r.code == "exosomes")
+    assert exo.treated == 0  # active or placebo is the study's to analyse, not the clinic's
+    assert any("blinded study" in note for note in table.counting_notes)
+
+
 def test_what_each_member_sees_of_a_syringe(split, pharmacist, clinician, statistician):
     study, subject, lots = split
     prep = fx.prepare(subject, pharmacist=pharmacist, lots=lots)
