@@ -243,5 +243,5 @@ def test_the_subject_page_shows_the_visit_windows_from_the_randomization_date(lo
     day = timezone.localtime(allocation.randomized_at).date()
     r = login(clinician).get(f"/studies/{recruiting_study.pk}/subjects/{subject.pk}/")
     w23 = day + timedelta(weeks=23)
-    assert (f"<td>Week 23</td><td>{w23:%Y-%m-%d}</td><td>{w23 - timedelta(days=14):%Y-%m-%d} to "
-            f"{w23 + timedelta(days=14):%Y-%m-%d}</td>").encode() in r.content
+    assert (f"<td>Week 23</td><td>{w23:%d/%m/%Y}</td><td>{w23 - timedelta(days=14):%d/%m/%Y} to "
+            f"{w23 + timedelta(days=14):%d/%m/%Y}</td>").encode() in r.content
