@@ -168,7 +168,7 @@ class SelfCheckContactIn(Schema):
 
 
 class SelfCheckIn(Schema):
-    answers: dict[QuestionId, AnswerValue] = Field(default_factory=dict, max_length=60)
+    answers: dict[QuestionId, AnswerValue] = Field(..., max_length=60)  # required: an empty body is a mistake
     request: SelfCheckContactIn | None = None
 
 

@@ -270,6 +270,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     'page /studies/<int:pk>/results/': NOBODY,
     'page /studies/<int:pk>/results/report.pdf': NOBODY,
     'page /studies/<int:pk>/results/report/prepare': NOBODY,
+    'page /studies/<int:pk>/close-recruitment': NOBODY,
     'page /studies/<int:pk>/results/consort.svg': NOBODY,
     'page /studies/<int:pk>/results/consort.png': NOBODY,
     'page /studies/<int:pk>/results/dataset.csv': NOBODY,

@@ -49,7 +49,9 @@ def _records():
                                           TreatmentPlan)
 
     home = Clinic.objects.get(slug="birmingham")
-    image = TrichogramImage.objects.filter(visit__clinic=home).select_related("visit").first()
+    # A clinic patient's image: a locked study's subjects' visits no longer change.
+    image = (TrichogramImage.objects.filter(visit__clinic=home).select_related("visit")
+             .exclude(visit__patient_id__in=Subject.objects.values("patient_id")).order_by("pk").first())
     visit = image.visit
     patient = visit.patient
     clinician = User.objects.filter(email="clinician@anagen.example").get()
