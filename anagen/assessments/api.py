@@ -390,3 +390,79 @@ def measurements(request, patient_id: Id):
     patient = selectors.patient_for_assessments(user=request.auth, pk=patient_id)
     return selectors.patient_measurements(user=request.auth, patient=patient)
 
+
+
+class AdjustmentOut(Schema):
+    version: int
+    engine_version: str
+    intercept: float
+    intercept_ci: tuple[float, float]
+    slope: float
+    slope_ci: tuple[float, float]
+    residual_sd: float
+    n: int
+    fitted_at: datetime
+    is_active: bool
+
+
+class ValidationVersionOut(Schema):
+    engine_version: str
+    is_current: bool
+    n: int
+    enough: bool
+    message: str
+    mae: float | None
+    rmse: float | None
+    bias: float | None
+    bias_pct: float | None
+    bias_ci: tuple[float, float] | None
+    limits_of_agreement: tuple[float, float] | None
+    lower_loa_ci: tuple[float, float] | None
+    upper_loa_ci: tuple[float, float] | None
+    icc21: float | None
+    icc21_ci: tuple[float, float] | None
+    icc31: float | None
+    icc31_ci: tuple[float, float] | None
+    adjustments: list[AdjustmentOut]
+
+
+class DeviceValidationOut(Schema):
+    device_id: int
+    device: str
+    min_references: int
+    engine_versions: list[ValidationVersionOut]
+
+
+def _version_report(r) -> dict:
+    from anagen.evidence.device_validation import MIN_REFERENCES
+
+    s = r.summary
+    ba = s.bland_altman if s else None
+    return {
+        "engine_version": r.engine_version, "is_current": r.is_current, "n": r.n, "enough": r.n >= MIN_REFERENCES,
+        "message": "" if r.n >= MIN_REFERENCES else
+        f"Mark at least {MIN_REFERENCES} corrected images as references to validate this device ({r.missing} more needed).",
+        "mae": s.mae if s else None, "rmse": s.rmse if s else None, "bias": s.bias if s else None,
+        "bias_pct": s.bias_pct if s else None, "bias_ci": ba.bias_ci if ba else None,
+        "limits_of_agreement": (ba.lower_loa, ba.upper_loa) if ba else None,
+        "lower_loa_ci": ba.lower_loa_ci if ba else None, "upper_loa_ci": ba.upper_loa_ci if ba else None,
+        "icc21": s.icc21 if s else None, "icc21_ci": s.icc21_ci if s else None,
+        "icc31": s.icc31 if s else None, "icc31_ci": s.icc31_ci if s else None,
+        "adjustments": [{
+            "version": a.version, "engine_version": a.engine_version, "intercept": a.intercept,
+            "intercept_ci": (a.intercept_low, a.intercept_high), "slope": a.slope, "slope_ci": (a.slope_low, a.slope_high),
+            "residual_sd": a.residual_sd, "n": a.n, "fitted_at": a.fitted_at, "is_active": a.is_active,
+        } for a in r.adjustments],
+    }
+
+
+@router.get("/devices/{device_id}/validation", response=DeviceValidationOut, url_name="assessments_device_validation")
+def device_validation(request, device_id: Id):
+    """Agreement of the engine with the clinicians' reference counts on this device, per engine version."""
+    from anagen.evidence.device_validation import MIN_REFERENCES
+
+    from .validation import device_get, report
+
+    device = device_get(user=request.user, pk=device_id)
+    return {"device_id": device.pk, "device": device.name, "min_references": MIN_REFERENCES,
+            "engine_versions": [_version_report(r) for r in report(device, plots=False)]}

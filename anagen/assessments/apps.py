@@ -20,6 +20,7 @@ class AssessmentsConfig(AppConfig):
         track(models.TrichogramAnalysis, exclude_fields=["automatic", "regrowth", "corrected", "progress", "step", "previous"])
         track(models.Measurement)
         track(models.VisitMatch, exclude_fields=["result"])
+        track(models.DeviceAdjustment)
 
         try:
             from anagen.patients.sections import register

@@ -208,6 +208,12 @@ class TrichogramAnalysis(models.Model):
     # oldest first: profile, scale, engine version, automatic and corrected results and overlays,
     # and who replaced each, when and why. The series uses only the current result.
     previous = models.JSONField("earlier results", default=list, blank=True)
+    # A clinician marked the corrected result as a reference for validating the device: the
+    # corrected count is then compared with the automatic one (see docs/trichoscopy.md).
+    validation_reference_at = models.DateTimeField("marked as validation reference at", null=True, blank=True)
+    validation_reference_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                                on_delete=models.SET_NULL, related_name="+",
+                                                verbose_name="marked as validation reference by")
 
     class Meta:
         verbose_name_plural = "trichogram analyses"
@@ -355,3 +361,49 @@ class VisitMatch(models.Model):
     def density_change(self) -> float | None:
         """Matched change in hairs/cm² over the common field, when calibrated."""
         return self.change / self.overlap_area_cm2 if self.overlap_area_cm2 else None
+
+
+class DeviceAdjustment(models.Model):
+    """A fitted per-device adjustment of the engine's hair count: ``a + b * automatic``.
+
+    Fitted from the device's validation references for one engine version; every fit is a new
+    version and the earlier ones stay. At most one per device and engine version is active, and
+    only a clinician's explicit, confirmed action makes it so. An active adjustment is shown
+    beside the engine's count, never in its place.
+    """
+
+    device = models.ForeignKey(DeviceProfile, on_delete=models.PROTECT, related_name="adjustments")
+    engine_version = models.CharField(max_length=40)
+    version = models.PositiveIntegerField()
+    intercept = models.FloatField()
+    intercept_low = models.FloatField()
+    intercept_high = models.FloatField()
+    slope = models.FloatField()
+    slope_low = models.FloatField()
+    slope_high = models.FloatField()
+    residual_sd = models.FloatField()
+    n = models.PositiveIntegerField(help_text="Validation references the line was fitted to.")
+    analysis_ids = models.JSONField(default=list, help_text="The analyses whose counts were fitted.")
+    fitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    fitted_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=False)
+    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activation_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["device", "engine_version", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "version"], name="device_adjustment_version_unique"),
+            models.UniqueConstraint(fields=["device", "engine_version"], condition=models.Q(is_active=True),
+                                    name="one_active_adjustment_per_device_engine"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device.name} calibration v{self.version} (engine {self.engine_version})"
+
+    def adjust(self, count: int | None) -> float | None:
+        from anagen.evidence.device_validation import adjusted_count
+
+        return None if count is None else adjusted_count(count, self.intercept, self.slope)

@@ -616,6 +616,8 @@ def _requeue_keeping_previous(analysis: TrichogramAnalysis, image: TrichogramIma
     analysis.status, analysis.progress, analysis.step, analysis.error = AnalysisStatus.QUEUED, 0, "queued", ""
     analysis.automatic = analysis.regrowth = analysis.corrections = analysis.corrected = None
     analysis.corrected_by, analysis.corrected_at, analysis.corrected_overlay = None, None, None
+    # A new result has not been reviewed: it is no validation reference until marked again.
+    analysis.validation_reference_at = analysis.validation_reference_by = None
     analysis.overlay = ""
     analysis.started_at = analysis.finished_at = None
     analysis.save()

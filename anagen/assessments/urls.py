@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_validation
 
 app_name = "assessments"
 urlpatterns = [
@@ -21,4 +21,8 @@ urlpatterns = [
     path("images/<int:pk>/reanalyse", views.image_reanalyse, name="image_reanalyse"),
     path("images/<int:pk>/match", views.image_match, name="image_match"),
     path("photos/<int:pk>/file", views.photo_file, name="photo_file"),
+    path("images/<int:pk>/reference", views_validation.image_reference, name="image_reference"),
+    path("devices/<int:pk>/validation/", views_validation.device_validation, name="device_validation"),
+    path("devices/<int:pk>/adjustments", views_validation.device_adjustment_fit, name="device_adjustment_fit"),
+    path("adjustments/<int:pk>/activation", views_validation.adjustment_activation, name="adjustment_activation"),
 ]

@@ -209,7 +209,22 @@ def _image_page(request, image, correction_form=None, status=200):
         "devices": selectors.device_profiles_for(image.visit.clinic_id).filter(is_active=True),
         "history": record_history(image, related=[analysis] if analysis else []),
         "visit_match": selectors.visit_match_for(image),
+        **_adjusted(image, analysis, request.user),
     }, status=status)
+
+
+def _adjusted(image, analysis, user) -> dict:
+    """The device's active calibration, shown beside (never instead of) the engine's count."""
+    from anagen.core.permissions import has_role
+
+    from .validation import REPORT_ROLES, active_adjustment
+
+    ctx = {"can_see_validation": has_role(user, *REPORT_ROLES), "adjustment": None}
+    if analysis is not None and analysis.status == AnalysisStatus.DONE and analysis.automatic:
+        adj = active_adjustment(image.device_profile, analysis.engine_version)
+        if adj is not None:
+            ctx.update(adjustment=adj, adjusted_count=adj.adjust(analysis.automatic.get("hair_count")))
+    return ctx
 
 
 @login_required

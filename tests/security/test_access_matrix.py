@@ -33,6 +33,7 @@ PAGE_PK = [  # the record that "<pk>" names, by the route's start
     ("/treatments/adverse-events/", "adverse_event"), ("/treatments/lots/", "lot"), ("/treatments/samples/", "sample"),
     ("/assessments/visits/", "visit"), ("/assessments/images/", "image"), ("/assessments/photos/", "photo"),
     ("/outcomes/patients/", "patient"), ("/studies/", "study"),
+    ("/assessments/devices/", "device"), ("/assessments/adjustments/", "adjustment"),
 ]
 
 
@@ -79,6 +80,7 @@ def _records():
         "run": first(Screening.objects.filter(patient=patient)).run_id,
         "rules": RuleSet.objects.order_by("-version").first().version,
         "clinician": clinician.pk, "code": Modality.objects.order_by("code").first().code, "home": home.pk,
+        **_device_records(home),
     }
     values = {
         # page routes
@@ -89,6 +91,7 @@ def _records():
         "inquiry_id": r["inquiry"], "consent_id": r["consent"], "appointment_id": r["appointment"],
         "plan_id": r["plan"], "proposal_id": r["proposal"], "lot_id": r["lot"], "procedure_id": r["procedure"],
         "event_id": r["adverse_event"], "sample_id": r["sample"], "visit_id": r["visit"], "image_id": r["image"],
+        "device_id": r["device"],
         "photo_id": r["photo"], "study_id": r["study"], "subject_id": r["subject"], "code": r["code"],
         "rtype": "Patient", "clinician": r["clinician"], "clinic": r["home"], "day": "2030-01-07",
         # study records only a study's team reaches (no persona is on one): any id reads 404
@@ -101,6 +104,18 @@ def _records():
             what = next(name for prefix, name in PAGE_PK if route.pattern.startswith(prefix))
             values[(route.pattern, "pk")] = r[what]
     return values
+
+
+def _device_records(home) -> dict:
+    """A device profile of the clinic and a (fitted, inactive) adjustment of it."""
+    from anagen.assessments.models import DeviceAdjustment, DeviceProfile
+
+    device = (DeviceProfile.objects.filter(clinic=home).order_by("pk").first()
+              or DeviceProfile.objects.create(clinic=home, name="Matrix dermoscope", px_per_mm=100.0))
+    adj = DeviceAdjustment.objects.create(device=device, engine_version="matrix", version=9000, intercept=1.0,
+                                          intercept_low=0.0, intercept_high=2.0, slope=1.0, slope_low=0.9,
+                                          slope_high=1.1, residual_sd=1.0, n=10)
+    return {"device": device.pk, "adjustment": adj.pk}
 
 
 def _adverse_event(home, clinician):
