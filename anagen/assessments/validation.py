@@ -154,7 +154,7 @@ def validation_reference_mark(*, actor, analysis: TrichogramAnalysis, reference:
     """Mark (or, with ``reference=False``, unmark) a corrected image as a validation reference."""
     from .services import _check_writer
 
-    analysis = (TrichogramAnalysis.objects.select_for_update()
+    analysis = (TrichogramAnalysis.objects.select_for_update(of=("self",))
                 .select_related("image__visit__patient", "image__device_profile").get(pk=analysis.pk))
     image = analysis.image
     _check_writer(actor, image.visit)
