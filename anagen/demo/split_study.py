@@ -29,25 +29,12 @@ from datetime import date, time, timedelta
 from anagen.demo.clinics_and_staff import DEMO_PASSWORD
 from anagen.demo.clock import _office
 from anagen.demo.context import DemoContext
+from anagen.demo.studies import STUDY_CRITERIA
 
 REGISTRY_ID = "ISRCTN-DEMO-0001"
 TITLE = "Autologous hair-follicle micrografts versus saline: a split-scalp study"
 CONSENT_VERSION = "micrograft split-scalp v2 2025-04"
-CRITERIA = {
-    "rules": [
-        {"id": "aga", "description": "Androgenetic alopecia (male or female pattern)", "modalities": "all",
-         "effect": "indication", "when": {"fact": "diagnosis", "op": "in", "value": ["male_aga", "female_aga"]}},
-        {"id": "anticoagulants", "description": "Takes anticoagulants", "modalities": "all",
-         "effect": "contraindication", "when": {"fact": "anticoagulants", "op": "true"}},
-        {"id": "scalp_infection", "description": "Active scalp infection", "modalities": "all",
-         "effect": "contraindication", "when": {"fact": "active_scalp_infection", "op": "true"}},
-        {"id": "pregnancy", "description": "Pregnant or breastfeeding", "modalities": "all",
-         "effect": "contraindication",
-         "when": {"all": [{"fact": "sex", "op": "eq", "value": "female"},
-                          {"fact": "pregnant_or_breastfeeding", "op": "true"}]}},
-    ],
-    "age_min_years": 18, "age_max_years": 65, "sexes": ["female", "male"],
-}
+CRITERIA = STUDY_CRITERIA  # the same eligibility as the recruiting study
 OPENED_WEEKS_AGO = 80  # the protocol was written this long ago
 N_VOLUNTEERS = 32  # screened; two of them fail the criteria
 SCREEN_FAILURES = {6: "anticoagulants", 19: "active_scalp_infection"}  # volunteer index -> the reason

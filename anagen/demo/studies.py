@@ -17,7 +17,8 @@ from anagen.demo.clinics_and_staff import DEMO_PASSWORD
 from anagen.demo.clock import _before_present, _office
 from anagen.demo.context import DemoContext
 
-EXOSOME_CRITERIA = {
+# Androgenetic alopecia, no anticoagulants, scalp infection or pregnancy, 18 to 65: both demo studies.
+STUDY_CRITERIA = {
     "rules": [
         {"id": "aga", "description": "Androgenetic alopecia (male or female pattern)", "modalities": "all",
          "effect": "indication", "when": {"fact": "diagnosis", "op": "in", "value": ["male_aga", "female_aga"]}},
@@ -61,7 +62,7 @@ def _studies(ctx: DemoContext, seed: int) -> None:
             arms=[{"code": "EX", "name": "Exosome micro-needling", "is_placebo": False},
                   {"code": "PL", "name": "Saline micro-needling (placebo)", "is_placebo": True}],
             registry_id="ISRCTN-DEMO-0002", sponsor="Anagen Clinics research fund", principal_investigator=doctor,
-            target_enrolment=40, research_consent_version=RESEARCH_CONSENT, criteria=EXOSOME_CRITERIA,
+            target_enrolment=40, research_consent_version=RESEARCH_CONSENT, criteria=STUDY_CRITERIA,
             primary_endpoint="Change from baseline in target-area hair density (hairs/cm²) at week 23",
             secondary_endpoints=["Change in hair count and terminal density", "Mean shaft diameter", "Anagen %",
                                  "Investigator and patient global assessments", "Adverse events"],

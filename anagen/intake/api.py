@@ -27,8 +27,9 @@ from .views import client_hash_of
 router = Router(tags=["inquiries"])
 
 
-class InquiryIn(Schema):
-    kind: str
+class ContactFields(Schema):
+    """The public forms' contact fields (an inquiry, the self-check's consultation request)."""
+
     name: str = ""
     email: str = ""
     phone: str = ""
@@ -38,6 +39,10 @@ class InquiryIn(Schema):
     preferred_times: str = ""
     consent_to_contact: bool = False
     website: str = ""  # honeypot: leave empty
+
+
+class InquiryIn(ContactFields):
+    kind: str
 
 
 class Received(Schema):
@@ -153,18 +158,8 @@ class SelfCheckQuestionOut(Schema):
     choices: list[SelfCheckChoiceOut]
 
 
-class SelfCheckContactIn(Schema):
+class SelfCheckContactIn(ContactFields):
     """The consultation request sent with the answers: the consultation form's fields."""
-
-    name: str = ""
-    email: str = ""
-    phone: str = ""
-    concern: str = ""
-    preferred_clinic_id: int | None = None
-    prefers_video: bool = False
-    preferred_times: str = ""
-    consent_to_contact: bool = False
-    website: str = ""  # honeypot: leave empty
 
 
 class SelfCheckIn(Schema):
