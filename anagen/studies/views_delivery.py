@@ -63,9 +63,10 @@ def _preparation_form(request, study, subject, data=None):
     sides = delivery.sides(study)
     side_arms = {s: delivery._arm_for(study, subject.allocation, s) for s in sides}
     return PreparationForm(data, visits=delivery.visit_codes(subject),
-                           modalities=Modality.objects.filter(is_active=True, sample_kind=""),
+                           modalities=Modality.objects.filter(is_active=True),
                            study_lots=delivery.lots_for_preparer(user=request.user, study=study),
-                           sides=sides, side_arms=side_arms)
+                           sides=sides, side_arms=side_arms,
+                           samples=delivery.released_samples(user=request.user, subject=subject))
 
 
 def _treatment_page(request, study, subject, *, prep_form=None, inject_forms=None, status=200):
