@@ -645,6 +645,7 @@ def generate_visit_pair(
     shape: tuple[int, int] = (512, 640),
     shift_px: tuple[float, float] = (-9.0, 6.0),
     rotation_deg: float = 0.0,
+    lighting: float = 0.0,
 ) -> tuple[SyntheticImage, SyntheticImage]:
     """Baseline and follow-up of the same tattooed target area.
 
@@ -654,7 +655,12 @@ def generate_visit_pair(
     in the follow-up. The truths' ``notes`` hold ``kept``, ``lost`` and ``new`` as index
     lists into ``truth.hairs``. With ``lost=0, new=0`` the pair is a test-retest: the
     same area photographed twice.
-    """
+
+    ``lighting`` changes the follow-up's illumination as a second session does: the
+    whole image ``lighting`` brighter (negative: darker), with a side-to-side ramp of
+    half that amount (a dermoscope held at a slightly different tilt). Off by
+    default, which keeps the images of earlier versions.
+        """
     rng = np.random.default_rng(seed)
     h, w = shape
     pad = int(np.ceil(max(abs(shift_px[0]), abs(shift_px[1])))) + 2
@@ -702,6 +708,9 @@ def generate_visit_pair(
     ):
         canvas = _render(rng, skin, hs, px_per_mm, np.zeros(2))
         m = cv2.warpAffine(canvas, matrix, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        if lighting and images:
+            ramp = 1.0 + lighting + 0.5 * lighting * (np.arange(w, dtype=np.float32) / max(w - 1, 1) - 0.5) * 2
+            m = m * ramp[None, :, None]
         img = _finish(rng, m, 0.0, 2.0, None, 0)
         truth = SyntheticTruth(truth_hairs, px_per_mm, (h, w), offset_px=tuple(shift_px),
                                notes={**notes, "rotation_deg": float(rotation_deg)})

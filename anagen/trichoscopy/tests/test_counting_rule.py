@@ -125,3 +125,61 @@ def test_the_overlay_states_the_rule_and_dashes_hairs_it_does_not_count(border_f
 
     # (the hair's number, drawn solid in both, is part of both counts)
     assert 0.3 * coloured(solid) < coloured(dashed) < 0.85 * coloured(solid)
+
+
+# --- the generator's harder cases -------------------------------------------------------------
+
+
+def test_a_pressed_pair_and_triple_are_two_and_three_hairs_from_one_opening():
+    s = generate_scalp(seed=8, n_hairs=12, pressed_pairs=1, pressed_triples=1, crossings=0, parallel_pairs=0)
+    assert s.truth.hair_count == 12
+    by_unit = {}
+    for t in s.truth.hairs:
+        by_unit.setdefault(t.unit, []).append(t)
+    groups = sorted(len(g) for g in by_unit.values() if len(g) > 1)
+    assert groups == [2, 3]
+    for g in by_unit.values():
+        if len(g) > 1:
+            assert len({t.root for t in g}) == 1  # one opening
+            tips = np.array([t.tip for t in g])
+            # pressed: the tips lie less than two shaft widths apart
+            assert np.max(np.hypot(*(tips[:, None] - tips[None]).transpose(2, 0, 1))) < 2 * max(t.width_px for t in g) * (len(g) - 1)
+
+
+def test_extras_leave_the_hairs_where_they_were():
+    plain = generate_scalp(seed=9, n_hairs=14)
+    rich = generate_scalp(seed=9, n_hairs=14, glossy_fraction=1.0, empty_openings=5, flakes=5)
+    assert rich.truth.hairs == plain.truth.hairs
+    assert not np.array_equal(rich.image, plain.image)
+    assert len(rich.truth.notes["empty_openings"]) == 5 and len(rich.truth.notes["flakes"]) == 5
+
+
+def test_empty_openings_and_flakes_are_not_counted_as_hairs(calibrated):
+    errors = []
+    for seed in range(50, 54):
+        s = generate_scalp(seed=seed, n_hairs=14, crossings=0, parallel_pairs=0, vellus_fraction=0,
+                           empty_openings=6, flakes=6)
+        errors.append(analyze(s.image, calibrated).hair_count - s.truth.hair_count)
+    assert np.mean(np.abs(errors)) <= 0.5, errors
+
+
+def test_a_glossy_shaft_is_darker_at_its_edges_than_along_its_axis():
+    from anagen.trichoscopy.synthetic import _draw_hair
+
+    canvas = np.full((40, 80, 3), 200.0, np.float32)
+    _draw_hair(canvas, np.array([10.0, 20.0]), np.array([70.0, 20.0]), 12.0, (22, 18, 16), 1.0, gloss=0.5)
+    column = canvas[:, 40, 0]
+    assert column[20] > column[16] + 30  # the light line along the axis
+    assert column[16] < 100
+
+
+def test_a_follow_up_can_be_lit_differently_with_the_same_hairs():
+    from anagen.trichoscopy.synthetic import generate_visit_pair
+
+    _, plain = generate_visit_pair(seed=4, lost=0, new=0)
+    _, lit = generate_visit_pair(seed=4, lost=0, new=0, lighting=0.15)
+    assert lit.truth.hairs == plain.truth.hairs
+    ratio = lit.image.astype(float).mean() / plain.image.astype(float).mean()
+    assert 1.1 < ratio < 1.2
+    # brighter towards the right than towards the left
+    assert lit.image[:, -50:].mean() / plain.image[:, -50:].mean() > lit.image[:, :50].mean() / plain.image[:, :50].mean()
