@@ -33,6 +33,24 @@ def test_the_engine_counts_by_the_rule_what_the_generator_labels_counted(border_
     assert all(h.cut_by_border for _, r in border_fields for h in r.hairs if not h.counted)
 
 
+def _distance_to_segment(p, a, b):
+    a, b, p = np.asarray(a), np.asarray(b), np.asarray(p)
+    t = np.clip(np.dot(p - a, b - a) / max(np.dot(b - a, b - a), 1e-9), 0, 1)
+    return float(np.hypot(*(p - (a + t * (b - a)))))
+
+
+def test_each_hair_the_engine_counts_is_a_hair_the_generator_labels_counted(border_fields):
+    agree = total = 0
+    for s, r in border_fields:
+        for hair in r.hairs:
+            # The true hair this detection lies on: nearest to its midpoint.
+            truth = min(s.truth.hairs, key=lambda t: _distance_to_segment(hair.midpoint, t.root, t.tip))
+            assert _distance_to_segment(hair.midpoint, truth.root, truth.tip) < truth.width_px
+            agree += hair.counted == truth.counted
+            total += 1
+    assert agree >= 0.97 * total, (agree, total)
+
+
 def test_hairs_cut_by_the_bottom_or_right_edge_are_the_ones_not_counted(border_fields):
     for s, r in border_fields:
         h, w = r.image_shape
