@@ -37,6 +37,7 @@ from anagen.trichoscopy import Profile, analyze, match_visits  # noqa: E402
 from anagen.trichoscopy.synthetic import generate_visit_pair  # noqa: E402
 
 PROFILE = Profile(name="synthetic-200", px_per_mm=200.0)
+MEASURES = (("matched", "matched"), ("counts in common field", "field"), ("counts, whole images", "whole"))
 
 
 def one(seed: int, lost: int, new: int, shift: tuple[float, float], rotation: float, lighting: float = 0.0) -> dict:
@@ -87,7 +88,8 @@ def main(argv=None) -> int:
     retest_hard = []
     for k in range(args.retest):
         shift = (float(hard_rng.uniform(-40, 40)), float(hard_rng.uniform(-40, 40)))
-        retest_hard.append(one(7000 + k, 0, 0, shift, float(hard_rng.uniform(-3, 3)), float(hard_rng.uniform(-0.15, 0.15))))
+        turn, lighting = float(hard_rng.uniform(-3, 3)), float(hard_rng.uniform(-0.15, 0.15))
+        retest_hard.append(one(7000 + k, 0, 0, shift, turn, lighting))
 
     print(f"change pairs: {len(change)} (18 baseline hairs, 0-5 lost, 0-5 new, shift <= 12 px, turn <= 3 deg)")
     print(f"{'measured change':<26} {'MAE':>6} {'RMSE':>6} {'bias':>6} {'exact %':>8}")
@@ -105,7 +107,7 @@ def main(argv=None) -> int:
         print()
         print(f"test-retest pairs: {len(rows)} (same 18 hairs re-imaged, {what}; true change 0)")
         print(f"{'measured change':<26} {'within 1 %':>10} {'MAE':>6} {'% of count':>10} {'max':>5}")
-        for label, key in (("matched", "matched"), ("counts in common field", "field"), ("counts, whole images", "whole")):
+        for label, key in MEASURES:
             ok = np.mean([abs(r[key]) <= 0.01 * max(r["baseline_count"], 1) for r in rows]) * 100
             vals = np.abs([r[key] for r in rows])
             pct = np.mean([100.0 * abs(r[key]) / max(r["baseline_count"], 1) for r in rows])

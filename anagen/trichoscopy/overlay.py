@@ -5,9 +5,10 @@ green, vellus in yellow, unclassified (no scale) in cyan, hairs added by hand in
 magenta. Hairs the counting rule does not count (cut by the bottom or right edge) are
 drawn dashed. Ignored regions are shaded grey. The numbers are placed so that no two
 overlap (`place_labels`), and the caption (count, count by the counting rule, density in
-hairs/cm², quality verdict, then the counting rule itself) is drawn on a strip *below* the photograph, so it never covers hairs near the lower border: the
-overlay is the image's width and taller than the image by that strip, and its top rows
-are the image's rows (pixel coordinates are the same). The result is a PNG.
+hairs/cm², quality verdict, then the counting rule itself) is drawn on a strip *below*
+the photograph, so it never covers hairs near the lower border: the overlay is the
+image's width and taller than the image by that strip, and its top rows are the
+image's rows (pixel coordinates are the same). The result is a PNG.
 """
 
 from __future__ import annotations
