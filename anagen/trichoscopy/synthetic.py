@@ -134,10 +134,12 @@ def _skin(rng: np.random.Generator, shape: tuple[int, int], tone: tuple[int, int
 
 
 def _draw_hair(canvas: np.ndarray, root: np.ndarray, tip: np.ndarray, width: float, colour: tuple[int, int, int],
-               opacity: float, gloss: float = 0.0) -> None:
+               opacity: float, gloss: float = 0.0, fade_edges: bool = False) -> None:
     """Anti-aliased shaft with cylinder shading, drawn in place (float RGB canvas).
 
-    ``gloss`` (0 to 1) adds the light line a glossy shaft shows along its axis."""
+    ``gloss`` (0 to 1) adds the light line a glossy shaft shows along its axis.
+    ``fade_edges`` lets the shaft thin into the skin under it towards its edges instead
+    of lightening (the shading otherwise turns a light hair's edges lighter than skin)."""
     h, w = canvas.shape[:2]
     r = width / 2 + 2
     x0 = int(max(0, np.floor(min(root[0], tip[0]) - r)))
@@ -157,6 +159,9 @@ def _draw_hair(canvas: np.ndarray, root: np.ndarray, tip: np.ndarray, width: flo
     # Cylinder shading: a little lighter towards the edges.
     rel = np.clip(dist / max(width / 2, 0.5), 0, 1)
     shade = np.array(colour, dtype=np.float32)[None, None, :] * (1 + 0.5 * rel[:, :, None] ** 2)
+    if fade_edges:
+        edge = rel[:, :, None] ** 2
+        shade = np.array(colour, dtype=np.float32)[None, None, :] * (1 - edge) + canvas[y0:y1, x0:x1] * edge
     if gloss > 0:
         # Lighter hairs show less of a highlight against their own colour.
         strength = gloss * (1.0 - float(np.mean(colour)) / 255.0)
@@ -299,7 +304,10 @@ def _render(
         opacity = {"grey": 0.8, "blond": 0.85}.get(hair["colour"], 1.0)
         # Follicle opening: a soft shadow around the root.
         _draw_hair(canvas, hair["root"] - offset, hair["root"] - offset + 0.01, width * 1.6, tuple(0.8 * np.array(canvas[0, 0])), 0.35)
-        _draw_hair(canvas, hair["root"] - offset, hair["tip"] - offset, width, colour, opacity, hair.get("gloss", 0.0))
+        # Blond shafts thin into the skin at their edges (see `_draw_hair`); the older
+        # colours keep the shading earlier seeds were drawn with.
+        _draw_hair(canvas, hair["root"] - offset, hair["tip"] - offset, width, colour, opacity, hair.get("gloss", 0.0),
+                   fade_edges=hair["colour"] == "blond")
     return canvas
 
 

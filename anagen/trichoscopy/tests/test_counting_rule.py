@@ -204,3 +204,19 @@ def test_a_follow_up_can_be_lit_differently_with_the_same_hairs():
     right = lit.image[:, -50:].mean() / plain.image[:, -50:].mean()
     left = lit.image[:, :50].mean() / plain.image[:, :50].mean()
     assert right > left
+
+
+def test_a_blond_shaft_thins_into_the_skin_and_stays_darker_than_it():
+    # The skin is drawn before the hairs are placed: the same seed without hairs is the same skin.
+    plain = generate_scalp(seed=60, n_hairs=0, crossings=0, parallel_pairs=0, noise=0)
+    blond = generate_scalp(seed=60, n_hairs=6, crossings=0, parallel_pairs=0, vellus_fraction=0, noise=0,
+                           hair_colours=("blond",))
+    assert all(t.colour == "blond" for t in blond.truth.hairs)
+    for t in blond.truth.hairs:
+        mid = np.round((np.array(t.root) + np.array(t.tip)) / 2).astype(int)
+        shaft = blond.image[mid[1], mid[0]].astype(float)
+        skin = plain.image[mid[1], mid[0]].astype(float)
+        # darker than the skin in every channel, most of all in blue
+        assert (shaft < skin).all() and skin[2] - shaft[2] > skin[0] - shaft[0]
+    # No pixel of a blond field is lighter than the same field without hairs by more than noise.
+    assert (blond.image.astype(int) - plain.image.astype(int)).max() <= 2
