@@ -76,9 +76,26 @@ class StudyLotIn(Schema):
     arm_code: str = Field(..., max_length=8)
 
 
-def _subject(request, study_id, subject_id):
-    _page_role(request)
+def _delivery_role(request, study) -> None:
+    """The study pages' roles, or the study's preparer (who may be a lab scientist)."""
+    if blinding.study_role(request.user, study) not in delivery.PREPARER_ROLES:
+        _page_role(request)
+
+
+def _study(request, study_id):
+    from anagen.accounts.models import Role
+
+    from .views import STUDY_PAGE_ROLES
+
+    if not request.user.has_role(*STUDY_PAGE_ROLES, Role.LAB_SCIENTIST):
+        raise PermissionDenied("Your role does not allow studies.")
     study = selectors.study_get(user=request.user, pk=study_id)
+    _delivery_role(request, study)
+    return study
+
+
+def _subject(request, study_id, subject_id):
+    study = _study(request, study_id)
     return study, selectors.subject_get(user=request.user, study=study, pk=subject_id)
 
 
@@ -134,8 +151,7 @@ def injection_create(request, study_id: Id, subject_id: Id, payload: InjectionIn
 
 @router.get("/{study_id}/lots", response=list[StudyLotOut], summary="The study's lots and their arms (unblinded pharmacist)")
 def study_lots(request, study_id: Id):
-    _page_role(request)
-    study = selectors.study_get(user=request.user, pk=study_id)
+    study = _study(request, study_id)
     return [_lot_out(sl) for sl in delivery.lots_for_preparer(user=request.user, study=study)]
 
 
@@ -143,8 +159,7 @@ def study_lots(request, study_id: Id):
 def study_lot_add(request, study_id: Id, payload: StudyLotIn):
     from anagen.treatments.models import Lot
 
-    _page_role(request)
-    study = selectors.study_get(user=request.user, pk=study_id)
+    study = _study(request, study_id)
     lot = Lot.objects.filter(pk=payload.lot_id, clinic_id__in=list(request.user.clinic_ids)).first()
     if lot is None:
         raise Http404(f"No lot {payload.lot_id} at your clinics.")

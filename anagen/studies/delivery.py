@@ -32,7 +32,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from anagen.accounts.models import Role
@@ -340,6 +340,29 @@ def injection_record(*, actor, subject: Subject, visit_code: str, side: str = ""
         syringe.save(update_fields=["procedure", "injected_by", "injected_at"])
         _record_implant_if_all_given(actor=actor, prep=prep, subject=subject)
     return procedure
+
+
+def to_prepare(*, user) -> list[dict]:
+    """For the unblinded preparer's home page: per study (not locked) where ``user`` prepares the
+    product, the subjects taking part at the user's clinics, with how many of their protocol
+    visits are prepared. Nothing here names an arm."""
+    from .lock import is_locked
+
+    rows = []
+    studies = (Study.objects.filter(members__user=user, members__role__in=PREPARER_ROLES)
+               .order_by("title").distinct())
+    for study in studies:
+        if is_locked(study):
+            continue
+        subjects = (study.subjects.filter(status=SubjectStatus.RANDOMIZED, site_id__in=list(user.clinic_ids))
+                    .select_related("protocol_version").order_by("code"))
+        prepared = dict(Preparation.objects.filter(subject__in=subjects).order_by().values("subject_id")
+                        .annotate(n=models.Count("id")).values_list("subject_id", "n"))
+        for subject in subjects:
+            n_visits = len(visit_codes(subject))
+            done = prepared.get(subject.pk, 0)
+            rows.append({"study": study, "subject": subject, "prepared": done, "visits": n_visits})
+    return rows
 
 
 def preparations_for(*, subject: Subject):

@@ -198,3 +198,37 @@ def test_the_sample_crawl_sees_the_side_where_the_pharmacist_looks(micrograft, p
     found = leaks(client, api_client(pharmacist), study, subject, subject.allocation,
                   also_swap=_sample_swapper(study, subject, lots, sample))
     assert any(f"/subjects/{subject.pk}/treatment: changes with the arm" in p for p in found)
+
+
+def test_a_lab_scientist_who_is_the_studys_preparer_works_from_the_lab_home_page(micrograft, lab_scientist,
+                                                                                  statistician, client, api_client):
+    from anagen.studies.services import member_add
+
+    study, subject, lots, sample = micrograft
+    client.force_login(lab_scientist, backend="django.contrib.auth.backends.ModelBackend")
+    url = f"/studies/{study.pk}/subjects/{subject.pk}/treatment"
+    assert client.get(url).status_code == 404  # not on the team: no such study
+    assert "Study product to prepare" not in client.get("/").content.decode()
+    member_add(actor=statistician, study=study, user=lab_scientist, role="unblinded_pharmacist")
+    home = client.get("/").content.decode()
+    assert "Study product to prepare" in home and f'href="{url}"' in home and "0 of 6 visits prepared" in home
+    page = client.get(url)
+    assert page.status_code == 200 and sample.code in page.content.decode()
+    assert f"/studies/{study.pk}/subjects/{subject.pk}/\"" not in page.content.decode()  # no link it cannot open
+    assert client.get(f"/studies/{study.pk}/").status_code == 403  # the rest of the study stays closed
+    fx.prepare_autologous(subject, pharmacist=lab_scientist, lots=lots, sample=sample)
+    assert "1 of 6 visits prepared" in client.get("/").content.decode()
+    r = api_client(lab_scientist).get(f"/api/v1/studies/{study.pk}/subjects/{subject.pk}/treatment")
+    assert r.status_code == 200 and any(sample.code in (s.get("lot") or "") for s in r.json())
+    assert api_client(lab_scientist).get(f"/api/v1/studies/{study.pk}/subjects").status_code == 403
+
+
+def test_a_lab_scientist_on_the_team_in_another_role_gets_no_delivery_page(micrograft, lab_scientist, statistician,
+                                                                            client):
+    from anagen.studies.services import member_add
+
+    study, subject, lots, sample = micrograft
+    member_add(actor=statistician, study=study, user=lab_scientist, role="coordinator")
+    client.force_login(lab_scientist, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(f"/studies/{study.pk}/subjects/{subject.pk}/treatment").status_code == 403
+    assert client.get(f"/studies/{study.pk}/lots").status_code == 403
