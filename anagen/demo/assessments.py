@@ -128,9 +128,15 @@ class AssessmentSteps:
         if not images:
             # The vellus share stays the patient's own: the engine misses some vellus hairs, so a
             # share that changed between visits would show as a change in the count.
-            scalp = generate_scalp(seed, n_hairs=n_hairs, px_per_mm=DERMOSCOPE_PX_PER_MM, shape=IMAGE_SHAPE,
-                                   skin_tone=tone, vellus_fraction=self.vellus_fraction, crossings=1, parallel_pairs=1,
-                                   length_mm=(0.3, 0.7), hair_colours=hair)
+            # The same tattooed area at every visit: the follow-up shows the baseline's hairs (a few
+            # lost, new ones grown), so the clinic's visit matching has real pairs to match.
+            area = self.target_area(seed, tone, hair)
+            if area is not None:
+                scalp = area.photograph(n_hairs)
+            else:
+                scalp = generate_scalp(seed, n_hairs=n_hairs, px_per_mm=DERMOSCOPE_PX_PER_MM, shape=IMAGE_SHAPE,
+                                       skin_tone=tone, vellus_fraction=self.vellus_fraction, crossings=1,
+                                       parallel_pairs=1, length_mm=(0.3, 0.7), hair_colours=hair)
             images = [("target", scalp.image)]
         with ctx.act(clinician, self.advance(self.t + timedelta(minutes=8))):
             for kind, pixels in images:
@@ -139,6 +145,22 @@ class AssessmentSteps:
                 ctx.stats["images"] += 1
         ctx.image_seconds += _time.perf_counter() - started
 
+
+    def target_area(self, seed: int, tone: str, hair: tuple[str, ...]):
+        """The patient's target area (laid out at the first image), or None when it cannot hold
+        the most hairs it may need (a very dense scalp: each visit is then drawn afresh)."""
+        from anagen.trichoscopy.synthetic import TargetArea
+
+        if getattr(self, "_target_area", False) is False:
+            most = (self.density + max(0.0, self.effect) + 3 * VISIT_NOISE_SD) * FIELD_AREA_CM2
+            try:
+                self._target_area = TargetArea(seed, max_hairs=max(8, round(most)), px_per_mm=DERMOSCOPE_PX_PER_MM,
+                                               shape=IMAGE_SHAPE, skin_tone=tone, hair_colours=hair,
+                                               vellus_fraction=self.vellus_fraction, crossings=1, parallel_pairs=1,
+                                               length_mm=(0.3, 0.7))
+            except ValueError:
+                self._target_area = None
+        return self._target_area
 
     def upload_photos(self, visit, clinician, density: float) -> None:
         """Global photographs of three views, drawn with hair that thins or fills in with the density."""

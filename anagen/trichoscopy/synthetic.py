@@ -726,6 +726,123 @@ def generate_visit_pair(
     return images[0], images[1]
 
 
+class TargetArea:
+    """One patient's tattooed target area, photographed visit after visit.
+
+    The skin and a pool of ``max_hairs`` hairs are laid out once from ``seed``; each
+    :meth:`photograph` shows ``n_hairs`` of them, keeping the hairs of the previous
+    photograph except a few lost (``turnover``) and adding new ones from the pool, with
+    the dermoscope put down a little differently each time (a shift of up to
+    ``max_shift_px`` and a turn of up to ``max_rotation_deg`` about the image centre) and
+    the lighting a little different. A baseline point ``p`` is at
+    ``R (p - c) + c + shift`` in a photograph, as for :func:`generate_visit_pair`.
+
+    Each photograph's ``truth.notes`` holds ``ids`` (the pool index of each truth hair),
+    ``shift_px``, ``rotation_deg`` and, against the first photograph, ``kept`` (pairs of
+    truth indices: first, this), ``lost`` (truth indices of the first) and ``new`` (truth
+    indices of this one): the same record as :func:`generate_visit_pair`, so the
+    matching can be checked on a whole series. The demo draws its patients' follow-up
+    phototrichograms with it, so a follow-up shows the same hairs as the baseline.
+    """
+
+    def __init__(self, seed: int, *, max_hairs: int, px_per_mm: float = 200.0, shape: tuple[int, int] = (512, 640),
+                 skin_tone: str = "light", hair_colours: tuple[str, ...] = ("black", "dark_brown"),
+                 vellus_fraction: float = 0.15, crossings: int = 1, parallel_pairs: int = 1,
+                 length_mm: tuple[float, float] = (0.35, 0.9), max_shift_px: float = 12.0,
+                 max_rotation_deg: float = 2.0, turnover: float = 0.04) -> None:
+        rng = np.random.default_rng([seed, 11])
+        h, w = shape
+        self.seed, self.px_per_mm, self.shape = seed, float(px_per_mm), (h, w)
+        self.max_shift_px, self.max_rotation_deg, self.turnover = float(max_shift_px), float(max_rotation_deg), turnover
+        # Room around the field for the shift and for the corners a turn moves.
+        turn = np.radians(max_rotation_deg) * np.hypot(h, w) / 2
+        self._pad = int(np.ceil(max_shift_px + turn)) + 2
+        big = (h + 2 * self._pad, w + 2 * self._pad)
+        self._skin = _skin(rng, big, SKIN_TONES[skin_tone])
+        margin = 6 + 0.1 * px_per_mm
+        pool = _place_hairs(rng, max_hairs, (h, w), px_per_mm, vellus_fraction, hair_colours, crossings,
+                            parallel_pairs, 0, length_mm, margin)
+        for hair in pool:
+            hair["root"] = hair["root"] + self._pad
+            hair["tip"] = hair["tip"] + self._pad
+        self._pool = pool
+        self._order = [int(i) for i in rng.permutation(len(pool))]
+        self._present: list[int] = []
+        self._first: list[int] | None = None
+        self._count = 0
+
+    @property
+    def max_hairs(self) -> int:
+        return len(self._pool)
+
+    def _next_present(self, n: int, rng: np.random.Generator) -> list[int]:
+        n = max(0, min(int(n), len(self._pool)))
+        present = [i for i in self._present if rng.random() >= self.turnover] if self._present else []
+        if len(present) > n:
+            drop = set(rng.choice(present, size=len(present) - n, replace=False).tolist())
+            present = [i for i in present if i not in drop]
+        unused = [i for i in self._order if i not in set(self._present)]
+        for i in unused:
+            if len(present) >= n:
+                break
+            present.append(i)
+        if len(present) < n:  # the pool is used up: hairs lost earlier may grow back
+            for i in self._order:
+                if len(present) >= n:
+                    break
+                if i not in present:
+                    present.append(i)
+        return present
+
+    def photograph(self, n_hairs: int, *, seed: int | None = None, lighting: float = 0.06,
+                   noise: float = 2.0) -> SyntheticImage:
+        """The area with ``n_hairs`` hairs (at most the pool), put down slightly differently."""
+        rng = np.random.default_rng([self.seed, 13, self._count if seed is None else seed])
+        self._count += 1
+        present = self._next_present(n_hairs, rng)
+        first = self._first is None
+        if first:
+            shift, angle = np.zeros(2), 0.0
+        else:
+            shift = rng.uniform(-self.max_shift_px, self.max_shift_px, size=2)
+            angle = float(rng.uniform(-self.max_rotation_deg, self.max_rotation_deg))
+        h, w = self.shape
+        pad = np.array([self._pad, self._pad], dtype=float)
+        a = np.radians(angle)
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        centre = np.array([w / 2, h / 2])
+        inv = rot.T
+        # Photograph pixel q shows canvas point R^-1 (q - c - shift) + c + pad.
+        matrix = np.hstack([inv, (centre + pad - inv @ (centre + shift))[:, None]]).astype(np.float32)
+        hairs = [self._pool[i] for i in present]
+        canvas = _render(rng, self._skin, hairs, self.px_per_mm, np.zeros(2))
+        if lighting > 0 and not first:
+            canvas = canvas * float(rng.uniform(1 - lighting, 1 + lighting))
+        m = cv2.warpAffine(canvas, matrix, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        img = _finish(rng, m, 0.0, noise, None, 0)
+
+        def moved(hair):
+            out = dict(hair)
+            for key in ("root", "tip"):
+                out[key] = rot @ (hair[key] - pad - centre) + centre + shift
+            return out
+
+        truth_hairs = _truth([moved(hr) for hr in hairs], self.px_per_mm, (h, w), np.zeros(2))
+        if first:
+            self._first = list(present)
+        base = self._first
+        here = {pool_id: k for k, pool_id in enumerate(present)}
+        notes = {
+            "ids": list(present), "shift_px": [float(shift[0]), float(shift[1])], "rotation_deg": angle,
+            "kept": [(k, here[i]) for k, i in enumerate(base) if i in here],
+            "lost": [k for k, i in enumerate(base) if i not in here],
+            "new": [here[i] for i in present if i not in set(base)],
+        }
+        self._present = present
+        return SyntheticImage(img, SyntheticTruth(truth_hairs, self.px_per_mm, (h, w),
+                                                  offset_px=(float(shift[0]), float(shift[1])), notes=notes))
+
+
 def generate_ruler(
     px_per_mm: float,
     spacing_mm: float = 1.0,
