@@ -102,8 +102,9 @@ def dictionary_export(*, user, study: Study) -> tuple[str, list[str], list[tuple
 
 def consort_counts(data: StudyData):
     """CONSORT 2010 counts from the records: screened subjects, screen failures by reason,
-    enrolled but not randomized, allocations per arm, treated (a procedure on or after the day
-    of randomization), lost / withdrawn per arm, analysed (measured with a baseline at the
+    enrolled but not randomized, allocations per arm, received (per unit: a study syringe for it
+    injected when the subject has syringes on record, else a procedure on or after the day of
+    randomization; see :mod:`anagen.studies.datasets`), lost / withdrawn per arm, analysed (measured with a baseline at the
     primary visit). Split-scalp: halves per arm, participants beside them."""
     from anagen.evidence.figures import ConsortArm, ConsortCounts
 
@@ -120,14 +121,17 @@ def consort_counts(data: StudyData):
     for name in arm_names:
         members = [r for r in data.subjects if (r.arm == name or split)]
         allocated = len(members)
-        received = sum(1 for r in members if r.treated)
+        units = [(r, _unit_of(data, r, name)) for r in members]
+        received = sum(1 for r, unit in units if r.received.get(unit, False))
+        not_received = Counter(NOT_RECEIVED[(r.received_rule, split)] for r, unit in units
+                               if not r.received.get(unit, False))
         lost = Counter(f"{r.end_reason[:50] or 'no reason given'}" for r in members if r.status == SubjectStatus.LOST)
         discontinued = Counter(f"{r.end_reason[:50] or 'no reason given'}" for r in members
                                if r.status == SubjectStatus.WITHDRAWN)
         n_analysed = analysed.get(name, 0)
         arms.append(ConsortArm(
             name=name, allocated=allocated, received=received,
-            not_received={"No study treatment recorded": allocated - received} if allocated - received else {},
+            not_received=dict(not_received),
             lost=dict(lost), discontinued=dict(discontinued), analysed=n_analysed,
             excluded_from_analysis=({f"No value or baseline at week {data.primary_week}": allocated - n_analysed}
                                     if allocated - n_analysed else {})))
@@ -141,6 +145,24 @@ def consort_counts(data: StudyData):
     return ConsortCounts(design=data.design, assessed=len(data.screened), excluded=dict(excluded),
                          randomized=len(data.subjects), arms=tuple(arms), participants_lost=participants_lost,
                          participants_analysed=participants_analysed)
+
+
+# Why a unit did not receive its intervention, by the rule that applies (study syringes on
+# record, or the fallback to the procedures) and the design (split-scalp: per side).
+NOT_RECEIVED = {
+    ("syringe", True): "No study product injected on this side",
+    ("syringe", False): "No study product injected",
+    ("procedure", True): "No study treatment recorded",
+    ("procedure", False): "No study treatment recorded",
+}
+
+
+def _unit_of(data: StudyData, record, arm_name: str) -> str:
+    """The unit of ``record`` allocated to ``arm_name``: the subject (""), or the scalp half."""
+    if data.design != "split-scalp":
+        return ""
+    other = "right" if record.active_side == "left" else "left"
+    return record.active_side if arm_name == data.active else other
 
 
 def _analysed_units(data: StudyData) -> dict[str, int]:
@@ -223,8 +245,9 @@ def listing(data: StudyData) -> list[dict]:
     """Deviations and events that bear on the analysis, per subject: code-breaks before the lock,
     allocation corrections, withdrawals and losses, follow-up visits outside every window."""
     out = []
-    # Treatments are not yet linked to studies everywhere: flag a subject with none only when
-    # others have them (otherwise the whole study lacks treatment records, said once on the page).
+    # Treatments are not yet linked to studies everywhere: flag a subject without syringes and
+    # with no procedure only when others have them (otherwise the whole study lacks treatment
+    # records, said once on the page). A subject with syringes on record: each unit not injected.
     any_treated = any(r.treated for r in data.subjects)
     for r in data.subjects:
         if r.unblinded:
@@ -236,7 +259,12 @@ def listing(data: StudyData) -> list[dict]:
                         "detail": f"{r.ended_on}: {r.end_reason}"})
         for d in r.out_of_window:
             out.append({"subject": r.code, "kind": "Visit outside every protocol window", "detail": f"{d}"})
-        if any_treated and not r.treated:
+        if r.received_rule == "syringe":
+            for unit, done in sorted(r.received.items()):
+                if not done:
+                    out.append({"subject": r.code, "kind": "No study product injected",
+                                "detail": f"side {unit[0].upper()}" if unit else ""})
+        elif any_treated and not r.treated:
             out.append({"subject": r.code, "kind": "No study treatment recorded", "detail": ""})
     out.extend(data.deviations)
     return sorted(out, key=lambda row: row["subject"])
