@@ -270,6 +270,59 @@ def listing(data: StudyData) -> list[dict]:
     return sorted(out, key=lambda row: row["subject"])
 
 
+# --- blinded tables ------------------------------------------------------------------------
+#
+# Who gets a results table as CSV follows the dataset export (:func:`export_full`): whoever may
+# see the results gets the tables by arm; the blinded study statistician and investigators,
+# before the lock, get them pooled over every subject (split-scalp: every scalp half), with no
+# arm column and no row per arm, so nothing in them changes when an arm does. The analyses
+# (effects) are comparisons between the arms: they have no blinded variant.
+
+BLINDED_TABLES = ("baseline", "change", "adverse_events", "listing")
+POOLED = "All subjects"
+
+
+def blinded_table(data: StudyData, table: str) -> tuple[list[str], list[list]]:
+    """One results table without the arms (see above); PermissionDenied for the analyses."""
+    if table not in BLINDED_TABLES:
+        raise PermissionDenied("The analyses compare the arms: they open to you when the database is locked.")
+    if table == "baseline":
+        base = baseline_table(data)
+        at = base["columns"].index(POOLED)
+        rows = [[label, cells[at]] for label, cells in base["rows"] if not label.startswith("Baseline density")]
+        halves = "scalp halves" if data.design == "split-scalp" else "subjects"
+        rows.append([f"Baseline density, all {halves} (hairs/cm²): mean (SD)",
+                     _mean_sd([v for r in data.subjects for v in r.baseline.values()])])
+        return ["characteristic", POOLED], rows
+    if table == "change":
+        header = ["group", "visit_week", "n", "n_missing", "mean_change", "sd", "ci_lower", "ci_upper", "note"]
+        if data.frame.empty:
+            return header, []
+        from anagen.evidence import analysis
+
+        pooled = data.frame.assign(**{"arm" if data.design == "parallel" else "side_arm": POOLED})
+        try:
+            change = analysis.change_by_visit(pooled, endpoint=data.endpoint)
+        except ValueError:  # nothing measured yet: the table is empty
+            return header, []
+        return header, [[r.arm, r.visit_week, r.n, r.n_missing, _num(r.mean), _num(r.sd), _num(r.ci[0]),
+                         _num(r.ci[1]), r.note] for r in change.rows]
+    if table == "adverse_events":
+        return (["subject", "onset_on", "severity", "serious", "relation", "description"],
+                [[e["subject"], e["onset_on"], e["severity"], int(e["serious"]), e["relation"], e["description"]]
+                 for e in data.adverse_events])
+    from dataclasses import replace
+
+    from .datasets import _deviations
+
+    rows = listing(replace(data, deviations=_deviations(data.study, blinded=True)))
+    return ["subject", "what", "detail"], [[r["subject"], r["kind"], r["detail"]] for r in rows]
+
+
+def _num(x, digits=4):
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
 # --- the results ---------------------------------------------------------------------------
 
 

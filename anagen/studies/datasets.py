@@ -337,12 +337,19 @@ def build(study: Study) -> StudyData:
                      locked_at=locked_at, deviations=_deviations(study), picked=picked)
 
 
-def _deviations(study: Study) -> list[dict]:
+def _deviations(study: Study, *, blinded: bool = False) -> list[dict]:
+    """The deviation listing's rows; ``blinded`` masks the details of a report that would reveal
+    the allocation (as the deviations page does for a blinded member)."""
+    from .deviations import MASKED
     from .models import Deviation
 
-    return [{"subject": d.subject.code, "kind": f"Protocol deviation: {d.get_category_display()}",
-             "detail": (f"{d.visit_code}: " if d.visit_code else "") + d.description
-                       + ("" if d.closed_at is None else f" (closed: {d.closing_note})")}
+    def detail(d) -> str:
+        if blinded and d.reveals_allocation:
+            return MASKED
+        return ((f"{d.visit_code}: " if d.visit_code else "") + d.description
+                + ("" if d.closed_at is None else f" (closed: {d.closing_note})"))
+
+    return [{"subject": d.subject.code, "kind": f"Protocol deviation: {d.get_category_display()}", "detail": detail(d)}
             for d in Deviation.objects.filter(subject__study=study).select_related("subject")
             .order_by("subject__code", "reported_at", "pk")]
 
