@@ -104,8 +104,9 @@ def consort_counts(data: StudyData):
     """CONSORT 2010 counts from the records: screened subjects, screen failures by reason,
     enrolled but not randomized, allocations per arm, received (per unit: a study syringe for it
     injected when the subject has syringes on record, else a procedure on or after the day of
-    randomization; see :mod:`anagen.studies.datasets`), lost / withdrawn per arm, analysed (measured with a baseline at the
-    primary visit). Split-scalp: halves per arm, participants beside them."""
+    randomization; see :mod:`anagen.studies.datasets`), lost / withdrawn per arm, analysed
+    (measured with a baseline at the primary visit). Split-scalp: halves per arm, participants
+    beside them."""
     from anagen.evidence.figures import ConsortArm, ConsortCounts
 
     excluded: Counter = Counter()
