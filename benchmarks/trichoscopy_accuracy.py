@@ -14,7 +14,9 @@ The true count of an image is the number of objects whose class is not ``abnorma
 (the protocol of the published CSRNet model on the FDU dataset). Prints the mean
 absolute error, root mean square error, median absolute error, the mean absolute error
 by true-count bucket, the same for a constant predictor (the mean true count: the floor
-any method must beat), and the time per image. Uses the engine's default settings.
+by true-count bucket, the same for the counting-rule count (`rule_count`: hairs cut by the
+bottom or right edge left out) and for the interior-only count (no border-cut hair), and for
+a constant predictor (the mean true count: the floor
 
 The same table follows at the device's native scale: every image halved (the FDU
 images are 2x-enlarged quadrants of the device's frames), and 1280 x 1024 frames
@@ -55,14 +57,15 @@ def _profile(profile_name: str | None, px_per_mm: float | None):
     return profile.with_scale(px_per_mm) if px_per_mm else profile
 
 
-def _run_one(args: tuple[str, str | None, float | None]) -> tuple[str, int, float]:
+def _run_one(args: tuple[str, str | None, float | None]) -> tuple[str, int, float, int, int]:
     path, profile_name, px_per_mm = args
     profile = _profile(profile_name, px_per_mm)
     image = read_image(path)
     start = time.perf_counter()
     result = analyze(image, profile)
     elapsed = (time.perf_counter() - start) * 1000.0
-    return path, result.hair_count, elapsed
+    interior = sum(1 for h in result.hairs if not h.cut_by_border)
+    return path, result.hair_count, elapsed, result.rule_count, interior
 
 
 def _halve(image: np.ndarray) -> np.ndarray:
@@ -136,17 +139,19 @@ def main(argv: list[str] | None = None) -> int:
     images = sorted((args.voc / "Images").glob("*.jpg"))[:: args.every]
     if args.limit:
         images = images[: args.limit]
-    truth, pred, times, names = [], [], [], []
+    truth, pred, times, names, rule, interior = [], [], [], [], [], []
     work = [(str(p), args.profile, args.px_per_mm) for p in images]
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
             results = list(pool.map(_run_one, work, chunksize=4))
     else:
         results = [_run_one(w) for w in work]
-    for path, count, elapsed in results:
+    for path, count, elapsed, rule_count, interior_count in results:
         p = Path(path)
         truth.append(true_count(args.voc / "Annotations" / f"{p.stem}.xml"))
         pred.append(count)
+        rule.append(rule_count)
+        interior.append(interior_count)
         times.append(elapsed)
         names.append(p.stem)
     truth_a = np.array(truth, dtype=float)
@@ -162,7 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     print("images per bucket: " + ", ".join(f"{c}: {n}" for c, n in zip(cols[4:], counts)))
     print("| predictor | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
-    for label, p in (("engine", pred_a), ("constant (mean count)", constant)):
+    rule_a = np.array(rule, dtype=float)
+    interior_a = np.array(interior, dtype=float)
+    for label, p in (("engine", pred_a),
+                     ("engine, counting-rule count (not cut by bottom/right)", rule_a),
+                     ("engine, interior-only count (no border-cut hair)", interior_a),
+                     ("constant (mean count)", constant)):
         row = errors_table(truth_a, p)
         print(f"| {label} | " + " | ".join(f"{row[c]:.2f}" for c in cols) + " |")
     listing = args.voc / "list.txt"

@@ -146,12 +146,21 @@ def lab_worklist(user: User) -> list[Section]:
         s.next_steps = [rules.STATUS_LABELS[x].lower() for x in rules.allowed_steps(s.status) if x != rules.DISCARDED]
         s.overdue = s.harvested_at < due_before and s.status == rules.HARVESTED
     due.sort(key=lambda s: (not s.overdue, s.harvested_at))
-    return [
+    sections = [
         Section("custody", "Samples by custody step", by_step, sum(counts.values()), "treatments:samples", "All samples",
                 "No sample is in the lab."),
         Section("samples_due", "What is due (oldest first)", due[:LIST_LIMIT], len(due), "treatments:samples", "All samples",
                 "Nothing is waiting for the lab."),
     ]
+    # A lab scientist may be a study's unblinded preparer (the micrograft suspension is made in
+    # the lab): the subjects whose study product they prepare.
+    from anagen.studies.delivery import to_prepare
+
+    study_rows = to_prepare(user=user)
+    if study_rows:
+        sections.append(Section("study_product", "Study product to prepare", study_rows[:LIST_LIMIT],
+                                len(study_rows), "", "", "No subject is waiting for study product."))
+    return sections
 
 
 def statistician_worklist(user: User) -> list[Section]:

@@ -17,17 +17,21 @@ each.
 The values are simulated with a known effect (:mod:`anagen.evidence.simulate`, seeded from the
 demo's seed): the simulator's micrograft half is put on the side the randomization chose, so the
 primary analysis of the locked study estimates ``TRUE_EFFECT[23]`` with the study's own noise.
-Study treatments (the injections per side) are not recorded: that is the per-side procedure
-record's job, which the study pages show as "no study treatment recorded".
+The study treatment is given at the baseline visit through the study's delivery records: two
+punch biopsies are taken from the subject in the morning and taken by the lab through processing
+and quality control to release; after the randomization the unblinded pharmacist (the lab
+scientist) fills the micrograft side's syringe from that released sample and the other side's
+from a saline lot set aside for the placebo arm; the blinded investigator gives both, side L and
+side R, and the sample's chain of custody ends "implanted" once both are given.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from anagen.demo.clinics_and_staff import DEMO_PASSWORD
-from anagen.demo.clock import _office
+from anagen.demo.clock import _aware, _office
 from anagen.demo.context import DemoContext
 from anagen.demo.studies import STUDY_CRITERIA
 
@@ -89,6 +93,8 @@ def _micrograft_study(ctx: DemoContext, seed: int, *, images: bool = True) -> No
             study = _protocol(ctx, rng)
         with transaction.atomic():
             subjects = _recruit(ctx, rng, study)
+        with transaction.atomic():
+            _treat(ctx, study, subjects, _saline_lots(ctx, study))
         with transaction.atomic():
             _follow_up(ctx, rng, study, subjects, simulated_values(seed + 6, len(subjects)), images=images)
         with transaction.atomic():
@@ -209,6 +215,70 @@ def _baselines(ctx: DemoContext, rng: random.Random, enrolled: list) -> list:
         out.append({"subject": subject, "investigator": investigator, "baseline_visit": visit,
                     "seen_at": seen_at, "anchor": day, "allocation": allocation})
     return out
+
+
+SALINE = "Sterile saline 0.9 %, micrograft study supply"
+
+
+def _saline_lots(ctx: DemoContext, study) -> dict[int, object]:
+    """A saline lot received at each site and set aside for the placebo arm by the pharmacist."""
+    from anagen.studies.delivery import study_lot_add
+    from anagen.treatments import services as tx
+
+    opened = ctx.today - timedelta(weeks=OPENED_WEEKS_AGO)
+    lots = {}
+    with ctx.act(ctx.admin, _aware(datetime.combine(opened + timedelta(days=3), time(10, 5)))):
+        product = tx.product_create(actor=ctx.admin, name=SALINE, manufacturer="Anagen Clinics research pharmacy",
+                                    kind="other", unit="ml")
+        for i, site in enumerate(study.sites.order_by("slug")):
+            lots[site.pk] = tx.lot_receive(actor=ctx.admin, product=product, clinic=site,
+                                           lot_number=f"SMG-{1801 + 7 * i}", expires_on=ctx.today + timedelta(days=365),
+                                           quantity=250)
+    with ctx.act(ctx.lab, _aware(datetime.combine(opened + timedelta(days=3), time(11, 40)))):
+        for lot in lots.values():
+            study_lot_add(actor=ctx.lab, study=study, lot=lot, arm_code="SA")
+    return lots
+
+
+def _treat(ctx: DemoContext, study, subjects: list, saline: dict) -> None:
+    """Baseline treatment of each randomized subject: biopsy, lab release, syringes, injections."""
+    from anagen.patients.selectors import has_active_consent
+    from anagen.patients.services import consent_record
+    from anagen.studies import delivery
+    from anagen.treatments import services as tx
+
+    lab = ctx.lab
+    for n, row in enumerate(subjects):
+        subject, investigator, seen_at = row["subject"], row["investigator"], row["seen_at"]
+        subject.refresh_from_db()
+        with ctx.act(investigator, seen_at + timedelta(minutes=25)):
+            if not has_active_consent(subject.patient, "treatment"):
+                consent_record(actor=investigator, patient=subject.patient, kind="treatment",
+                               document_version="treatment v1")
+            sample = tx.sample_harvest(actor=investigator, patient=subject.patient, kind="biopsy", biopsy_count=2,
+                                       biopsy_diameter_mm="2", donor_site="occipital",
+                                       notes="Study baseline: two 2 mm punches from the occiput.")
+        steps = (("received", {}, 50), ("processed", {"processing_method": "mechanical disaggregation in saline"}, 95),
+                 ("qc_passed", {"cell_count": 180000 + 7919 * n % 90000, "viability_pct": 88.0 + n % 9}, 140),
+                 ("released", {}, 150))
+        for step, details, minutes in steps:
+            with ctx.act(lab, seen_at + timedelta(minutes=minutes)):
+                tx.custody_record(actor=lab, sample=sample, step=step, details=details)
+        released = seen_at + timedelta(minutes=150)
+        prepared = max(released, subject.allocation.randomized_at) + timedelta(minutes=20)
+        with ctx.act(lab, prepared):
+            syringes = {}
+            for side in delivery.sides(study):
+                arm = delivery._arm_for(study, subject.allocation, side)
+                syringes[side] = (saline[subject.site_id] if arm.is_placebo else sample, 3)
+            delivery.preparation_record(actor=lab, subject=subject, visit_code="baseline",
+                                        modality="hfsc_micrograft", syringes=syringes)
+        for k, side in enumerate(delivery.sides(study)):
+            with ctx.act(investigator, prepared + timedelta(minutes=25 + 10 * k)):
+                delivery.injection_record(actor=investigator, subject=subject, visit_code="baseline", side=side,
+                                          performed_on=prepared.date(), zones={"mid_scalp": 3}, anaesthesia="local",
+                                          needle="27G, 1 ml per cm2 in the half's target area")
+            ctx.stats["study_injections"] += 1
 
 
 def _jpeg_of(ctx: DemoContext, density: float):

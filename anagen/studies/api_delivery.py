@@ -37,7 +37,10 @@ class SyringeOut(Schema):
 
 class SyringeIn(Schema):
     side: str = Field("", max_length=2, description="L or R for a split-scalp study; empty for a parallel one.")
-    lot_id: Id
+    lot_id: Id | None = Field(None, description="A lot set aside for the arm this side gets.")
+    sample_code: str | None = Field(None, max_length=20,
+                                    description="Instead of a lot, for a treatment that implants the patient's own "
+                                                "material: the code of the subject's released sample.")
     quantity_ml: Decimal = Field(..., gt=0, le=50)
 
 
@@ -73,9 +76,26 @@ class StudyLotIn(Schema):
     arm_code: str = Field(..., max_length=8)
 
 
-def _subject(request, study_id, subject_id):
-    _page_role(request)
+def _delivery_role(request, study) -> None:
+    """The study pages' roles, or the study's preparer (who may be a lab scientist)."""
+    if blinding.study_role(request.user, study) not in delivery.PREPARER_ROLES:
+        _page_role(request)
+
+
+def _study(request, study_id):
+    from anagen.accounts.models import Role
+
+    from .views import STUDY_PAGE_ROLES
+
+    if not request.user.has_role(*STUDY_PAGE_ROLES, Role.LAB_SCIENTIST):
+        raise PermissionDenied("Your role does not allow studies.")
     study = selectors.study_get(user=request.user, pk=study_id)
+    _delivery_role(request, study)
+    return study
+
+
+def _subject(request, study_id, subject_id):
+    study = _study(request, study_id)
     return study, selectors.subject_get(user=request.user, study=study, pk=subject_id)
 
 
@@ -94,6 +114,7 @@ def treatment(request, study_id: Id, subject_id: Id):
 @router.post("/{study_id}/subjects/{subject_id}/treatment/preparations", response={201: list[SyringeOut]}, exclude_unset=True,
              summary="Prepare and label a subject's syringes for a visit (unblinded pharmacist)")
 def preparation_create(request, study_id: Id, subject_id: Id, payload: PreparationIn):
+    from anagen.core.errors import ActionError
     from anagen.treatments.models import Lot
 
     study, subject = _subject(request, study_id, subject_id)
@@ -101,10 +122,20 @@ def preparation_create(request, study_id: Id, subject_id: Id, payload: Preparati
         raise PermissionDenied("Only the study's unblinded pharmacist prepares study product.")
     syringes = {}
     for row in payload.syringes:
-        lot = Lot.objects.filter(pk=row.lot_id, clinic_id__in=list(request.user.clinic_ids)).first()
-        if lot is None:
-            raise Http404(f"No lot {row.lot_id} at your clinics.")
-        syringes[row.side] = (lot, row.quantity_ml)
+        if (row.lot_id is None) == (not row.sample_code):
+            raise ActionError("Give each syringe either a lot_id or the sample_code of the subject's own sample.",
+                              field="syringes")
+        if row.sample_code:
+            source = delivery.released_samples(user=request.user, subject=subject).filter(
+                code=row.sample_code.strip().upper()).first()
+            if source is None:
+                raise ActionError(f"{subject.code} has no released sample {row.sample_code} that is not yet in a "
+                                  "syringe.", field="syringes", code="sample_refused")
+        else:
+            source = Lot.objects.filter(pk=row.lot_id, clinic_id__in=list(request.user.clinic_ids)).first()
+            if source is None:
+                raise Http404(f"No lot {row.lot_id} at your clinics.")
+        syringes[row.side] = (source, row.quantity_ml)
     delivery.preparation_record(actor=request.user, subject=subject, visit_code=payload.visit_code,
                                 modality=payload.modality, syringes=syringes)
     return Status(201, _syringes(request.user, subject))
@@ -120,8 +151,7 @@ def injection_create(request, study_id: Id, subject_id: Id, payload: InjectionIn
 
 @router.get("/{study_id}/lots", response=list[StudyLotOut], summary="The study's lots and their arms (unblinded pharmacist)")
 def study_lots(request, study_id: Id):
-    _page_role(request)
-    study = selectors.study_get(user=request.user, pk=study_id)
+    study = _study(request, study_id)
     return [_lot_out(sl) for sl in delivery.lots_for_preparer(user=request.user, study=study)]
 
 
@@ -129,8 +159,7 @@ def study_lots(request, study_id: Id):
 def study_lot_add(request, study_id: Id, payload: StudyLotIn):
     from anagen.treatments.models import Lot
 
-    _page_role(request)
-    study = selectors.study_get(user=request.user, pk=study_id)
+    study = _study(request, study_id)
     lot = Lot.objects.filter(pk=payload.lot_id, clinic_id__in=list(request.user.clinic_ids)).first()
     if lot is None:
         raise Http404(f"No lot {payload.lot_id} at your clinics.")

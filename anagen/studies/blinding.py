@@ -143,7 +143,7 @@ def syringe_view(user, syringe) -> SyringeView:
         prepared_at=prep.prepared_at, prepared_by=str(prep.prepared_by), injected_at=syringe.injected_at,
         injected_by=str(syringe.injected_by) if syringe.injected_by_id else None, procedure_id=syringe.procedure_id,
         visible=visible, arm=str(syringe.arm) if visible else None,
-        lot=f"{syringe.lot.product.name} lot {syringe.lot.lot_number}" if visible else None)
+        lot=syringe.contents if visible else None)
 
 
 def procedure_notes(user, procedure_ids) -> dict[int, str]:
@@ -153,11 +153,11 @@ def procedure_notes(user, procedure_ids) -> dict[int, str]:
 
     out = {}
     for s in (Syringe.objects.filter(procedure_id__in=list(procedure_ids))
-              .select_related("preparation__subject__study", "arm", "lot__product")):
+              .select_related("preparation__subject__study", "arm", "lot__product", "sample")):
         subject = s.preparation.subject
         note = f"{subject.study.title}, subject {subject.code}, visit {s.preparation.visit_code}: {s.label}"
         if user is not None and can_see_assignment(user, subject):
-            note += f" ({s.arm}; {s.lot.product.name} lot {s.lot.lot_number})"
+            note += f" ({s.arm}; {s.contents})"
         else:
             note += " (blinded: the product and its lot are shown to the study's unblinded members only)"
         out[s.procedure_id] = note

@@ -10,11 +10,17 @@ Three steps, each one transaction, each audited with its actor:
    allocation chose, the placebo on the other; parallel: one syringe of the subject's arm. Each
    lot must be a lot set aside for the arm its syringe is for, usable on the day, with the stock.
    The syringes are labelled ``study product, side L`` / ``side R`` (``study product``).
+   For a treatment that implants the patient's own material (a micrograft suspension from the
+   subject's punch biopsies), the active syringe is filled from the subject's released autologous
+   sample (same checks as implanting it: this patient's, released, the right kind, used once)
+   and the placebo syringe from a placebo lot.
 3. :func:`injection_record`: the blinded injector (an investigator who is a clinician) records
    the injection of one syringe through the clinic's procedure record
    (:func:`anagen.treatments.services.procedure_record`, with the syringe's lot and quantity, so
    the stock goes down and the recall search finds the patient). Nothing the injector is told,
-   a refusal included, names the arm or the lot.
+   a refusal included, names the arm or the lot. The procedure names no sample either; once every
+   syringe of the visit is given, the samples they held are marked implanted in their chain of
+   custody (one time for all, so its time cannot tell the sides apart).
 
 Refused: a subject who is not randomized or no longer taking part, a visit not in the protocol,
 a side a parallel study does not have, a second preparation of the same visit, a second
@@ -26,7 +32,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from anagen.accounts.models import Role
@@ -149,7 +155,7 @@ def preparation_record(*, actor, subject: Subject, visit_code: str, modality, sy
     ``syringes`` maps a side ("L", "R"; "" for a parallel study) to ``(lot, quantity_ml)``.
     """
     from anagen.treatments import rules
-    from anagen.treatments.models import Lot, Modality
+    from anagen.treatments.models import AutologousSample, Lot, Modality
 
     subject = _subject(subject)
     study = subject.study
@@ -166,16 +172,13 @@ def preparation_record(*, actor, subject: Subject, visit_code: str, modality, sy
         modality = Modality.objects.filter(code=str(modality or "")).first()
     if modality is None or not modality.is_active:
         raise ActionError("Choose the treatment from the catalogue.", field="modality", code="required")
-    if modality.sample_kind:
-        raise ActionError(f"{modality.name} implants the patient's own sample, which cannot be blinded; choose the "
-                          "treatment the study's product is given as (e.g. an injection of a suspension).",
-                          field="modality")
     wanted = sides(study)
     given = {_check_side(study, s) if s else WHOLE: v for s, v in (syringes or {}).items()}
     missing = [s for s in wanted if s not in given or given[s][0] is None]
     if missing:
         what = " and ".join(f"side {s}" for s in missing) if missing != [WHOLE] else "the syringe"
-        raise ActionError(f"Choose the lot and the volume for {what}.", field="syringes", code="required")
+        source = "the lot (or, on the active side, the subject's own sample)" if modality.sample_kind else "the lot"
+        raise ActionError(f"Choose {source} and the volume for {what}.", field="syringes", code="required")
     if Preparation.objects.filter(subject=subject, visit_code=visit_code).exists():
         raise Conflict(f"The study product of {subject.code} for {codes[visit_code]} is already prepared.",
                        code="already_prepared")
@@ -186,6 +189,14 @@ def preparation_record(*, actor, subject: Subject, visit_code: str, modality, sy
         qty = _quantity(qty, side)
         arm = _arm_for(study, subject.allocation, side)
         where = f"side {side}" if side else "the syringe"
+        if isinstance(lot, AutologousSample):
+            rows.append((side, arm, None, _sample_for(lot, subject=subject, modality=modality, arm=arm, where=where),
+                         qty))
+            continue
+        if modality.sample_kind and not arm.is_placebo:
+            raise ActionError(f"{where[0].upper()}{where[1:]} gets {arm.name}: {modality.name} implants the subject's "
+                              f"own {modality.get_sample_kind_display().lower()}; choose the subject's released "
+                              "sample for it, not a lot.", field="syringes", code="sample_required")
         study_lot = StudyLot.objects.filter(study=study, lot_id=getattr(lot, "pk", None)).select_related("arm").first()
         if study_lot is None:
             raise ActionError(f"The lot for {where} is not set aside for this study; set it aside for its arm "
@@ -204,14 +215,73 @@ def preparation_record(*, actor, subject: Subject, visit_code: str, modality, sy
                                     quantity=qty, unit=current.product.unit, on=today)
         if refusal:
             raise ActionError(refusal, field="syringes", code="lot_refused")
-        rows.append((side, arm, current, qty))
+        rows.append((side, arm, current, None, qty))
     with acting_as(actor):
         prep = Preparation.objects.create(subject=subject, visit_code=visit_code, modality=modality,
                                           prepared_by=actor, prepared_at=timezone.now())
-        for side, arm, lot, qty in rows:
+        for side, arm, lot, sample, qty in rows:
             Syringe.objects.create(preparation=prep, side=side, label=syringe_label(side), arm=arm, lot=lot,
-                                   quantity=qty)
+                                   sample=sample, quantity=qty)
     return prep
+
+
+def _sample_for(sample, *, subject: Subject, modality, arm, where: str):
+    """The subject's released autologous sample, checked for filling the active syringe."""
+    from anagen.treatments import rules
+    from anagen.treatments.models import AutologousSample
+
+    if not modality.sample_kind:
+        raise ActionError(f"{modality.name} uses no autologous sample; choose a lot set aside for {arm.name}.",
+                          field="syringes")
+    if arm.is_placebo:
+        raise ActionError(f"{where[0].upper()}{where[1:]} gets the placebo ({arm.name}): fill it from a placebo lot, "
+                          "never from the subject's sample.", field="syringes", code="wrong_arm")
+    sample = AutologousSample.objects.select_for_update().get(pk=sample.pk)
+    refusal = rules.implant_refusal(sample_code=sample.code, sample_patient_id=sample.patient_id,
+                                    patient_id=subject.patient_id, status=sample.status)
+    if refusal:
+        raise ActionError(refusal, field="syringes", code="sample_refused")
+    if sample.kind != modality.sample_kind:
+        raise ActionError(f"Sample {sample.code} is {sample.get_kind_display().lower()}; {modality.name} needs "
+                          f"{modality.get_sample_kind_display().lower()}.", field="syringes", code="sample_refused")
+    if Syringe.objects.filter(sample=sample).exists():
+        raise Conflict(f"Sample {sample.code} already fills a study syringe.", code="sample_used")
+    return sample
+
+
+def released_samples(*, user, subject: Subject):
+    """The subject's released samples not yet in a syringe: for the unblinded preparer only."""
+    from anagen.treatments import rules
+    from anagen.treatments.models import AutologousSample
+
+    _check_study_role(user, subject.study, PREPARER_ROLES, "see the subject's samples for study product")
+    return (AutologousSample.objects.filter(patient_id=subject.patient_id, status=rules.RELEASED,
+                                            study_syringe__isnull=True).order_by("harvested_at", "pk"))
+
+
+def _record_implant_if_all_given(*, actor, prep: Preparation, subject: Subject) -> None:
+    """Once every syringe of a visit is given, the samples they held are marked implanted.
+
+    Recorded then, not at each injection, so that the time of the custody step (which blinded
+    clinicians can read on the sample's page) cannot tell which side held the sample."""
+    from anagen.treatments import rules
+    from anagen.treatments.models import AutologousSample, CustodyEvent
+
+    syringes = list(prep.syringes.all())
+    if any(s.procedure_id is None for s in syringes):
+        return
+    now = timezone.now()
+    for s in syringes:
+        if s.sample_id is None:
+            continue
+        sample = AutologousSample.objects.select_for_update().get(pk=s.sample_id)
+        CustodyEvent.objects.create(
+            sample=sample, step=rules.IMPLANTED, at=now, by=actor,
+            details={"study": subject.study_id, "subject": subject.code, "visit": prep.visit_code},
+            notes=f"Given blind as study product: {subject.study.title}, subject {subject.code}, visit "
+                  f"{prep.visit_code}; recorded once every syringe of the visit was given.")
+        sample.status = rules.IMPLANTED
+        sample.save(update_fields=["status"])
 
 
 # --- 3. injection --------------------------------------------------------------------------------
@@ -257,7 +327,7 @@ def injection_record(*, actor, subject: Subject, visit_code: str, side: str = ""
                 actor=actor, patient=subject.patient, modality=prep.modality, performed_on=performed_on,
                 zones=zones or {}, delivery="injection", anaesthesia=anaesthesia or "none",
                 anaesthesia_detail=anaesthesia_detail, device=device, needle=needle,
-                lots=[(syringe.lot, syringe.quantity)], notes=text)
+                lots=[(syringe.lot, syringe.quantity)] if syringe.lot_id else [], notes=text, study_product=True)
         except ActionError as exc:
             if exc.field == "lots":  # the lot's own message names the product: say it without it
                 raise ActionError(f"The syringe '{label}' cannot be given: its product is no longer usable (expired, "
@@ -268,7 +338,31 @@ def injection_record(*, actor, subject: Subject, visit_code: str, side: str = ""
         syringe.injected_by = actor
         syringe.injected_at = timezone.now()
         syringe.save(update_fields=["procedure", "injected_by", "injected_at"])
+        _record_implant_if_all_given(actor=actor, prep=prep, subject=subject)
     return procedure
+
+
+def to_prepare(*, user) -> list[dict]:
+    """For the unblinded preparer's home page: per study (not locked) where ``user`` prepares the
+    product, the subjects taking part at the user's clinics, with how many of their protocol
+    visits are prepared. Nothing here names an arm."""
+    from .lock import is_locked
+
+    rows = []
+    studies = (Study.objects.filter(members__user=user, members__role__in=PREPARER_ROLES)
+               .order_by("title").distinct())
+    for study in studies:
+        if is_locked(study):
+            continue
+        subjects = (study.subjects.filter(status=SubjectStatus.RANDOMIZED, site_id__in=list(user.clinic_ids))
+                    .select_related("protocol_version").order_by("code"))
+        prepared = dict(Preparation.objects.filter(subject__in=subjects).order_by().values("subject_id")
+                        .annotate(n=models.Count("id")).values_list("subject_id", "n"))
+        for subject in subjects:
+            n_visits = len(visit_codes(subject))
+            done = prepared.get(subject.pk, 0)
+            rows.append({"study": study, "subject": subject, "prepared": done, "visits": n_visits})
+    return rows
 
 
 def preparations_for(*, subject: Subject):

@@ -216,13 +216,15 @@ class StudyLotForm(forms.Form):
 
 
 class PreparationForm(forms.Form):
-    """The unblinded preparer's form: the visit, the treatment, and per syringe a lot and a volume."""
+    """The unblinded preparer's form: the visit, the treatment, and per syringe a lot (or, on the
+    active side of a treatment that implants the patient's own material, the subject's released
+    sample) and a volume."""
 
     prefix = "prep"
     visit_code = forms.ChoiceField(choices=[], label="Visit")
     modality = forms.ModelChoiceField(queryset=None, label="Treatment recorded on the procedure")
 
-    def __init__(self, *args, visits, modalities, study_lots, sides, side_arms, **kwargs):
+    def __init__(self, *args, visits, modalities, study_lots, sides, side_arms, samples=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["visit_code"].choices = visits
         self.fields["modality"].queryset = modalities
@@ -230,15 +232,28 @@ class PreparationForm(forms.Form):
         for side in sides:
             arm = side_arms[side]
             where = f"side {side}" if side else "the syringe"
-            self.fields[f"lot_{side or 'X'}"] = forms.ModelChoiceField(
-                queryset=study_lots.filter(arm=arm), label=f"Lot for {where} ({arm})",
+            key = side or "X"
+            own_sample = samples is not None and samples.exists() and not arm.is_placebo
+            self.fields[f"lot_{key}"] = forms.ModelChoiceField(
+                queryset=study_lots.filter(arm=arm), label=f"Lot for {where} ({arm})", required=not own_sample,
                 help_text=f"{where[0].upper()}{where[1:]} gets {arm.name}.")
-            self.fields[f"quantity_{side or 'X'}"] = forms.DecimalField(
+            if own_sample:
+                self.fields[f"sample_{key}"] = forms.ModelChoiceField(
+                    queryset=samples, required=False, label=f"Or the subject's own sample for {where}",
+                    help_text="For a treatment that implants the patient's own material (e.g. a micrograft "
+                              "suspension): the released sample this syringe is filled from; leave the lot empty.")
+            self.fields[f"quantity_{key}"] = forms.DecimalField(
                 min_value=0, max_digits=8, decimal_places=2, label=f"Volume for {where} (ml)")
 
     def syringes(self) -> dict:
         d = self.cleaned_data
-        return {side: (d[f"lot_{side or 'X'}"].lot, d[f"quantity_{side or 'X'}"]) for side in self.sides}
+        out = {}
+        for side in self.sides:
+            key = side or "X"
+            sample = d.get(f"sample_{key}")
+            study_lot = d.get(f"lot_{key}")
+            out[side] = (sample or (study_lot.lot if study_lot else None), d[f"quantity_{key}"])
+        return out
 
 
 class InjectionForm(forms.Form):

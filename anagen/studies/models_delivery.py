@@ -66,13 +66,20 @@ class Preparation(models.Model):
 
 
 class Syringe(models.Model):
-    """One labelled syringe; ``arm`` and ``lot`` are what the blinding hides."""
+    """One labelled syringe; ``arm``, ``lot`` and ``sample`` are what the blinding hides.
+
+    A syringe is filled either from a lot set aside for its arm or, for a treatment that implants
+    the patient's own material (a micrograft suspension), from the subject's released autologous
+    sample (the active side; the placebo side still comes from a lot)."""
 
     preparation = models.ForeignKey(Preparation, on_delete=models.PROTECT, related_name="syringes")
     side = models.CharField(max_length=1, blank=True, help_text="L or R (split-scalp); empty for a parallel study.")
     label = models.CharField(max_length=40)
     arm = models.ForeignKey("studies.Arm", on_delete=models.PROTECT, related_name="+")
-    lot = models.ForeignKey("treatments.Lot", on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey("treatments.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    sample = models.OneToOneField("treatments.AutologousSample", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="study_syringe",
+                                  help_text="The subject's own released sample this syringe was filled from.")
     quantity = models.DecimalField(max_digits=8, decimal_places=2)
     procedure = models.OneToOneField("treatments.Procedure", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="study_syringe")
@@ -82,10 +89,22 @@ class Syringe(models.Model):
 
     class Meta:
         ordering = ["preparation", "side", "id"]
-        constraints = [models.UniqueConstraint(fields=["preparation", "side"], name="studies_one_syringe_per_side")]
+        constraints = [
+            models.UniqueConstraint(fields=["preparation", "side"], name="studies_one_syringe_per_side"),
+            models.CheckConstraint(condition=(models.Q(lot__isnull=False, sample__isnull=True)
+                                              | models.Q(lot__isnull=True, sample__isnull=False)),
+                                   name="studies_syringe_lot_or_sample"),
+        ]
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def contents(self) -> str:
+        """What the syringe holds, for the unblinded only."""
+        if self.sample_id:
+            return f"autologous {self.sample.get_kind_display().lower()} {self.sample.code}"
+        return f"{self.lot.product.name} lot {self.lot.lot_number}"
 
     @property
     def injected(self) -> bool:

@@ -16,12 +16,23 @@ from anagen.core.errors import ActionError
 from anagen.core.permissions import role_required
 
 from . import blinding, delivery, selectors
+from .lock import is_locked
 from .forms import InjectionForm, PreparationForm, StudyLotForm
 from .views import STUDY_PAGE_ROLES, _form_error
 
 
+# The study's unblinded preparer may be a lab scientist (the micrograft suspension is made in the
+# lab): these pages let the lab role in, and then only its study's preparers.
+DELIVERY_PAGE_ROLES = (*STUDY_PAGE_ROLES, Role.LAB_SCIENTIST)
+
+
 def _is_preparer(user, study) -> bool:
     return blinding.study_role(user, study) in delivery.PREPARER_ROLES
+
+
+def _check_page(user, study) -> None:
+    if not user.has_role(*STUDY_PAGE_ROLES) and not _is_preparer(user, study):
+        raise PermissionDenied("These pages are for the study's team; the lab sees them as the study's preparer.")
 
 
 def _is_injector(user, study) -> bool:
@@ -30,7 +41,7 @@ def _is_injector(user, study) -> bool:
 
 # --- the study's lots -----------------------------------------------------------------------------
 
-@role_required(*STUDY_PAGE_ROLES)
+@role_required(*DELIVERY_PAGE_ROLES)
 def study_lots(request, pk: int):
     study = selectors.study_get(user=request.user, pk=pk)
     if not _is_preparer(request.user, study):
@@ -63,9 +74,10 @@ def _preparation_form(request, study, subject, data=None):
     sides = delivery.sides(study)
     side_arms = {s: delivery._arm_for(study, subject.allocation, s) for s in sides}
     return PreparationForm(data, visits=delivery.visit_codes(subject),
-                           modalities=Modality.objects.filter(is_active=True, sample_kind=""),
+                           modalities=Modality.objects.filter(is_active=True),
                            study_lots=delivery.lots_for_preparer(user=request.user, study=study),
-                           sides=sides, side_arms=side_arms)
+                           sides=sides, side_arms=side_arms,
+                           samples=delivery.released_samples(user=request.user, subject=subject))
 
 
 def _treatment_page(request, study, subject, *, prep_form=None, inject_forms=None, status=200):
@@ -82,22 +94,25 @@ def _treatment_page(request, study, subject, *, prep_form=None, inject_forms=Non
             rows.append((view, form))
         preparations.append((prep, rows))
     assignment = blinding.assignment_view(user, subject)
-    can_prepare = (_is_preparer(user, study) and assignment.randomized and subject.status == "randomized")
+    can_prepare = (_is_preparer(user, study) and assignment.randomized and subject.status == "randomized"
+                   and not is_locked(study))
     if can_prepare and prep_form is None:
         prep_form = _preparation_form(request, study, subject)
     return render(request, "studies/delivery/treatment.html", {
         "study": study, "subject": subject, "assignment": assignment, "preparations": preparations,
         "prep_form": prep_form if can_prepare else None, "is_injector": _is_injector(user, study),
+        "sees_study_pages": user.has_role(*STUDY_PAGE_ROLES),
     }, status=status)
 
 
-@role_required(*STUDY_PAGE_ROLES)
+@role_required(*DELIVERY_PAGE_ROLES)
 def treatment(request, pk: int, subject_pk: int):
     study = selectors.study_get(user=request.user, pk=pk)
+    _check_page(request.user, study)
     return _treatment_page(request, study, selectors.subject_get(user=request.user, study=study, pk=subject_pk))
 
 
-@role_required(*STUDY_PAGE_ROLES)
+@role_required(*DELIVERY_PAGE_ROLES)
 @require_POST
 def prepare(request, pk: int, subject_pk: int):
     study = selectors.study_get(user=request.user, pk=pk)

@@ -471,8 +471,14 @@ def procedure_record(*, actor: User, patient: Patient, modality: Modality, perfo
                      delivery: str = Procedure.Delivery.INJECTION, anaesthesia: str = Procedure.Anaesthesia.NONE,
                      anaesthesia_detail: str = "", device: str = "", needle: str = "",
                      microneedling_depth_mm=None, lots: list[tuple[Lot, object]] | None = None,
-                     sample: AutologousSample | None = None, notes: str = "") -> Procedure:
+                     sample: AutologousSample | None = None, notes: str = "",
+                     study_product: bool = False) -> Procedure:
     """Record one treatment session as performed.
+
+    ``study_product``: a blinded study syringe, prepared by the study's unblinded pharmacist (who
+    filled it from a lot or from the subject's own released sample and keeps the sample's chain
+    of custody); the procedure then names no sample, so that nothing on it tells the active side
+    from the placebo side.
 
     Refused without treatment consent, with an expired or recalled lot or not enough stock, and
     for a sample that is not this patient's or not yet released. Stock goes down and the sample
@@ -508,7 +514,10 @@ def procedure_record(*, actor: User, patient: Patient, modality: Modality, perfo
     if not (clinician.has_role(Role.CLINICIAN) and clinician.can_see_clinic(patient.clinic_id)):
         raise ActionError(f"{clinician} is not a clinician of {patient.clinic.name}.", field="clinician")
 
-    if modality.sample_kind and sample is None:
+    if study_product and sample is not None:
+        raise ActionError("A study syringe's sample is recorded by the study's preparation, not on the procedure.",
+                          field="sample")
+    if modality.sample_kind and sample is None and not study_product:
         raise ActionError(f"{modality.name} implants the patient's own {modality.get_sample_kind_display().lower()}; "
                           f"choose the released sample (scan or type its code).", field="sample", code="required")
     if sample is not None:
@@ -517,6 +526,9 @@ def procedure_record(*, actor: User, patient: Patient, modality: Modality, perfo
                                         patient_id=patient.pk, status=sample.status)
         if refusal:
             raise ActionError(refusal, field="sample", code="sample_refused")
+        if getattr(sample, "study_syringe", None) is not None:
+            raise ActionError(f"Sample {sample.code} fills a study syringe; it is given through the study's injection "
+                              "record, not as a clinic procedure.", field="sample", code="sample_refused")
         if not modality.sample_kind:
             raise ActionError(f"{modality.name} does not implant an autologous sample; leave the sample empty.",
                               field="sample")

@@ -34,7 +34,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 CSV_FIELDS = [
     "image", "status", "error", "usable", "quality_flags", "hair_count", "terminal_count",
     "vellus_count", "field_area_cm2", "density_per_cm2", "mean_diameter_um",
-    "follicular_units", "elapsed_ms", "engine_version", "profile",
+    "follicular_units", "elapsed_ms", "engine_version", "profile", "rule_count",
 ]
 
 
@@ -102,7 +102,8 @@ def cmd_count(args: argparse.Namespace) -> int:
         return 1
     failed = 0
     if not args.json:
-        print(f"{'image':<32} {'usable':<7} {'hairs':>5} {'term':>5} {'vell':>5} {'/cm²':>7} {'diam µm':>7}  flags")
+        print(f"{'image':<32} {'usable':<7} {'hairs':>5} {'rule':>5} {'term':>5} {'vell':>5} {'/cm²':>7} "
+              f"{'diam µm':>7}  flags")
     for path in files:
         record = _analyse_file(str(path), profile, args.overlay)
         if "error" in record:
@@ -116,7 +117,8 @@ def cmd_count(args: argparse.Namespace) -> int:
         else:
             print(
                 f"{Path(record['image']).name[:32]:<32} {('yes' if record['usable'] else 'NO'):<7} "
-                f"{record['hair_count']:>5} {_fmt(record['terminal_count']):>5} {_fmt(record['vellus_count']):>5} "
+                f"{record['hair_count']:>5} {record['rule_count']:>5} "
+                f"{_fmt(record['terminal_count']):>5} {_fmt(record['vellus_count']):>5} "
                 f"{_fmt(record['density_per_cm2'], '.0f'):>7} {_fmt(record['mean_diameter_um'], '.0f'):>7}  "
                 f"{','.join(record['quality']['flags']) or '-'}"
             )
@@ -144,6 +146,7 @@ def _csv_row(record: dict[str, Any]) -> dict[str, Any]:
         "elapsed_ms": record["elapsed_ms"],
         "engine_version": record["engine_version"],
         "profile": record["profile"],
+        "rule_count": record["rule_count"],
     }
 
 
@@ -166,14 +169,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
         Path(args.overlay).mkdir(parents=True, exist_ok=True)
     out = Path(args.out)
     done: set[str] = set()
+    fields = CSV_FIELDS
     if out.exists() and out.stat().st_size > 0:
         with open(out, newline="", encoding="utf-8") as fh:
-            done = {row["image"] for row in csv.DictReader(fh) if row.get("status") == "ok"}
+            reader = csv.DictReader(fh)
+            done = {row["image"] for row in reader if row.get("status") == "ok"}
+            # A file begun by an earlier version keeps its own columns.
+            fields = list(reader.fieldnames or CSV_FIELDS)
     files = [str(p) for p in _expand([str(folder)]) if str(p) not in done]
     new_file = not out.exists() or out.stat().st_size == 0
     failed = 0
     with open(out, "a", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         if new_file:
             writer.writeheader()
         bar = tqdm(total=len(files), unit="img", disable=args.quiet, file=sys.stderr)

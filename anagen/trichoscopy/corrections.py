@@ -4,6 +4,10 @@ The automatic result is never changed: `apply_corrections` returns a new
 `ImageAnalysis`, flagged ``corrected=True``, in which removed hairs are gone and added
 hairs (``source="manual"``) carry new ids after the automatic ones. Keeping both lets a
 study report the automatic count, the corrected count and the difference between them.
+
+An added hair is marked by the counting rule as a detected one is
+(`manual_hair_counted`): one cut by the bottom or right edge is added but not counted
+(``counted=False``, left out of ``rule_count``), never refused.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .measure import classify, follicular_units
+from .detect import DEFAULT_SETTINGS
+from .measure import classify, counted_by_rule, follicular_units
 from .profiles import Profile
 from .results import Hair, ImageAnalysis
 
@@ -50,6 +55,7 @@ def _manual_hair(
     cut = any(
         x <= 2 or y <= 2 or x >= w - 3 or y >= h - 3 for x, y in ((x0, y0), (x1, y1))
     )
+    counted = manual_hair_counted(analysis, ((x0, y0), (x1, y1)))
     return Hair(
         id=hair_id,
         centreline=((x0, y0), (x1, y1)),
@@ -60,7 +66,37 @@ def _manual_hair(
         cut_by_border=cut,
         hair_class=hair_class,
         source="manual",
+        counted=counted,
     )
+
+
+def manual_hair_counted(analysis: ImageAnalysis, ends) -> bool:
+    """Whether the counting rule counts a hair drawn by hand, judged as the engine
+    judges a detected one.
+
+    A hand-drawn hair is never refused for where it lies: it is added, and the
+    counting rule marks it. It is not counted when an end lies on the bottom or
+    right edge (or on an ignored region adjoining them), nor when it is cut only by
+    the top or left edge (or the ignored regions there) but shorter than the
+    detector's border-stub limit (0.8 of the median length of the analysis' hairs,
+    once there are five or more): such a stub's opening lies outside the field.
+    """
+    (x0, y0), (x1, y1) = ends
+    shape = analysis.image_shape
+    regions = analysis.ignored_regions
+    if not counted_by_rule(ends, shape, regions, margin=3.0):
+        return False
+    h, w = shape
+    at_border = any(
+        x <= 3 or y <= 3 or any(rx0 - 3 <= x <= rx1 + 3 and ry0 - 3 <= y <= ry1 + 3 for rx0, ry0, rx1, ry1 in regions)
+        for x, y in ends
+    )
+    lengths = [hr.length_px for hr in analysis.hairs if hr.source == "auto"]
+    if at_border and len(lengths) >= 5:
+        floor = DEFAULT_SETTINGS.border_relative_length * float(np.median(lengths))
+        if float(np.hypot(x1 - x0, y1 - y0)) < floor:
+            return False
+    return True
 
 
 def apply_corrections(
@@ -81,7 +117,8 @@ def apply_corrections(
         ``(x0, y0, x1, y1, class)`` with class ``"terminal"`` or ``"vellus"``, or a
         dict with those keys (and optionally ``width_px``). Without a class, the
         hair is classified from its width (the image's median hair width when
-        none is given) when the analysis is calibrated.
+        none is given) when the analysis is calibrated. Each is marked by the
+        counting rule (`manual_hair_counted`), as the engine marks a detected hair.
     removed : iterable of int
         Ids of hairs to remove.
     profile : Profile, optional

@@ -49,6 +49,27 @@ FOLLICULAR_UNIT_GAP_WIDTHS = 2.5
 TYPICAL_SHAFT_UM = 70.0
 TYPICAL_SHAFT_REL_SD = 0.2
 
+#: The counting rule, in words (docs/trichoscopy.md, "Counting rule"). A hair counts
+#: when its exit point (the follicle opening) lies inside the field and its shaft is
+#: not cut by the bottom or right edge of the field (an unbiased counting frame: top
+#: and left are the inclusion edges, bottom and right the exclusion edges; an ignored
+#: region adjoining the bottom or right edge, such as a device bar, belongs to the
+#: exclusion edge). A detected hair's opening is not known; a hair cut by the top or
+#: left edge is taken to have its opening inside when it shows most of a typical
+#: clipped length (the detector's border-stub rule: at least 0.8 of the field's
+#: median hair). Each hair of a follicular unit counts; fragments shorter than the
+#: length rule (0.35 of the median) do not.
+COUNTING_RULE = (
+    "a hair counts when its exit point lies inside the field and its shaft is not cut by "
+    "the bottom or right edge; each hair of a follicular unit counts; fragments and "
+    "border stubs do not"
+)
+#: The short statement printed on every overlay.
+COUNTING_RULE_CAPTION = (
+    "Counted: hairs whose exit point is inside the field; "
+    "hairs cut by the bottom/right edge (dashed) not counted"
+)
+
 
 @dataclass(frozen=True)
 class ScaleEstimate:
@@ -110,6 +131,50 @@ def _near_edge(
     return False
 
 
+def exclusion_regions(
+    shape: tuple[int, int], regions: tuple[tuple[int, int, int, int], ...] | list = ()
+) -> list[tuple[float, float, float, float]]:
+    """The ignored regions that adjoin the bottom or right edge of the image.
+
+    With the bottom and right edges they form the exclusion edge of the counting
+    frame: a hair cut by them is not counted. Regions adjoining only the top or
+    left edge (a banner) extend the inclusion edge; regions inside the field (a
+    drawn mark) hide part of a hair without deciding whether it counts.
+    """
+    h, w = shape
+    # A band along the whole top also touches the right edge: a region belongs to the
+    # bottom (right) edge when it touches it and lies mostly in the lower (right) half.
+    return [
+        tuple(float(v) for v in r)
+        for r in regions
+        if (r[3] >= h - 2 and r[1] + r[3] > h) or (r[2] >= w - 2 and r[0] + r[2] > w)
+    ]
+
+
+def counted_by_rule(
+    ends: tuple[tuple[float, float], tuple[float, float]] | np.ndarray,
+    shape: tuple[int, int],
+    regions: tuple[tuple[int, int, int, int], ...] | list = (),
+    margin: float = 2.0,
+) -> bool:
+    """Whether a hair with these two ends counts by the counting rule.
+
+    It does not when either end lies within ``margin`` pixels of the bottom or right
+    edge of the image, or of an ignored region adjoining them (`exclusion_regions`).
+    Hairs cut by the top or left edge count (the detector has already left out the
+    border stubs, whose opening lies outside the field).
+    """
+    h, w = shape
+    excluded = exclusion_regions(shape, regions)
+    for x, y in ends:
+        if x > w - 1 - margin or y > h - 1 - margin:
+            return False
+        for x0, y0, x1, y1 in excluded:
+            if x0 - margin <= x <= x1 + margin and y0 - margin <= y <= y1 + margin:
+                return False
+    return True
+
+
 def _hairs_from_shafts(
     shafts: list[Shaft],
     factor: float,
@@ -126,6 +191,7 @@ def _hairs_from_shafts(
         length_px = _polyline_length(pts) + width_px
         margin = width_px / 2 + 2 * max(1.0, factor)
         cut = _near_edge(pts[0], shape, regions, margin) or _near_edge(pts[-1], shape, regions, margin)
+        counted = not cut or counted_by_rule((pts[0], pts[-1]), shape, regions, margin)
         if profile.px_per_mm:
             diameter_um = width_px / profile.px_per_mm * 1000.0
             length_mm = length_px / profile.px_per_mm
@@ -141,6 +207,7 @@ def _hairs_from_shafts(
                 length_mm=length_mm,
                 cut_by_border=cut,
                 hair_class=classify(diameter_um, profile),
+                counted=counted,
             )
         )
     return hairs

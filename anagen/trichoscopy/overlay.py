@@ -2,11 +2,13 @@
 
 Every hair is drawn along its centre line and numbered with its id; terminal hairs in
 green, vellus in yellow, unclassified (no scale) in cyan, hairs added by hand in
-magenta. Ignored regions are shaded grey. The numbers are placed so that no two overlap
-(`place_labels`), and the caption (count, density in hairs/cm², quality verdict) is drawn
-on a strip *below* the photograph, so it never covers hairs near the lower border: the
-overlay is the image's width and taller than the image by that strip, and its top rows
-are the image's rows (pixel coordinates are the same). The result is a PNG.
+magenta. Hairs the counting rule does not count (cut by the bottom or right edge) are
+drawn dashed. Ignored regions are shaded grey. The numbers are placed so that no two
+overlap (`place_labels`), and the caption (count, count by the counting rule, density in
+hairs/cm², quality verdict, then the counting rule itself) is drawn on a strip *below*
+the photograph, so it never covers hairs near the lower border: the overlay is the
+image's width and taller than the image by that strip, and its top rows are the
+image's rows (pixel coordinates are the same). The result is a PNG.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .measure import as_rgb_uint8
+from .measure import COUNTING_RULE_CAPTION, as_rgb_uint8
 from .profiles import Profile
 from .results import ImageAnalysis
 
@@ -94,11 +96,27 @@ def place_labels(
 def _caption(analysis: ImageAnalysis) -> list[tuple[str, bool]]:
     """The caption as text runs, ``(text, superscript)``: the Hershey fonts have no "²"."""
     verdict = "usable" if analysis.usable else "RETAKE: " + ", ".join(analysis.quality.flags)
-    runs = [(f"{analysis.hair_count} hairs", False)]
+    runs = [(f"{analysis.hair_count} hairs ({analysis.rule_count} by the counting rule)", False)]
     if analysis.density_per_cm2 is not None:
         runs += [(f", {analysis.density_per_cm2:.0f} hairs/cm", False), ("2", True)]
     runs.append((f" | {verdict}" + (" | corrected" if analysis.corrected else ""), False))
     return runs
+
+
+def _dashed_polyline(canvas, pts: np.ndarray, colour, thickness: int, dash: float) -> None:
+    """A polyline drawn as dashes of ``dash`` pixels with gaps of the same length."""
+    pts = pts.reshape(-1, 2).astype(np.float64)
+    seg = np.hypot(*np.diff(pts, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    total = cum[-1]
+    start = 0.0
+    while start < total:
+        stop = min(total, start + dash)
+        xs = np.interp([start, stop], cum, pts[:, 0])
+        ys = np.interp([start, stop], cum, pts[:, 1])
+        cv2.line(canvas, (int(round(xs[0])), int(round(ys[0]))), (int(round(xs[1])), int(round(ys[1]))),
+                 colour, thickness, cv2.LINE_AA)
+        start += 2 * dash
 
 
 def _runs_width(runs, font_scale: float, thickness: int) -> int:
@@ -125,7 +143,10 @@ def draw_overlay(image: np.ndarray, analysis: ImageAnalysis, profile: Profile | 
     for hair in analysis.hairs:
         colour = COLOURS["manual"] if hair.source == "manual" else COLOURS.get(hair.hair_class, (255, 255, 255))
         pts = np.round(np.array(hair.centreline)).astype(np.int32).reshape(-1, 1, 2)
-        cv2.polylines(canvas, [pts], False, colour, thickness, cv2.LINE_AA)
+        if hair.counted:
+            cv2.polylines(canvas, [pts], False, colour, thickness, cv2.LINE_AA)
+        else:
+            _dashed_polyline(canvas, pts, colour, thickness, dash=6.0 * scale)
         if hair.cut_by_border:
             end = pts[0, 0] if _edge_distance(pts[0, 0], w, h) < _edge_distance(pts[-1, 0], w, h) else pts[-1, 0]
             cv2.circle(canvas, (int(end[0]), int(end[1])), thickness * 3, colour, thickness, cv2.LINE_AA)
@@ -137,22 +158,28 @@ def draw_overlay(image: np.ndarray, analysis: ImageAnalysis, profile: Profile | 
         cv2.putText(canvas, str(hair.id), org, FONT, font_scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
         cv2.putText(canvas, str(hair.id), org, FONT, font_scale, colour, thickness, cv2.LINE_AA)
 
-    # The caption goes on a strip below the photograph, never over it.
-    runs = _caption(analysis)
-    bar = int(24 * scale)
+    # The caption goes on a strip below the photograph, never over it: the counts and
+    # verdict on one line, the counting rule on the next.
     text_thickness = max(1, thickness - 1)
-    font_scale = 0.55 * scale
-    text_w = _runs_width(runs, font_scale, text_thickness)
-    if text_w > w - 12:  # small images: shrink the caption rather than cut it off
-        font_scale *= (w - 12) / text_w
-    strip = np.zeros((bar, w, 3), np.uint8)
-    x, base = 6, bar - int(7 * scale)
-    for text, sup in runs:
-        fs = font_scale * (0.6 if sup else 1.0)
-        y = base - int(0.45 * cv2.getTextSize("0", FONT, font_scale, text_thickness)[0][1]) if sup else base
-        cv2.putText(strip, text, (x, y), FONT, fs, (255, 255, 255), text_thickness, cv2.LINE_AA)
-        x += cv2.getTextSize(text, FONT, fs, text_thickness)[0][0]
-    return np.vstack([canvas, strip])
+    strips = []
+    rule_lines = [(part if k == 0 else part[0].upper() + part[1:], 0.45)
+                  for k, part in enumerate(COUNTING_RULE_CAPTION.split("; "))]
+    lines = [(_caption(analysis), 0.55)] + [([(text, False)], size) for text, size in rule_lines]
+    for runs, size in lines:
+        bar = int(24 * scale * size / 0.55) + int(4 * scale)
+        font_scale = size * scale
+        text_w = _runs_width(runs, font_scale, text_thickness)
+        if text_w > w - 12:  # small images: shrink the caption rather than cut it off
+            font_scale *= (w - 12) / text_w
+        strip = np.zeros((bar, w, 3), np.uint8)
+        x, base = 6, bar - int(7 * scale)
+        for text, sup in runs:
+            fs = font_scale * (0.6 if sup else 1.0)
+            y = base - int(0.45 * cv2.getTextSize("0", FONT, font_scale, text_thickness)[0][1]) if sup else base
+            cv2.putText(strip, text, (x, y), FONT, fs, (255, 255, 255), text_thickness, cv2.LINE_AA)
+            x += cv2.getTextSize(text, FONT, fs, text_thickness)[0][0]
+        strips.append(strip)
+    return np.vstack([canvas, *strips])
 
 
 def _edge_distance(p: np.ndarray, w: int, h: int) -> float:

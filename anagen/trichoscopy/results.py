@@ -50,6 +50,11 @@ class Hair:
         ``"unclassified"`` when the diameter is unknown.
     source : str
         ``"auto"`` for a detected hair, ``"manual"`` for one added by a correction.
+    counted : bool
+        Whether the counting rule counts the hair (see ``COUNTING_RULE`` in
+        `anagen.trichoscopy.measure`): False for a hair cut by the bottom or right
+        edge of the field, or by an ignored region adjoining them. Results stored
+        before engine 1.4.0 read as True.
     """
 
     id: int
@@ -61,6 +66,7 @@ class Hair:
     cut_by_border: bool
     hair_class: str
     source: str = "auto"
+    counted: bool = True
 
     @property
     def midpoint(self) -> tuple[float, float]:
@@ -82,6 +88,7 @@ class Hair:
             "cut_by_border": self.cut_by_border,
             "hair_class": self.hair_class,
             "source": self.source,
+            "counted": self.counted,
         }
 
     @classmethod
@@ -96,6 +103,7 @@ class Hair:
             cut_by_border=bool(data["cut_by_border"]),
             hair_class=data["hair_class"],
             source=data.get("source", "auto"),
+            counted=bool(data.get("counted", True)),
         )
 
 
@@ -174,9 +182,11 @@ class FollicularUnit:
 class ImageAnalysis:
     """Everything measured on one trichoscopy image.
 
-    Counts include hairs cut by the field border (the usual phototrichogram rule
-    counts every shaft seen in the target area). ``density_per_cm2`` is always derived
-    from ``hair_count / field_area_cm2``, never stored on its own.
+    ``hair_count`` includes the hairs cut by the field border that the detector
+    keeps (long enough to lie mostly inside the field); ``rule_count`` counts only
+    the hairs the written counting rule counts (``Hair.counted``: not cut by the
+    bottom or right edge). ``density_per_cm2`` is always derived from
+    ``hair_count / field_area_cm2``, never stored on its own.
 
     Attributes
     ----------
@@ -239,6 +249,12 @@ class ImageAnalysis:
     estimated_scale_rel_uncertainty: float | None = None
 
     @property
+    def rule_count(self) -> int:
+        """Hairs counted by the counting rule (``Hair.counted``): ``hair_count`` less
+        the hairs cut by the bottom or right edge of the field."""
+        return sum(1 for h in self.hairs if h.counted)
+
+    @property
     def diameters(self) -> tuple[float, ...]:
         """Alias of ``diameters_um``."""
         return self.diameters_um
@@ -262,6 +278,7 @@ class ImageAnalysis:
             "usable": self.usable,
             "quality": self.quality.to_dict(),
             "hair_count": self.hair_count,
+            "rule_count": self.rule_count,
             "terminal_count": self.terminal_count,
             "vellus_count": self.vellus_count,
             "field_area_cm2": _round(self.field_area_cm2, 5),

@@ -4,7 +4,10 @@ Renders clipped target areas as a dermoscope sees them: skin of a chosen tone wi
 low-frequency shading and fine texture, hair shafts of known diameter, length and
 colour (black to grey), crossings, parallel neighbours, tufts of several hairs from one
 follicular opening, thin vellus hairs, glare spots and air bubbles laid over hairs, blur
-and JPEG artefacts, a burned-in banner; and pairs of images: a clipped area and the same
+and JPEG artefacts, a burned-in banner; on request also pairs and triples pressed
+together from one opening, glossy shafts with a light central line, blond hairs, hairs
+cut by the field border (labelled by the counting rule), empty follicle openings and
+scale flakes; and pairs of images: a clipped area and the same
 area days later with anagen hairs grown, and a baseline and follow-up of a tattooed
 target area with hairs lost and new.
 
@@ -39,6 +42,7 @@ HAIR_COLOURS = {
     "dark_brown": (50, 36, 28),
     "brown": (85, 60, 40),
     "grey": (120, 118, 116),
+    "blond": (176, 140, 88),
 }
 
 
@@ -46,7 +50,12 @@ HAIR_COLOURS = {
 class TrueHair:
     """A rendered hair. Coordinates in pixels of the generated image.
 
-    ``root`` is where the shaft leaves the skin, ``tip`` its clipped end.
+    ``root`` is where the shaft leaves the skin (its exit point), ``tip`` its clipped
+    end; either may lie outside the image for a hair cut by the border. Hairs of one
+    follicular opening share ``unit`` (pressed pairs and triples also share ``root``).
+    ``counted`` is the counting rule applied to the truth (docs/trichoscopy.md,
+    "Counting rule"): the exit point lies inside the field and the shaft reaches
+    neither the bottom nor the right edge.
     """
 
     root: tuple[float, float]
@@ -60,6 +69,7 @@ class TrueHair:
     unit: int
     growth_mm: float = 0.0
     phase: str = "anagen"
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,11 @@ class SyntheticTruth:
     @property
     def hair_count(self) -> int:
         return len(self.hairs)
+
+    @property
+    def counted_count(self) -> int:
+        """Hairs the counting rule counts (``TrueHair.counted``)."""
+        return sum(h.counted for h in self.hairs)
 
     @property
     def vellus_count(self) -> int:
@@ -118,8 +133,13 @@ def _skin(rng: np.random.Generator, shape: tuple[int, int], tone: tuple[int, int
 # --------------------------------------------------------------------------- hairs
 
 
-def _draw_hair(canvas: np.ndarray, root: np.ndarray, tip: np.ndarray, width: float, colour: tuple[int, int, int], opacity: float) -> None:
-    """Anti-aliased shaft with cylinder shading, drawn in place (float RGB canvas)."""
+def _draw_hair(canvas: np.ndarray, root: np.ndarray, tip: np.ndarray, width: float, colour: tuple[int, int, int],
+               opacity: float, gloss: float = 0.0, fade_edges: bool = False) -> None:
+    """Anti-aliased shaft with cylinder shading, drawn in place (float RGB canvas).
+
+    ``gloss`` (0 to 1) adds the light line a glossy shaft shows along its axis.
+    ``fade_edges`` lets the shaft thin into the skin under it towards its edges instead
+    of lightening (the shading otherwise turns a light hair's edges lighter than skin)."""
     h, w = canvas.shape[:2]
     r = width / 2 + 2
     x0 = int(max(0, np.floor(min(root[0], tip[0]) - r)))
@@ -139,6 +159,14 @@ def _draw_hair(canvas: np.ndarray, root: np.ndarray, tip: np.ndarray, width: flo
     # Cylinder shading: a little lighter towards the edges.
     rel = np.clip(dist / max(width / 2, 0.5), 0, 1)
     shade = np.array(colour, dtype=np.float32)[None, None, :] * (1 + 0.5 * rel[:, :, None] ** 2)
+    if fade_edges:
+        edge = rel[:, :, None] ** 2
+        shade = np.array(colour, dtype=np.float32)[None, None, :] * (1 - edge) + canvas[y0:y1, x0:x1] * edge
+    if gloss > 0:
+        # Lighter hairs show less of a highlight against their own colour.
+        strength = gloss * (1.0 - float(np.mean(colour)) / 255.0)
+        shine = strength * np.exp(-((dist / max(0.2 * width, 0.5)) ** 2))[:, :, None]
+        shade = shade * (1 - shine) + 225.0 * shine
     region = canvas[y0:y1, x0:x1]
     region[:] = region * (1 - cover[:, :, None]) + shade * cover[:, :, None]
 
@@ -163,6 +191,8 @@ def _place_hairs(
     length_mm: tuple[float, float],
     margin_px: float,
     tip_room_px: float = 0.0,
+    pressed_pairs: int = 0,
+    pressed_triples: int = 0,
 ) -> list[dict]:
     h, w = shape
     main_angle = rng.uniform(0, np.pi)
@@ -202,7 +232,9 @@ def _place_hairs(
 
     n_vellus = int(round(vellus_fraction * n_hairs))
     plan = (["tuft"] * tufts + ["pair"] * parallel_pairs + ["cross"] * crossings)
-    specials = sum({"tuft": 3, "pair": 2, "cross": 2}[p] for p in plan)
+    plan = ["pressed3"] * pressed_triples + ["pressed2"] * pressed_pairs + plan
+    sizes = {"tuft": 3, "pair": 2, "cross": 2, "pressed2": 2, "pressed3": 3}
+    specials = sum(sizes[p] for p in plan)
     if specials > n_hairs:
         plan, specials = [], 0
     n_single = n_hairs - specials
@@ -228,6 +260,17 @@ def _place_hairs(
                 for k in (0, 1):
                     r = np.asarray(root) + normal * k * (width * 1.05)
                     group.append(make(r, angle, d_um, colour, unit, length * rng.uniform(0.85, 1.0)))
+            elif kind in ("pressed2", "pressed3"):
+                # Two or three hairs from one opening, pressed together along their
+                # length and spreading by a few degrees only (less than a shaft width
+                # apart at the cut tip): one dark band with no lighter line inside.
+                n_in = 2 if kind == "pressed2" else 3
+                d_um = diameter(False)
+                length = rng.uniform(*length_mm) * px_per_mm
+                spread = rng.uniform(0.015, 0.035)
+                for k in range(n_in):
+                    group.append(make(root, angle + (k - (n_in - 1) / 2) * spread, d_um * rng.uniform(0.9, 1.1),
+                                      colour, unit, length * rng.uniform(0.9, 1.0)))
             elif kind == "tuft":
                 for k in (-1, 0, 1):
                     group.append(make(root, angle + k * 0.28, diameter(False), colour, unit))
@@ -258,10 +301,13 @@ def _render(
     for hair in hairs:
         width = hair["d"] / 1000 * px_per_mm
         colour = HAIR_COLOURS[hair["colour"]]
-        opacity = 0.8 if hair["colour"] == "grey" else 1.0
+        opacity = {"grey": 0.8, "blond": 0.85}.get(hair["colour"], 1.0)
         # Follicle opening: a soft shadow around the root.
         _draw_hair(canvas, hair["root"] - offset, hair["root"] - offset + 0.01, width * 1.6, tuple(0.8 * np.array(canvas[0, 0])), 0.35)
-        _draw_hair(canvas, hair["root"] - offset, hair["tip"] - offset, width, colour, opacity)
+        # Blond shafts thin into the skin at their edges (see `_draw_hair`); the older
+        # colours keep the shading earlier seeds were drawn with.
+        _draw_hair(canvas, hair["root"] - offset, hair["tip"] - offset, width, colour, opacity, hair.get("gloss", 0.0),
+                   fade_edges=hair["colour"] == "blond")
     return canvas
 
 
@@ -308,7 +354,9 @@ def _finish(rng, canvas: np.ndarray, blur_px: float, noise: float, jpeg_quality:
     return img
 
 
-def _truth(hairs: list[dict], px_per_mm: float, shape, offset, vellus_um: float = 40.0) -> tuple[TrueHair, ...]:
+def _truth(hairs: list[dict], px_per_mm: float, shape, offset, vellus_um: float = 40.0,
+           top_px: float = 0.0) -> tuple[TrueHair, ...]:
+    """Truth records; ``top_px`` is where the field starts below a banner."""
     h, w = shape
     out = []
     for hair in hairs:
@@ -316,7 +364,11 @@ def _truth(hairs: list[dict], px_per_mm: float, shape, offset, vellus_um: float 
         root = hair["root"] - offset
         tip = hair["tip"] - offset
         m = width / 2 + 1
-        cut = any(not (m <= p[0] <= w - 1 - m and m <= p[1] <= h - 1 - m) for p in (root, tip))
+        cut = any(not (m <= p[0] <= w - 1 - m and m + top_px <= p[1] <= h - 1 - m) for p in (root, tip))
+        # The counting rule: exit point inside the field, and neither end beyond the
+        # bottom or right edge (the shaft is straight, so its ends are its extremes).
+        root_inside = 0 <= root[0] <= w - 1 and top_px <= root[1] <= h - 1
+        excluded = any(p[0] > w - 1 - m or p[1] > h - 1 - m for p in (root, tip))
         out.append(
             TrueHair(
                 root=(float(root[0]), float(root[1])),
@@ -330,9 +382,92 @@ def _truth(hairs: list[dict], px_per_mm: float, shape, offset, vellus_um: float 
                 unit=int(hair["unit"]),
                 growth_mm=float(hair.get("growth_mm", 0.0)),
                 phase=hair.get("phase", "anagen"),
+                counted=bool(root_inside and not excluded),
             )
         )
     return tuple(out)
+
+
+def _border_hairs(
+    rng: np.random.Generator,
+    hairs: list[dict],
+    count: int,
+    shape: tuple[int, int],
+    px_per_mm: float,
+    colours: tuple[str, ...],
+    length_mm: tuple[float, float],
+) -> list[dict]:
+    """Hairs cut by the field border, in turn by the top, left, bottom and right edge.
+
+    Every other one has its opening inside the field and shows 88 to 95 % of its
+    length (the counting rule counts it when the edge is the top or left one); the
+    others have their opening outside and show a stub of 20 to 35 % of a hair (never
+    counted). Placed clear of the other hairs.
+    """
+    h, w = shape
+    out: list[dict] = []
+    for k in range(count):
+        edge = ("top", "left", "bottom", "right")[k % 4]
+        root_inside = (k // 4) % 2 == 0
+        for _ in range(500):
+            along = rng.uniform(0.15, 0.85)
+            point, inward = {
+                "top": (np.array([along * (w - 1), 0.0]), np.array([0.0, 1.0])),
+                "left": (np.array([0.0, along * (h - 1)]), np.array([1.0, 0.0])),
+                "bottom": (np.array([along * (w - 1), h - 1.0]), np.array([0.0, -1.0])),
+                "right": (np.array([w - 1.0, along * (h - 1)]), np.array([-1.0, 0.0])),
+            }[edge]
+            turn = rng.uniform(-0.8, 0.8)
+            d_in = np.array([inward[0] * np.cos(turn) - inward[1] * np.sin(turn),
+                             inward[0] * np.sin(turn) + inward[1] * np.cos(turn)])
+            if root_inside:
+                total = rng.uniform(0.75, 0.95) * length_mm[1] * px_per_mm
+                shown = rng.uniform(0.88, 0.95) * total
+                root, tip = point + d_in * shown, point - d_in * (total - shown)
+            else:
+                total = rng.uniform(*length_mm) * px_per_mm
+                shown = rng.uniform(0.2, 0.35) * total
+                root, tip = point - d_in * (total - shown), point + d_in * shown
+            inner = root if root_inside else tip
+            if not (4 <= inner[0] <= w - 5 and 4 <= inner[1] <= h - 5):
+                continue
+            d_um = float(rng.uniform(55, 95))
+            width = d_um / 1000 * px_per_mm
+            clear = all(
+                _segment_distance(root, tip, o["root"], o["tip"]) >= 1.5 * (width + o["d"] / 1000 * px_per_mm) + 6
+                for o in hairs + out
+            )
+            if clear:
+                out.append({"root": root, "tip": tip, "d": d_um,
+                            "colour": colours[int(rng.integers(len(colours)))], "unit": 10_000 + k})
+                break
+    return out
+
+
+def _openings_and_flakes(
+    rng: np.random.Generator, canvas: np.ndarray, openings: int, flakes: int, px_per_mm: float, top_px: int
+) -> dict:
+    """Empty follicle openings (small dark dots, no shaft) and scale flakes (light,
+    irregular patches), drawn in place; returns their positions for the notes."""
+    h, w = canvas.shape[:2]
+    dots, patches = [], []
+    for _ in range(openings):
+        c = np.array([rng.uniform(10, w - 10), rng.uniform(top_px + 10, h - 10)])
+        d = rng.uniform(60, 110) / 1000 * px_per_mm
+        tone = tuple(0.55 * np.array(canvas[int(c[1]), int(c[0])]))
+        _draw_hair(canvas, c, c + 0.01, d, tone, rng.uniform(0.45, 0.7))
+        dots.append((float(c[0]), float(c[1])))
+    for _ in range(flakes):
+        c = np.array([rng.uniform(0, w), rng.uniform(top_px, h)])
+        radius = rng.uniform(0.04, 0.15) * px_per_mm
+        angles = np.sort(rng.uniform(0, 2 * np.pi, 9))
+        pts = c + (radius * rng.uniform(0.45, 1.0, 9))[:, None] * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        mask = np.zeros((h, w), np.float32)
+        cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1.0, cv2.LINE_AA)
+        mask = cv2.GaussianBlur(mask, (0, 0), 1.0)[:, :, None] * rng.uniform(0.55, 0.85)
+        canvas[:] = canvas * (1 - mask) + np.array((238, 232, 218), np.float32) * mask
+        patches.append((float(c[0]), float(c[1]), float(radius)))
+    return {"empty_openings": dots, "flakes": patches}
 
 
 def generate_scalp(
@@ -353,6 +488,12 @@ def generate_scalp(
     jpeg_quality: int | None = None,
     banner_px: int = 0,
     length_mm: tuple[float, float] = (0.35, 0.9),
+    pressed_pairs: int = 0,
+    pressed_triples: int = 0,
+    border_hairs: int = 0,
+    glossy_fraction: float = 0.0,
+    empty_openings: int = 0,
+    flakes: int = 0,
 ) -> SyntheticImage:
     """Render one clipped target area with known hairs.
 
@@ -383,6 +524,23 @@ def generate_scalp(
         Height of a burned-in text banner across the top (hairs are kept below it).
     length_mm : (float, float)
         Range of visible shaft lengths.
+    pressed_pairs, pressed_triples : int
+        Two or three hairs from one opening (one shared ``root`` and ``unit``),
+        pressed together along their whole length; part of ``n_hairs``.
+    border_hairs : int
+        Hairs cut by the field border, in addition to ``n_hairs``, in turn by the top,
+        left, bottom and right edge; every other one with its opening inside the field
+        and most of its length shown, the others a stub from an opening outside.
+        ``TrueHair.counted`` says which the counting rule counts.
+    glossy_fraction : float
+        Share of the hairs drawn with a light line along the shaft's axis.
+    empty_openings, flakes : int
+        Follicle openings without a shaft (small dark dots) and scale flakes (light
+        irregular patches); their positions are in ``truth.notes``. Neither is a hair.
+
+    The options after ``length_mm`` are off by default; with them off the image and
+    truth are those of earlier versions for the same seed (their random numbers come
+    from a second stream, except the pressed groups' placement).
 
     Returns
     -------
@@ -397,12 +555,25 @@ def generate_scalp(
     hairs = _place_hairs(
         rng, n_hairs, (h - banner_px, w), px_per_mm, vellus_fraction, hair_colours,
         crossings, parallel_pairs, tufts, length_mm, margin,
+        pressed_pairs=pressed_pairs, pressed_triples=pressed_triples,
     )
+    extra = np.random.default_rng([seed, 7])
+    if border_hairs:
+        hairs = hairs + _border_hairs(extra, hairs, border_hairs, (h - banner_px, w), px_per_mm,
+                                      hair_colours, length_mm)
+    if glossy_fraction > 0:
+        for hair in hairs:
+            if extra.random() < glossy_fraction:
+                hair["gloss"] = float(extra.uniform(0.35, 0.6))
     offset = np.array([0.0, -float(banner_px)])
     canvas = _render(rng, skin, hairs, px_per_mm, offset)
+    notes = {}
+    if empty_openings or flakes:
+        notes = _openings_and_flakes(extra, canvas, empty_openings, flakes, px_per_mm, banner_px)
     _glare_and_bubbles(rng, canvas, hairs, glare, bubbles, offset)
     img = _finish(rng, canvas, blur_px, noise, jpeg_quality, banner_px)
-    truth = SyntheticTruth(hairs=_truth(hairs, px_per_mm, (h, w), offset), px_per_mm=px_per_mm, shape=(h, w), banner_px=banner_px)
+    truth = SyntheticTruth(hairs=_truth(hairs, px_per_mm, (h, w), offset, top_px=banner_px), px_per_mm=px_per_mm,
+                           shape=(h, w), banner_px=banner_px, notes=notes)
     return SyntheticImage(image=img, truth=truth)
 
 
@@ -482,6 +653,7 @@ def generate_visit_pair(
     shape: tuple[int, int] = (512, 640),
     shift_px: tuple[float, float] = (-9.0, 6.0),
     rotation_deg: float = 0.0,
+    lighting: float = 0.0,
 ) -> tuple[SyntheticImage, SyntheticImage]:
     """Baseline and follow-up of the same tattooed target area.
 
@@ -491,7 +663,12 @@ def generate_visit_pair(
     in the follow-up. The truths' ``notes`` hold ``kept``, ``lost`` and ``new`` as index
     lists into ``truth.hairs``. With ``lost=0, new=0`` the pair is a test-retest: the
     same area photographed twice.
-    """
+
+    ``lighting`` changes the follow-up's illumination as a second session does: the
+    whole image ``lighting`` brighter (negative: darker), with a side-to-side ramp of
+    half that amount (a dermoscope held at a slightly different tilt). Off by
+    default, which keeps the images of earlier versions.
+        """
     rng = np.random.default_rng(seed)
     h, w = shape
     pad = int(np.ceil(max(abs(shift_px[0]), abs(shift_px[1])))) + 2
@@ -539,6 +716,9 @@ def generate_visit_pair(
     ):
         canvas = _render(rng, skin, hs, px_per_mm, np.zeros(2))
         m = cv2.warpAffine(canvas, matrix, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        if lighting and images:
+            ramp = 1.0 + lighting + 0.5 * lighting * (np.arange(w, dtype=np.float32) / max(w - 1, 1) - 0.5) * 2
+            m = m * ramp[None, :, None]
         img = _finish(rng, m, 0.0, 2.0, None, 0)
         truth = SyntheticTruth(truth_hairs, px_per_mm, (h, w), offset_px=tuple(shift_px),
                                notes={**notes, "rotation_deg": float(rotation_deg)})

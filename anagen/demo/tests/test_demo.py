@@ -256,6 +256,25 @@ def test_the_completed_split_scalp_study_is_locked_and_its_images_read_twice(dem
     assert all(c.readings.filter(status="signed").count() == 2 for c in coded)
 
 
+def test_the_completed_studys_halves_got_the_subjects_own_micrografts_and_saline_blind(demo):
+    from anagen.studies.models import Study
+    from anagen.studies.models_delivery import Syringe
+
+    study = Study.objects.get(registry_id=SPLIT_STUDY)
+    syringes = list(Syringe.objects.filter(preparation__subject__study=study)
+                    .select_related("preparation__subject__allocation", "arm", "lot", "sample", "procedure"))
+    assert len(syringes) == 2 * study.allocations.count()
+    for s in syringes:
+        subject = s.preparation.subject
+        active = s.side == subject.allocation.arm_code
+        assert s.arm.is_placebo is not active and s.procedure.patient_id == subject.patient_id
+        assert s.procedure.sample_id is None and s.procedure.clinician == s.injected_by
+        if active:
+            assert s.sample.patient_id == subject.patient_id and s.sample.status == "implanted" and s.lot is None
+        else:
+            assert s.lot.product.name.startswith("Sterile saline") and s.sample is None
+
+
 def test_the_demo_command_says_where_the_completed_studys_results_are(demo):
     from anagen.studies.models import Study
 

@@ -58,3 +58,30 @@ def inject_all(subject, *, injector, visit_code="baseline"):
     return [delivery.injection_record(actor=injector, subject=subject, visit_code=visit_code, side=side,
                                       zones={"frontal": 2, "mid_scalp": 2}, needle="30G 4 mm")
             for side in delivery.sides(subject.study)]
+
+
+def released_sample(patient, *, clinician, lab):
+    """A punch-biopsy sample of ``patient`` taken through the lab to released."""
+    from anagen.treatments import services as tx
+
+    s = tx.sample_harvest(actor=clinician, patient=patient, kind="biopsy", biopsy_count=3, biopsy_diameter_mm="2")
+    tx.custody_record(actor=lab, sample=s, step="received")
+    tx.custody_record(actor=lab, sample=s, step="processed",
+                      details={"processing_method": "mechanical disaggregation in saline"})
+    tx.custody_record(actor=lab, sample=s, step="qc_passed", details={"cell_count": 250000, "viability_pct": 91.5})
+    tx.custody_record(actor=lab, sample=s, step="released")
+    s.refresh_from_db()
+    return s
+
+
+def prepare_autologous(subject, *, pharmacist, lots, sample, visit_code="baseline", quantity=4):
+    """A micrograft visit: the active syringe from the subject's own sample, the placebo from its lot."""
+    from anagen.studies import delivery
+
+    study = subject.study
+    syringes = {}
+    for side in delivery.sides(study):
+        arm = delivery._arm_for(study, subject.allocation, side)
+        syringes[side] = (lots["placebo"] if arm.is_placebo else sample, quantity)
+    return delivery.preparation_record(actor=pharmacist, subject=subject, visit_code=visit_code,
+                                       modality="hfsc_micrograft", syringes=syringes)

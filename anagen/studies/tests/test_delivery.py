@@ -161,7 +161,7 @@ def test_refusals_not_randomized_not_prepared_twice_and_bad_input(split, pharmac
     with pytest.raises(ActionError) as exc:
         delivery.preparation_record(actor=pharmacist, subject=subject, visit_code="baseline",
                                     modality="hfsc_micrograft", syringes={})
-    assert "cannot be blinded" in exc.value.message
+    assert exc.value.code == "required" and "side L and side R" in exc.value.message
     fx.prepare(subject, pharmacist=pharmacist, lots=lots)
     with pytest.raises(Conflict) as exc:
         fx.prepare(subject, pharmacist=pharmacist, lots=lots)

@@ -75,3 +75,22 @@ def test_unknown_profile_is_a_clear_error(tmp_path, capsys):
     _write_images(tmp_path, 1)
     assert main(["count", str(tmp_path), "--profile", "nope"]) == 2
     assert "no profile named" in capsys.readouterr().err
+
+
+def test_batch_reports_the_counting_rule_and_resumes_a_file_begun_without_it(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _write_images(folder, 2)
+    out = tmp_path / "results.csv"
+    assert main(["batch", str(folder), "--out", str(out), "--jobs", "1", "--quiet"]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert all(int(r["rule_count"]) <= int(r["hair_count"]) for r in rows)
+    # A results file written before the column existed: resumed with its own columns.
+    old_fields = [f for f in rows[0] if f != "rule_count"]
+    with out.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=old_fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerow(rows[0])
+    assert main(["batch", str(folder), "--out", str(out), "--jobs", "1", "--quiet"]) == 0
+    lines = out.read_text().splitlines()
+    assert len(lines) == 3 and all(line.count(",") == lines[0].count(",") for line in lines)
