@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+PASSWORD = "bench-results-pass-2026"  # passes the password-strength check
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--subjects", type=int, default=100)
@@ -63,17 +66,17 @@ def main() -> None:
     from anagen.studies.randomization import subject_randomize
 
     clinics = [Clinic.objects.create(name=n, slug=n.lower()) for n in ("Birmingham", "Solihull")]
-    stats = staff_create(email="stats@bench.test", password="pw", roles=["statistician"], clinics=clinics)
-    doc = staff_create(email="doc@bench.test", password="pw", roles=["clinician"], clinics=clinics)
+    stats = staff_create(email="stats@bench.test", password=PASSWORD, roles=["statistician"], clinics=clinics)
+    doc = staff_create(email="doc@bench.test", password=PASSWORD, roles=["clinician"], clinics=clinics)
     study = services.study_create(actor=stats, title="Benchmark", sites=clinics, research_consent_version="v1",
                                   primary_endpoint="Change in density at week 23", strata_factors=["site"],
                                   arms=[{"code": "A", "name": "Active"}, {"code": "P", "name": "Placebo",
                                                                            "is_placebo": True}])
     services.member_add(actor=stats, study=study, user=doc, role="investigator")
-    ustats = staff_create(email="ustats@bench.test", password="pw", roles=["statistician"], clinics=clinics)
+    ustats = staff_create(email="ustats@bench.test", password=PASSWORD, roles=["statistician"], clinics=clinics)
     services.member_add(actor=stats, study=study, user=ustats, role="unblinded_statistician")
-    services.protocol_sign(actor=stats, study=study, password="pw", meaning="statistical_approval")
-    services.protocol_sign(actor=doc, study=study, password="pw", meaning="clinical_approval")
+    services.protocol_sign(actor=stats, study=study, password=PASSWORD, meaning="statistical_approval")
+    services.protocol_sign(actor=doc, study=study, password=PASSWORD, meaning="clinical_approval")
     study.refresh_from_db()
     weeks = (4, 12, 23, 44, 58)
     sim = simulate_study(n_per_arm=args.subjects, visit_weeks=weeks, dropout=0.1, seed=1)

@@ -102,9 +102,11 @@ def dictionary_export(*, user, study: Study) -> tuple[str, list[str], list[tuple
 
 def consort_counts(data: StudyData):
     """CONSORT 2010 counts from the records: screened subjects, screen failures by reason,
-    enrolled but not randomized, allocations per arm, treated (a procedure on or after the day
-    of randomization), lost / withdrawn per arm, analysed (measured with a baseline at the
-    primary visit). Split-scalp: halves per arm, participants beside them."""
+    enrolled but not randomized, allocations per arm, received (per unit: a study syringe for it
+    injected when the subject has syringes on record, else a procedure on or after the day of
+    randomization; see :mod:`anagen.studies.datasets`), lost / withdrawn per arm, analysed
+    (measured with a baseline at the primary visit). Split-scalp: halves per arm, participants
+    beside them."""
     from anagen.evidence.figures import ConsortArm, ConsortCounts
 
     excluded: Counter = Counter()
@@ -120,14 +122,17 @@ def consort_counts(data: StudyData):
     for name in arm_names:
         members = [r for r in data.subjects if (r.arm == name or split)]
         allocated = len(members)
-        received = sum(1 for r in members if r.treated)
+        units = [(r, _unit_of(data, r, name)) for r in members]
+        received = sum(1 for r, unit in units if r.received.get(unit, False))
+        not_received = Counter(NOT_RECEIVED[(r.received_rule, split)] for r, unit in units
+                               if not r.received.get(unit, False))
         lost = Counter(f"{r.end_reason[:50] or 'no reason given'}" for r in members if r.status == SubjectStatus.LOST)
         discontinued = Counter(f"{r.end_reason[:50] or 'no reason given'}" for r in members
                                if r.status == SubjectStatus.WITHDRAWN)
         n_analysed = analysed.get(name, 0)
         arms.append(ConsortArm(
             name=name, allocated=allocated, received=received,
-            not_received={"No study treatment recorded": allocated - received} if allocated - received else {},
+            not_received=dict(not_received),
             lost=dict(lost), discontinued=dict(discontinued), analysed=n_analysed,
             excluded_from_analysis=({f"No value or baseline at week {data.primary_week}": allocated - n_analysed}
                                     if allocated - n_analysed else {})))
@@ -141,6 +146,24 @@ def consort_counts(data: StudyData):
     return ConsortCounts(design=data.design, assessed=len(data.screened), excluded=dict(excluded),
                          randomized=len(data.subjects), arms=tuple(arms), participants_lost=participants_lost,
                          participants_analysed=participants_analysed)
+
+
+# Why a unit did not receive its intervention, by the rule that applies (study syringes on
+# record, or the fallback to the procedures) and the design (split-scalp: per side).
+NOT_RECEIVED = {
+    ("syringe", True): "No study product injected on this side",
+    ("syringe", False): "No study product injected",
+    ("procedure", True): "No study treatment recorded",
+    ("procedure", False): "No study treatment recorded",
+}
+
+
+def _unit_of(data: StudyData, record, arm_name: str) -> str:
+    """The unit of ``record`` allocated to ``arm_name``: the subject (""), or the scalp half."""
+    if data.design != "split-scalp":
+        return ""
+    other = "right" if record.active_side == "left" else "left"
+    return record.active_side if arm_name == data.active else other
 
 
 def _analysed_units(data: StudyData) -> dict[str, int]:
@@ -223,8 +246,9 @@ def listing(data: StudyData) -> list[dict]:
     """Deviations and events that bear on the analysis, per subject: code-breaks before the lock,
     allocation corrections, withdrawals and losses, follow-up visits outside every window."""
     out = []
-    # Treatments are not yet linked to studies everywhere: flag a subject with none only when
-    # others have them (otherwise the whole study lacks treatment records, said once on the page).
+    # Treatments are not yet linked to studies everywhere: flag a subject without syringes and
+    # with no procedure only when others have them (otherwise the whole study lacks treatment
+    # records, said once on the page). A subject with syringes on record: each unit not injected.
     any_treated = any(r.treated for r in data.subjects)
     for r in data.subjects:
         if r.unblinded:
@@ -236,10 +260,68 @@ def listing(data: StudyData) -> list[dict]:
                         "detail": f"{r.ended_on}: {r.end_reason}"})
         for d in r.out_of_window:
             out.append({"subject": r.code, "kind": "Visit outside every protocol window", "detail": f"{d}"})
-        if any_treated and not r.treated:
+        if r.received_rule == "syringe":
+            for unit, done in sorted(r.received.items()):
+                if not done:
+                    out.append({"subject": r.code, "kind": "No study product injected",
+                                "detail": f"side {unit[0].upper()}" if unit else ""})
+        elif any_treated and not r.treated:
             out.append({"subject": r.code, "kind": "No study treatment recorded", "detail": ""})
     out.extend(data.deviations)
     return sorted(out, key=lambda row: row["subject"])
+
+
+# --- blinded tables ------------------------------------------------------------------------
+#
+# Who gets a results table as CSV follows the dataset export (:func:`export_full`): whoever may
+# see the results gets the tables by arm; the blinded study statistician and investigators,
+# before the lock, get them pooled over every subject (split-scalp: every scalp half), with no
+# arm column and no row per arm, so nothing in them changes when an arm does. The analyses
+# (effects) are comparisons between the arms: they have no blinded variant.
+
+BLINDED_TABLES = ("baseline", "change", "adverse_events", "listing")
+POOLED = "All subjects"
+
+
+def blinded_table(data: StudyData, table: str) -> tuple[list[str], list[list]]:
+    """One results table without the arms (see above); PermissionDenied for the analyses."""
+    if table not in BLINDED_TABLES:
+        raise PermissionDenied("The analyses compare the arms: they open to you when the database is locked.")
+    if table == "baseline":
+        base = baseline_table(data)
+        at = base["columns"].index(POOLED)
+        rows = [[label, cells[at]] for label, cells in base["rows"] if not label.startswith("Baseline density")]
+        halves = "scalp halves" if data.design == "split-scalp" else "subjects"
+        rows.append([f"Baseline density, all {halves} (hairs/cm²): mean (SD)",
+                     _mean_sd([v for r in data.subjects for v in r.baseline.values()])])
+        return ["characteristic", POOLED], rows
+    if table == "change":
+        header = ["group", "visit_week", "n", "n_missing", "mean_change", "sd", "ci_lower", "ci_upper", "note"]
+        if data.frame.empty:
+            return header, []
+        from anagen.evidence import analysis
+
+        pooled = data.frame.assign(**{"arm" if data.design == "parallel" else "side_arm": POOLED})
+        try:
+            change = analysis.change_by_visit(pooled, endpoint=data.endpoint)
+        except ValueError:  # nothing measured yet: the table is empty
+            return header, []
+        return header, [[r.arm, r.visit_week, r.n, r.n_missing, _num(r.mean), _num(r.sd), _num(r.ci[0]),
+                         _num(r.ci[1]), r.note] for r in change.rows]
+    if table == "adverse_events":
+        return (["subject", "onset_on", "severity", "serious", "relation", "description"],
+                [[e["subject"], e["onset_on"], e["severity"], int(e["serious"]), e["relation"], e["description"]]
+                 for e in data.adverse_events])
+    from dataclasses import replace
+
+    from .datasets import _deviations
+
+    rows = listing(replace(data, deviations=_deviations(data.study, blinded=True)))
+    return ["subject", "what", "detail"], [[r["subject"], r["kind"], r["detail"]] for r in rows]
+
+
+def _num(x, digits=4):
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
 # --- the results ---------------------------------------------------------------------------

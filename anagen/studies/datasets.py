@@ -16,12 +16,25 @@ Where each column comes from:
   target date. A visit outside every window is not used (the value is missing there, and the
   listing shows it is an out-of-window visit).
 - ``value`` and ``baseline``: the target-area density (hairs/cm²). Parallel: the visit's
-  ``Measurement`` (effective values, never one excluded from the series). Split-scalp: the
+  ``Measurement`` (never one excluded from the series); when the image its count comes from
+  (``Measurement.source_image``) was coded for this study and its blinded reading is final, the
+  reading's count instead of the clinic's (:func:`anagen.studies.reading_services.final_counts`:
+  the signed adjudication, else the mean of the signed readings once all the plan's readers
+  signed), divided by the measurement's field area as the clinic's count is. Split-scalp: the
   per-side values (``SideMeasurement``), because the clinic's measurement holds one target
-  area per visit. The baseline is the latest measured visit from 42 days before randomization to
-  the day of randomization.
+  area per visit; no record says which side an image shows, so a split-scalp value is always
+  the recorded one. The baseline is the latest measured visit from 42 days before randomization
+  to the day of randomization.
+- ``value_source`` / ``baseline_source``: where each value comes from (``adjudicated reading``,
+  ``blinded reading (mean of N)``, ``clinic measurement``); empty when there is no value.
 - ``itt``: every randomized subject. ``per_protocol``: not withdrawn or lost, no allocation
   correction recorded. ``unblinded``: an emergency code-break before the lock.
+- received (``SubjectRecord.received``, for the CONSORT flow and the listing), per unit (the
+  subject, or each scalp half): when the subject has study syringes on record
+  (``models_delivery.Syringe``), a unit received its intervention when a syringe for it (its
+  side, split-scalp) was injected; a subject without any syringe record (a study recorded before
+  product delivery was) falls back to any procedure on or after the day of randomization, for
+  every unit. ``received_rule`` says which applies.
 
 Nothing here checks who asks: the callers (:mod:`anagen.studies.analysis_services`) do.
 """
@@ -39,10 +52,13 @@ from django.utils import timezone
 from anagen.evidence.dataset import COLUMNS, PARALLEL, SPLIT_SCALP
 
 from . import lock
+from .reading import SOURCE_CLINIC
 from .models import Allocation, Design, SideMeasurement, Study, Subject, SubjectStatus
 from .schedule import visit_windows
 
 ENDPOINT = "density_per_cm2"
+# Beside the evidence library's columns: where each value and baseline comes from.
+SOURCE_COLUMNS = ("value_source", "baseline_source")
 BASELINE_LOOKBACK_DAYS = 42
 
 
@@ -61,11 +77,14 @@ class SubjectRecord:
     randomized_on: date
     ended_on: date | None
     end_reason: str
-    treated: bool
+    treated: bool  # any unit received (see ``received``)
     unblinded: bool
     corrected: bool
     baseline: dict[str, float | None] = field(default_factory=dict)  # per side, or {"": value}
     out_of_window: list[date] = field(default_factory=list)
+    # Per unit ("" for a parallel subject, "left" / "right"): received the allocated intervention.
+    received: dict[str, bool] = field(default_factory=dict)
+    received_rule: str = "procedure"  # "syringe": study syringes on record; "procedure": the fallback
 
 
 @dataclass
@@ -137,16 +156,25 @@ def _baseline(values: dict[date, float], anchor: date) -> date | None:
     return max(inside) if inside else None
 
 
-def _parallel_values(patient_ids: list[int]) -> dict[int, dict[date, float]]:
+def _parallel_values(study: Study, patient_ids: list[int]) -> tuple[dict[int, dict[date, float]],
+                                                                    dict[int, dict[date, str]]]:
+    """Per patient, the density of each measured visit and its source: the final blinded reading of
+    the measurement's image when there is one, else the clinic's count (both over the field area)."""
     from anagen.assessments.models import Measurement
 
+    from .reading_services import final_counts
+
+    read = final_counts(study)
     out: dict[int, dict[date, float]] = {}
+    sources: dict[int, dict[date, str]] = {}
     rows = (Measurement.objects.filter(visit__patient_id__in=patient_ids, excluded=False,
                                        hair_count__isnull=False, field_area_cm2__gt=0)
-            .values_list("visit__patient_id", "visit__visit_date", "hair_count", "field_area_cm2"))
-    for patient_id, on, count, area in rows:
+            .values_list("visit__patient_id", "visit__visit_date", "hair_count", "field_area_cm2", "source_image_id"))
+    for patient_id, on, count, area, image_id in rows:
+        count, source = read.get(image_id, (count, SOURCE_CLINIC))
         out.setdefault(patient_id, {})[on] = count / area
-    return out
+        sources.setdefault(patient_id, {})[on] = source
+    return out, sources
 
 
 def _side_values(subject_ids: list[int]) -> dict[tuple[int, str], dict[date, float]]:
@@ -174,6 +202,33 @@ def _treated(patient_ids: list[int]) -> dict[int, list[date]]:
     for patient_id, on in Procedure.objects.filter(patient_id__in=patient_ids).values_list("patient_id", "performed_on"):
         out.setdefault(patient_id, []).append(on)
     return out
+
+
+RULE_SYRINGE, RULE_PROCEDURE = "syringe", "procedure"
+SIDE_OF_CODE = {"L": "left", "R": "right"}
+
+
+def _injected(subject_ids: list[int]) -> dict[int, dict[str, bool]]:
+    """Per subject with study syringes on record: per unit ("" parallel, "left" / "right"),
+    whether a syringe for it was injected (its procedure recorded)."""
+    from .models_delivery import Syringe
+
+    out: dict[int, dict[str, bool]] = {}
+    for subject_id, side, procedure_id in Syringe.objects.filter(
+            preparation__subject_id__in=subject_ids).values_list("preparation__subject_id", "side", "procedure_id"):
+        unit = SIDE_OF_CODE.get(side, "")
+        units = out.setdefault(subject_id, {})
+        units[unit] = units.get(unit, False) or procedure_id is not None
+    return out
+
+
+def _received(units: list[str], injected: dict[str, bool] | None, procedure_dates: list[date],
+              anchor: date) -> tuple[dict[str, bool], str]:
+    """Per unit, whether it received its allocated intervention, and the rule that says so."""
+    if injected is not None:
+        return {u: injected.get(u, False) for u in units}, RULE_SYRINGE
+    treated = any(d >= anchor for d in procedure_dates)
+    return {u: treated for u in units}, RULE_PROCEDURE
 
 
 def _adverse_events(subjects: list[tuple[Subject, SubjectRecord]], until: date | None) -> list[dict]:
@@ -205,10 +260,11 @@ def build(study: Study) -> StudyData:
     locked_at = lock.locked_at(study)
     study_code = study.registry_id or f"STUDY-{study.pk}"
     patient_ids = [a.subject.patient_id for a in allocations]
-    values = _parallel_values(patient_ids) if design == PARALLEL else {}
+    values, sources = _parallel_values(study, patient_ids) if design == PARALLEL else ({}, {})
     side_values = _side_values([a.subject_id for a in allocations]) if design == SPLIT_SCALP else {}
     visit_dates = _all_visit_dates(patient_ids)
     procedures = _treated(patient_ids)
+    injected = _injected([a.subject_id for a in allocations])
     weeks_all: set[int] = set()
     rows: list[dict] = []
     records: list[tuple[Subject, SubjectRecord]] = []
@@ -221,16 +277,18 @@ def build(study: Study) -> StudyData:
         weeks_all.update(w.week for w in windows)
         if design == PARALLEL:
             arm_name = by_code.get(allocation.arm_code, {"name": allocation.arm_code})["name"]
-            units = [("", "", arm_name, values.get(subject.patient_id, {}))]
+            units = [("", "", arm_name, values.get(subject.patient_id, {}), sources.get(subject.patient_id, {}))]
             active_side = ""
         else:
             active_side = "left" if allocation.arm_code == "L" else "right"
             arm_name = f"active on the {active_side}"
-            units = [(side, side, active if side == active_side else control, side_values.get((subject.pk, side), {}))
-                     for side in ("left", "right")]
+            units = [(side, side, active if side == active_side else control, side_values.get((subject.pk, side), {}),
+                      {}) for side in ("left", "right")]
         ended = subject.status in (SubjectStatus.WITHDRAWN, SubjectStatus.LOST)
         unblinded = subject.unblinded_at is not None and (locked_at is None or subject.unblinded_at < locked_at)
         corrected = bool(list(allocation.corrections.all()))
+        received, rule = _received([u[0] for u in units], injected.get(subject.pk),
+                                   procedures.get(subject.patient_id, []), anchor)
         in_window = {d for d in visit_dates.get(subject.patient_id, [])
                      if any(w.earliest_on <= d <= w.latest_on for w in windows)}
         record = SubjectRecord(
@@ -238,11 +296,11 @@ def build(study: Study) -> StudyData:
             age=_age(subject.patient, anchor), stage_group=subject.factors.get("stage_group", "unknown"),
             arm=arm_name, active_side=active_side, status=subject.status, randomized_on=anchor,
             ended_on=subject.ended_on, end_reason=subject.end_reason,
-            treated=any(d >= anchor for d in procedures.get(subject.patient_id, [])),
+            treated=any(received.values()), received=received, received_rule=rule,
             unblinded=unblinded, corrected=corrected,
             out_of_window=sorted(d for d in visit_dates.get(subject.patient_id, [])
                                  if d > anchor and d not in in_window))
-        for key, side, unit_arm, unit_values in units:
+        for key, side, unit_arm, unit_values, unit_sources in units:
             base_on = _baseline(unit_values, anchor)
             base = None if base_on is None else unit_values[base_on]
             record.baseline[key] = base
@@ -259,9 +317,11 @@ def build(study: Study) -> StudyData:
                     "endpoint": ENDPOINT, "value": None if on is None else unit_values[on],
                     "baseline": base, "itt": True, "per_protocol": not ended and not corrected,
                     "unblinded": unblinded,
+                    "value_source": "" if on is None else unit_sources.get(on, SOURCE_CLINIC),
+                    "baseline_source": "" if base_on is None else unit_sources.get(base_on, SOURCE_CLINIC),
                 })
         records.append((subject, record))
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, *SOURCE_COLUMNS])
     if not frame.empty:
         frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
         frame["baseline"] = pd.to_numeric(frame["baseline"], errors="coerce").astype(float)
@@ -277,12 +337,19 @@ def build(study: Study) -> StudyData:
                      locked_at=locked_at, deviations=_deviations(study), picked=picked)
 
 
-def _deviations(study: Study) -> list[dict]:
+def _deviations(study: Study, *, blinded: bool = False) -> list[dict]:
+    """The deviation listing's rows; ``blinded`` masks the details of a report that would reveal
+    the allocation (as the deviations page does for a blinded member)."""
+    from .deviations import MASKED
     from .models import Deviation
 
-    return [{"subject": d.subject.code, "kind": f"Protocol deviation: {d.get_category_display()}",
-             "detail": (f"{d.visit_code}: " if d.visit_code else "") + d.description
-                       + ("" if d.closed_at is None else f" (closed: {d.closing_note})")}
+    def detail(d) -> str:
+        if blinded and d.reveals_allocation:
+            return MASKED
+        return ((f"{d.visit_code}: " if d.visit_code else "") + d.description
+                + ("" if d.closed_at is None else f" (closed: {d.closing_note})"))
+
+    return [{"subject": d.subject.code, "kind": f"Protocol deviation: {d.get_category_display()}", "detail": detail(d)}
             for d in Deviation.objects.filter(subject__study=study).select_related("subject")
             .order_by("subject__code", "reported_at", "pk")]
 
@@ -292,7 +359,8 @@ def has_values(frame: pd.DataFrame) -> bool:
 
 
 # The data dictionary of the CSV export: (column, type, meaning). The columns are the evidence
-# library's dataset (docs/evidence.md); a blinded export leaves out ``arm`` and ``side_arm``.
+# library's dataset (docs/evidence.md) and the two source columns after them (the library reads
+# the file and ignores them); a blinded export leaves out ``arm`` and ``side_arm``.
 DICTIONARY: tuple[tuple[str, str, str], ...] = (
     ("study", "text", "Study code: the registry id, or STUDY-<number>"),
     ("design", "text", "parallel or split-scalp, the same on every row"),
@@ -305,19 +373,26 @@ DICTIONARY: tuple[tuple[str, str, str], ...] = (
     ("visit_week", "integer", "Protocol follow-up visit, weeks after randomization"),
     ("endpoint", "text", "density_per_cm2: target-area hair density"),
     ("value", "number (hairs/cm²)", "The density at that visit (the assessment visit within the protocol window, "
-                                     "nearest the target date); empty when none was measured in the window"),
+                                     "nearest the target date); empty when none was measured in the window. "
+                                     "A target-area image read blind gives its final reading's count over the "
+                                     "field area (see value_source)"),
     ("baseline", "number (hairs/cm²)", "The density at baseline (latest measured visit from 42 days before "
                                         "randomization to the day of randomization); empty when none"),
     ("itt", "1/0", "In the intention-to-treat set: every randomized subject"),
     ("per_protocol", "1/0", "In the per-protocol set: not withdrawn or lost, no allocation correction"),
     ("unblinded", "1/0", "The subject's allocation was revealed by an emergency code-break before the lock"),
+    ("value_source", "text", "Where value comes from: 'adjudicated reading' (the signed adjudication's count), "
+                             "'blinded reading (mean of N)' (the mean count of the N signed blinded readings, "
+                             "all the readers the study's plan asks for), or 'clinic measurement' (the clinic's "
+                             "count, or split-scalp the recorded per-side value); empty when value is empty"),
+    ("baseline_source", "text", "Where baseline comes from, in the same words as value_source"),
 )
 
 
 def export_rows(data: StudyData, *, blinded: bool) -> tuple[list[str], list[list]]:
     """The dataset as CSV rows (header, rows): numbers to 4 decimals, missing values empty, flags 1/0.
     ``blinded`` leaves out the arm columns (the rest does not depend on the arm)."""
-    columns = [c for c in COLUMNS if not (blinded and c in ("arm", "side_arm"))]
+    columns = [c for c in (*COLUMNS, *SOURCE_COLUMNS) if not (blinded and c in ("arm", "side_arm"))]
     rows = []
     for rec in data.frame.to_dict("records"):
         row = []

@@ -78,3 +78,39 @@ def needs_adjudication(a: float, b: float, *, margin_pct: float, margin_hairs: f
     True
     """
     return abs(a - b) > margin(a, b, margin_pct=margin_pct, margin_hairs=margin_hairs)
+
+
+# The source of an analysed value, as the dataset export names it.
+SOURCE_ADJUDICATED = "adjudicated reading"
+SOURCE_CLINIC = "clinic measurement"
+
+
+def source_mean(n: int) -> str:
+    return f"blinded reading (mean of {n})"
+
+
+def final_count(signed_counts: list[int], *, readers_per_image: int, adjudicated: int | None = None,
+                adjudication_open: bool = False) -> tuple[float, str] | None:
+    """The hair count an image's blinded reading gives the analysis, and its source; None when
+    the reading is not final yet (the analysis then keeps the clinic's measurement).
+
+    - a signed adjudication: its count;
+    - an adjudication still open (the readings differ by more than the margin): not final;
+    - otherwise, once at least the plan's readers per image have signed: the mean of the signed
+      readings' counts;
+    - fewer signed readings (none, drafts only, or some readers still to sign): not final.
+
+    >>> final_count([40, 44], readers_per_image=2)
+    (42.0, 'blinded reading (mean of 2)')
+    >>> final_count([40, 52], readers_per_image=2, adjudicated=47)
+    (47.0, 'adjudicated reading')
+    >>> final_count([40, 52], readers_per_image=2, adjudication_open=True) is None
+    True
+    >>> final_count([40], readers_per_image=2) is None
+    True
+    """
+    if adjudicated is not None:
+        return float(adjudicated), SOURCE_ADJUDICATED
+    if adjudication_open or not signed_counts or len(signed_counts) < max(1, readers_per_image):
+        return None
+    return sum(signed_counts) / len(signed_counts), source_mean(len(signed_counts))

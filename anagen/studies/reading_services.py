@@ -10,6 +10,9 @@
   image's readings are all signed and two differ by more than the plan's margin, an
   :class:`~anagen.studies.models_reading.Adjudication` opens for another evaluator of the study.
 - :func:`adjudication_sign` records the adjudicator's final value, signed the same way.
+- :func:`final_counts` hands each read image's final count to the analysis
+  (:mod:`anagen.studies.datasets`), keyed by the original image: the only other reader of
+  ``CodedImage.source``, on the server, never shown to a reader.
 
 Every message a reader can see names the code only, never a patient, date, visit, side or arm.
 """
@@ -30,7 +33,7 @@ from anagen.core.errors import ActionError, Conflict, NotFound
 from . import blinding
 from .models import Study, StudyRole, Subject, SubjectStatus
 from .models_reading import Adjudication, CodedImage, Reading, ReadingPlan, ReadingStatus
-from .reading import is_code, needs_adjudication, new_code, new_order_key, strip_to_png
+from .reading import final_count, is_code, needs_adjudication, new_code, new_order_key, strip_to_png
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +284,28 @@ def adjudication_sign(*, actor, coded: CodedImage, hair_count, password: str, no
     adjudication.signed_at = timezone.now()
     adjudication.save()
     return adjudication
+
+
+def final_counts(study: Study) -> dict[int, tuple[float, str]]:
+    """``{original image id: (hair count, source)}`` for the study's coded images whose blinded
+    reading is final (:func:`anagen.studies.reading.final_count`: the signed adjudication, else
+    the mean of the signed readings once the plan's readers have all signed). Three queries."""
+    plan = plan_for(study)
+    signed: dict[int, list[int]] = {}
+    for coded_id, count in Reading.objects.filter(coded_image__study=study, status=ReadingStatus.SIGNED).values_list(
+            "coded_image_id", "hair_count"):
+        signed.setdefault(coded_id, []).append(count)
+    adjudications = {coded_id: (count, signed_at) for coded_id, count, signed_at in Adjudication.objects.filter(
+        coded_image__study=study).values_list("coded_image_id", "hair_count", "signed_at")}
+    out = {}
+    for coded_id, source_id in CodedImage.objects.filter(study=study).values_list("pk", "source_id"):
+        count, signed_at = adjudications.get(coded_id, (None, None))
+        final = final_count(signed.get(coded_id, []), readers_per_image=plan.readers_per_image,
+                            adjudicated=count if signed_at is not None else None,
+                            adjudication_open=coded_id in adjudications and signed_at is None)
+        if final is not None:
+            out[source_id] = final
+    return out
 
 
 def coded_image_for(code: str) -> CodedImage:

@@ -10,6 +10,9 @@
   blinded study statistician and investigators get it without the arm columns before the lock.
 - ``odm.xml``: the study as CDISC ODM 1.3.2 with its audit trail (:mod:`anagen.studies.odm`),
   under the same rule (blinded: no allocation); ``exports``: the page that lists the exports.
+- ``baseline.csv``, ``effects.csv``, ``change.csv``, ``adverse-events.csv``, ``listing.csv``: each
+  results table, by arm for whoever may see the results; pooled with no arm for the blinded
+  statistician and investigators before the lock (the analyses not at all).
 - ``sample-size``: sample-size planning for the study's design (no arm is revealed).
 """
 
@@ -29,7 +32,7 @@ from django.views.decorators.http import require_GET, require_POST
 from anagen.core.errors import ActionError
 from anagen.core.permissions import role_required
 
-from . import analysis_services, blinding, lock, quality_services, selectors
+from . import analysis_services, blinding, datasets, lock, quality_services, selectors
 from .models import DataQuery, SideMeasurement, SourceVerification, StudyRole
 from .views import STUDY_PAGE_ROLES
 
@@ -337,11 +340,17 @@ def _table(res, table: str) -> tuple[list[str], list[list]]:
 @role_required(*STUDY_PAGE_ROLES)
 @require_GET
 def table_csv(request, pk: int, table: str):
-    """One results table as CSV (the results rule: the tables reveal the arms)."""
+    """One results table as CSV, by the dataset export's rule: by arm for whoever may see the
+    results; pooled, with no arm (``blinded``), for the blinded statistician and investigators
+    before the lock (the analyses have no blinded variant: 403)."""
     study = _study(request, pk)
-    res = analysis_services.results_for(user=request.user, study=study, figures=False)
-    header, rows = _table(res, table)
-    kind = "interim" if res.interim else "final"
+    if analysis_services.export_full(request.user, study):
+        res = analysis_services.results_for(user=request.user, study=study, figures=False)
+        header, rows = _table(res, table)
+        kind = "interim" if res.interim else "final"
+    else:
+        header, rows = analysis_services.blinded_table(datasets.build(study), table)
+        kind = "blinded"
     return _csv_response(rows, header, f"study-{study.pk}-{table.replace('_', '-')}-{kind}-"
                                        f"{timezone.localdate():%Y-%m-%d}.csv")
 

@@ -129,6 +129,9 @@ def test_consort_counts_one_withdrawal_and_the_listing_flags_the_code_break(stud
     assert consort.participants_lost == {"withdrawn": 1} and consort.participants_analysed == 29
     for arm in consort.arms:
         assert arm.allocated == 30 and sum(arm.discontinued.values()) == 1 and arm.analysed == 29
+        # Every half's baseline syringe was given: received per side, from the study syringes.
+        assert arm.received == 30 and arm.not_received == {}
+    assert {r.received_rule for r in res.data.subjects} == {"syringe"}
     (cb,) = CodeBreak.objects.filter(subject__study=study)
     assert len(cb.reason) > 20 and cb.broken_by.email.startswith("clinician")
     assert LogEntry.objects.get_for_object(cb).get().actor == cb.broken_by
