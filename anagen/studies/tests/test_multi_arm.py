@@ -36,6 +36,11 @@ def three_arm(statistician, clinician, unblinded_statistician, clinic, make_pati
     services.member_add(actor=statistician, study=study, user=clinician, role="investigator")
     services.member_add(actor=statistician, study=study, user=unblinded_statistician, role="unblinded_statistician")
     study = sign_off(study, statistician, clinician)
+    # A fixed allocation seed (a new study draws one with `secrets`), so the arms, and with them
+    # the effects' confidence intervals, are the same on every run.
+    from anagen.studies.models import RandomizationSecret
+
+    RandomizationSecret.objects.filter(study=study).update(seed=20261203)
     rng = np.random.default_rng(7)
     anchor = timezone.localdate() - timedelta(days=420)
     for _ in range(36):
