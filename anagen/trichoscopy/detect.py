@@ -127,10 +127,18 @@ DEFAULT_SETTINGS = DetectorSettings()
 
 @dataclass(frozen=True)
 class Shaft:
-    """One detected hair in working-image pixels (before measurement)."""
+    """One detected hair in working-image pixels (before measurement).
+
+    ``multiplicity`` is the number of hairs the detected region it comes from was
+    decided to hold (see `shaft_multiplicity`), and ``evidence`` the record that
+    decision was made on (a plain dict, see `ShaftEvidence.to_dict`), so that an
+    overlay or a clinician can see why a region counts as one, two or three hairs.
+    """
 
     points: np.ndarray  # (n, 2) float, x and y along the centre line
     width_px: float
+    multiplicity: int = 1
+    evidence: dict | None = None
 
 
 def working_scale(shape: tuple[int, int]) -> int:
@@ -362,11 +370,35 @@ def _half_max_width(
 def count_side_by_side(
     darkness: np.ndarray, xy: np.ndarray, width: float, settings: DetectorSettings
 ) -> int:
-    """Number of hairs lying side by side in a wide region.
+    """Number of hairs lying side by side in a wide region (median peak count).
 
-    Cross-sections of the darkness map are taken across the region's axis at several
-    places along it; touching parallel shafts show one darkness peak each, separated
-    by the lighter line where they meet. The median peak count is returned.
+    See `cross_section_peaks`.
+    """
+    return cross_section_peaks(darkness, xy, width, settings)[0]
+
+
+def cross_section_peaks(
+    darkness: np.ndarray, xy: np.ndarray, width: float, settings: DetectorSettings
+) -> tuple[int, float, float]:
+    """Darkness peaks across a region, read at several places along it.
+
+    Cross-sections of the darkness map are taken across the region's axis at seven
+    places between 15 % and 85 % of its length; touching parallel shafts show one
+    darkness peak each, separated by the lighter line where they meet. A glossy
+    single hair also shows two peaks, either side of the highlight along its axis,
+    but they lie closer together than two hairs' centres (about half a width).
+
+    Returns
+    -------
+    peaks : int
+        Median number of peaks (at least 1).
+    gap_px : float
+        Median distance between the outermost peaks of the cross-sections with two
+        or more peaks, in pixels (0 when none has two).
+    dip : float
+        Median depth of the lightest point between those two peaks below the lower
+        of them, as a fraction of it (0 when none has two): a lighter line between
+        two hairs goes deeper than a highlight on one.
     """
     centre = xy.mean(axis=0)
     d = xy - centre
@@ -376,10 +408,12 @@ def count_side_by_side(
     t = d @ axis
     lo, hi = np.percentile(t, 15), np.percentile(t, 85)
     if hi - lo < 4:
-        return 1
+        return 1, 0.0, 0.0
     half = width * 0.75 + settings.px(11.0)
-    offsets = np.arange(-half, half + 0.01, 0.5)
+    step = 0.5
+    offsets = np.arange(-half, half + 0.01, step)
     counts = []
+    gaps, dips = [], []
     h, w = darkness.shape
     for ti in np.linspace(lo, hi, 7):
         # Follow the region's own centre at this position, not the global axis.
@@ -390,19 +424,31 @@ def count_side_by_side(
         ix = np.clip(np.round(px).astype(int), 0, w - 1)
         iy = np.clip(np.round(py).astype(int), 0, h - 1)
         profile = darkness[iy, ix]
-        counts.append(_count_peaks(profile, settings.parallel_prominence, settings.low_threshold))
+        where = _peak_positions(profile, settings.parallel_prominence, settings.low_threshold)
+        counts.append(len(where))
+        if len(where) >= 2:
+            a, b = where[0], where[-1]
+            gaps.append((b - a) * step)
+            low_peak = float(min(profile[a], profile[b]))
+            dips.append((low_peak - float(profile[a : b + 1].min())) / max(low_peak, 1e-6))
     counts = [c for c in counts if c > 0]
     if not counts:
-        return 1
-    return max(1, int(np.floor(np.median(counts) + 0.5)))
+        return 1, 0.0, 0.0
+    peaks = max(1, int(np.floor(np.median(counts) + 0.5)))
+    return peaks, float(np.median(gaps)) if gaps else 0.0, float(np.median(dips)) if dips else 0.0
 
 
 def _count_peaks(profile: np.ndarray, prominence: float, floor: float) -> int:
     """Peaks of a 1-D profile above ``floor`` separated by dips of ``prominence``."""
-    peaks = 0
-    i = 0
+    return len(_peak_positions(profile, prominence, floor))
+
+
+def _peak_positions(profile: np.ndarray, prominence: float, floor: float) -> list[int]:
+    """Indices of the maxima of the peaks counted by `_count_peaks`."""
+    where: list[int] = []
     n = len(profile)
     current_max = -1.0
+    current_min = 0.0
     in_peak = False
     for i in range(n):
         v = profile[i]
@@ -410,16 +456,102 @@ def _count_peaks(profile: np.ndarray, prominence: float, floor: float) -> int:
             if v >= floor and (current_max < 0 or v >= current_min + prominence):
                 in_peak = True
                 current_max = v
-                peaks += 1
+                where.append(i)
             elif current_max >= 0:
                 current_min = min(current_min, v)
         else:
             if v > current_max:
                 current_max = v
+                where[-1] = i
             elif v <= current_max - prominence:
                 in_peak = False
                 current_min = v
-    return peaks
+    return where
+
+
+@dataclass(frozen=True)
+class ShaftEvidence:
+    """What a detected region shows about how many hairs it holds.
+
+    Attributes
+    ----------
+    ends : int
+        Skeleton ends (spurs from rounded ends pruned): 2 for a lone shaft, 3 for a
+        forked tip, 4 for two crossing hairs.
+    lines : int
+        Straight lines long enough to stand alone found through the skeleton
+        (crossing hairs give one each).
+    peaks : int
+        Median number of darkness peaks across the region.
+    peak_gap : float
+        Median distance between the outermost peaks, over the image's typical
+        single-hair width (about 1 for two hairs side by side, about 0.5 for the
+        two flanks of one glossy hair's central highlight); 0 with one peak.
+    dip : float
+        Median depth of the lighter line between those peaks (see
+        `cross_section_peaks`); 0 with one peak.
+    width_ratio : float
+        Whole-pixel half-maximum width over the image's typical single-hair width.
+    subpixel_ratio : float
+        Sub-pixel half-maximum width across the centre line over the same.
+    physical_ratio : float
+        Sub-pixel width in micrometres over `SINGLE_HAIR_UM`, the width of one adult
+        scalp hair (only meaningful when the scale is calibrated).
+    length_ratio : float
+        Length over the median length of the image's detected regions.
+    """
+
+    ends: int
+    lines: int
+    peaks: int
+    peak_gap: float
+    dip: float
+    width_ratio: float
+    subpixel_ratio: float
+    physical_ratio: float
+    length_ratio: float
+
+    def to_dict(self) -> dict:
+        return {
+            "ends": int(self.ends),
+            "lines": int(self.lines),
+            "peaks": int(self.peaks),
+            "peak_gap": round(float(self.peak_gap), 2),
+            "dip": round(float(self.dip), 2),
+            "width_ratio": round(float(self.width_ratio), 2),
+            "subpixel_ratio": round(float(self.subpixel_ratio), 2),
+            "physical_ratio": round(float(self.physical_ratio), 2),
+            "length_ratio": round(float(self.length_ratio), 2),
+        }
+
+
+#: Width of one adult scalp hair for the multiplicity decision, in micrometres: the
+#: middle of the 50 to 90 µm adult measures, a little above the typical 70 µm the
+#: uncalibrated scale estimate assumes, since touching pairs are what it must rule out.
+SINGLE_HAIR_UM = 80.0
+
+
+def shaft_multiplicity(ev: ShaftEvidence, settings: DetectorSettings = DEFAULT_SETTINGS) -> int:
+    """How many hairs one detected region holds: one decision from all its evidence.
+
+    - hairs lying side by side: a region wider than ``parallel_min_ratio`` single
+      widths holds one hair per darkness peak across it, capped by its width in
+      single widths (a glossy hair's central highlight also makes two peaks, but
+      such a hair is not twice as wide);
+    - a forked tip: a third skeleton end with no second line long enough to stand
+      alone is two hairs from one opening pressed together, spreading only where
+      they were cut;
+    - crossing hairs: each straight line through the skeleton is a hair; hairs side
+      by side along the main line add to the others.
+    """
+    side = 1
+    if ev.width_ratio >= settings.parallel_min_ratio:
+        by_width = max(1, int(np.floor(ev.width_ratio + 0.5)))
+        side = min(by_width, ev.peaks)
+    if settings.forked_pairs and ev.ends >= 3:
+        side = max(side, 2)
+    lines = max(1, ev.lines)
+    return lines if side <= lines else lines - 1 + side
 
 
 def _offset(poly: np.ndarray, distance: float) -> np.ndarray:
@@ -427,6 +559,35 @@ def _offset(poly: np.ndarray, distance: float) -> np.ndarray:
     norm = np.hypot(*v) or 1.0
     normal = np.array([-v[1], v[0]]) / norm
     return poly + distance * normal
+
+
+def shaft_evidence(
+    fine: np.ndarray,
+    xy: np.ndarray,
+    width: float,
+    n_ends: int,
+    lines: list[np.ndarray],
+    length: float,
+    single_width: float,
+    median_length: float,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+) -> ShaftEvidence:
+    """The evidence record of one detected region (see `ShaftEvidence`)."""
+    peaks, gap, dip = cross_section_peaks(fine, xy, width, settings)
+    main = max(lines, key=lambda ln: np.hypot(*(ln[-1] - ln[0])))
+    sub = cross_section_width(fine, main, width) if len(lines) == 1 else width
+    single = max(single_width, 1e-6)
+    return ShaftEvidence(
+        ends=int(n_ends),
+        lines=len(lines),
+        peaks=int(peaks),
+        peak_gap=gap / single,
+        dip=dip,
+        width_ratio=width / single,
+        subpixel_ratio=sub / single,
+        physical_ratio=sub * settings.um_per_px / SINGLE_HAIR_UM,
+        length_ratio=length / max(median_length, 1e-6),
+    )
 
 
 def detect_shafts(
@@ -486,21 +647,12 @@ def detect_shafts(
     widths = simple if len(simple) >= 3 else np.array([c[1] for c in candidates])
     single_width = float(np.percentile(widths, 40))
 
+    median_length = float(np.median([c[4] for c in candidates]))
+
     shafts: list[Shaft] = []
     side_by_side: dict[int, Shaft] = {}  # by id; holding them keeps the ids unique
     for xy, width, n_ends, area, length in candidates:
         n_cross = max(1, int(round(n_ends / 2)))
-        n_side = 1
-        if width >= settings.parallel_min_ratio * single_width:
-            # A glossy hair shows a light stripe along its axis too: a second peak
-            # only counts when the region is also wide enough for two hairs.
-            by_width = max(1, int(np.floor(width / single_width + 0.5)))
-            n_side = min(by_width, count_side_by_side(fine, xy, width, settings))
-        if settings.forked_pairs and n_ends >= 3:
-            # A third skeleton end is a forked tip: hairs leaving one opening pressed
-            # together, spreading only where they were cut. When no second straight
-            # line is long enough to stand on its own, they lie side by side.
-            n_side = max(n_side, 2)
         if n_cross == 1:
             poly, _ = _principal_polyline(xy, node_px=settings.px(55.0))
             lines = [poly]
@@ -509,8 +661,12 @@ def detect_shafts(
                 _principal_polyline(xy, node_px=settings.px(55.0))[0]
             ]
         lines = [ln for ln in lines if np.hypot(*(ln[-1] - ln[0])) >= settings.min_length_px * 0.6] or lines[:1]
-        if n_side > len(lines):
+        evidence = shaft_evidence(fine, xy, width, n_ends, lines, length, single_width, median_length, settings)
+        n_hairs = shaft_multiplicity(evidence, settings)
+        record = evidence.to_dict()
+        if n_hairs > len(lines):
             # Hairs side by side: spread copies of the main line across the width.
+            n_side = n_hairs - len(lines) + 1
             main = max(lines, key=lambda ln: np.hypot(*(ln[-1] - ln[0])))
             per = width / n_side
             extra = [_offset(main, (k - (n_side - 1) / 2) * per) for k in range(n_side)]
@@ -519,15 +675,15 @@ def detect_shafts(
         else:
             w_each = width
         for ln in lines:
-            shafts.append(Shaft(points=ln, width_px=w_each))
-            if n_side > 1:
+            shafts.append(Shaft(points=ln, width_px=w_each, multiplicity=n_hairs, evidence=record))
+            if n_hairs > 1 and w_each < width:
                 side_by_side[id(shafts[-1])] = shafts[-1]
     shafts = drop_fragments(join_collinear(shafts, settings), settings)
     shafts = drop_border_stubs(shafts, ignore, settings)
     # Report each lone shaft's width as the sub-pixel full width at half maximum of
     # its cross-sections (hairs side by side keep their share of the joint width).
     return [
-        s if id(s) in side_by_side else Shaft(points=s.points, width_px=cross_section_width(fine, s.points, s.width_px))
+        s if id(s) in side_by_side else replace(s, width_px=cross_section_width(fine, s.points, s.width_px))
         for s in shafts
     ], mask
 

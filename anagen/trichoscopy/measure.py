@@ -141,6 +141,8 @@ def _hairs_from_shafts(
                 length_mm=length_mm,
                 cut_by_border=cut,
                 hair_class=classify(diameter_um, profile),
+                multiplicity=shaft.multiplicity,
+                evidence=shaft.evidence,
             )
         )
     return hairs

@@ -50,6 +50,15 @@ class Hair:
         ``"unclassified"`` when the diameter is unknown.
     source : str
         ``"auto"`` for a detected hair, ``"manual"`` for one added by a correction.
+    multiplicity : int
+        How many hairs the detected region this hair comes from was decided to hold
+        (1 for a lone shaft; 2 or 3 for hairs pressed together or crossing, each of
+        them reported as its own hair).
+    evidence : dict or None
+        What that decision was made on: skeleton ends, straight lines, darkness
+        peaks across the shaft, their spacing and the depth of the line between
+        them, widths over the typical single hair, length over the median (see
+        `anagen.trichoscopy.detect.ShaftEvidence`); ``None`` for manual hairs.
     """
 
     id: int
@@ -61,6 +70,8 @@ class Hair:
     cut_by_border: bool
     hair_class: str
     source: str = "auto"
+    multiplicity: int = 1
+    evidence: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def midpoint(self) -> tuple[float, float]:
@@ -82,6 +93,8 @@ class Hair:
             "cut_by_border": self.cut_by_border,
             "hair_class": self.hair_class,
             "source": self.source,
+            "multiplicity": self.multiplicity,
+            "evidence": dict(self.evidence) if self.evidence is not None else None,
         }
 
     @classmethod
@@ -96,6 +109,8 @@ class Hair:
             cut_by_border=bool(data["cut_by_border"]),
             hair_class=data["hair_class"],
             source=data.get("source", "auto"),
+            multiplicity=int(data.get("multiplicity", 1)),
+            evidence=dict(data["evidence"]) if data.get("evidence") is not None else None,
         )
 
 
