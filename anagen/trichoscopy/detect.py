@@ -89,6 +89,14 @@ class DetectorSettings:
     min_relative_length: float = 0.35
     border_relative_length: float = 0.8
     forked_pairs: bool = True
+    #: A region of one straight line and at least ``pair_min_length_ratio`` of the
+    #: median length holds two hairs pressed together when its sub-pixel width is at
+    #: least ``pair_physical_ratio`` times `SINGLE_HAIR_UM` (no lighter line needed),
+    #: or when its cross-sections show two peaks at least ``pair_peak_gap`` single
+    #: widths apart (two hairs' centres, not the flanks of one glossy hair).
+    pair_physical_ratio: float = 1.4
+    pair_peak_gap: float = 0.9
+    pair_min_length_ratio: float = 0.8
     #: Micrometres per pixel of the image handed to the detector.
     um_per_px: float = WORKING_UM_PER_PX
 
@@ -541,6 +549,12 @@ def shaft_multiplicity(ev: ShaftEvidence, settings: DetectorSettings = DEFAULT_S
     - a forked tip: a third skeleton end with no second line long enough to stand
       alone is two hairs from one opening pressed together, spreading only where
       they were cut;
+    - a pair pressed together with no lighter line between: a straight region of
+      ordinary length (``pair_min_length_ratio`` of the median) whose sub-pixel
+      width is ``pair_physical_ratio`` times the physical width of one hair, or
+      whose cross-sections show two peaks a single hair's width apart
+      (``pair_peak_gap``): the image's own typical width fails when most of its
+      units are pairs, the physical one does not;
     - crossing hairs: each straight line through the skeleton is a hair; hairs side
       by side along the main line add to the others.
     """
@@ -551,6 +565,11 @@ def shaft_multiplicity(ev: ShaftEvidence, settings: DetectorSettings = DEFAULT_S
     if settings.forked_pairs and ev.ends >= 3:
         side = max(side, 2)
     lines = max(1, ev.lines)
+    if side == 1 and lines == 1 and ev.length_ratio >= settings.pair_min_length_ratio:
+        if ev.physical_ratio >= settings.pair_physical_ratio:
+            side = 2
+        elif ev.peaks >= 2 and ev.peak_gap >= settings.pair_peak_gap:
+            side = 2
     return lines if side <= lines else lines - 1 + side
 
 
