@@ -97,6 +97,10 @@ class DetectorSettings:
     pair_physical_ratio: float = 1.4
     pair_peak_gap: float = 0.9
     pair_min_length_ratio: float = 0.8
+    #: Pieces of a shaft on either side of a drawn mark (a circle, a box, text) are
+    #: joined across it when collinear, up to this gap: the mark hides the shaft,
+    #: it does not cut it.
+    mark_bridge_um: float = 450.0
     #: Micrometres per pixel of the image handed to the detector.
     um_per_px: float = WORKING_UM_PER_PX
 
@@ -697,7 +701,7 @@ def detect_shafts(
             shafts.append(Shaft(points=ln, width_px=w_each, multiplicity=n_hairs, evidence=record))
             if n_hairs > 1 and w_each < width:
                 side_by_side[id(shafts[-1])] = shafts[-1]
-    shafts = drop_fragments(join_collinear(shafts, settings), settings)
+    shafts = drop_fragments(join_collinear(shafts, settings, ignore), settings)
     shafts = drop_border_stubs(shafts, ignore, settings)
     # Report each lone shaft's width as the sub-pixel full width at half maximum of
     # its cross-sections (hairs side by side keep their share of the joint width).
@@ -811,9 +815,19 @@ def _at_border(point: np.ndarray, margin: float, ignore: np.ndarray) -> bool:
     return bool(ignore[y0:y1, x0:x1].any())
 
 
-def join_collinear(shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SETTINGS) -> list[Shaft]:
-    """Join pieces of one hair separated by glare, a bubble or a gap in the mask."""
+def join_collinear(
+    shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SETTINGS, ignore: np.ndarray | None = None
+) -> list[Shaft]:
+    """Join pieces of one hair separated by glare, a bubble or a gap in the mask.
+
+    With ``ignore`` (the regions left out: drawn marks, banners), pieces on either
+    side of an ignored stretch are also joined across it, up to ``mark_bridge_um``,
+    when the stretch between their ends is mostly ignored and both pieces and the
+    gap run along one line: a mark drawn over a hair hides part of it, and without
+    the bridge the hair would count as two pieces (or as two border stubs).
+    """
     items = list(shafts)
+    bridge = settings.px(settings.mark_bridge_um) if ignore is not None and ignore.any() else 0.0
     changed = True
     while changed:
         changed = False
@@ -822,13 +836,13 @@ def join_collinear(shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SET
         if len(items) < 2:
             break
         ends = np.array([[s.points[0], s.points[-1]] for s in items], dtype=np.float64)  # (n, 2, 2)
-        reach = np.array([max(settings.join_gap_px, 2.5 * s.width_px) for s in items])
+        reach = np.array([max(settings.join_gap_px, 2.5 * s.width_px, bridge) for s in items])
         d = ends[:, None, :, None, :] - ends[None, :, None, :, :]
         gap = np.sqrt((d**2).sum(axis=-1)).min(axis=(2, 3))
         near = gap <= np.maximum(reach[:, None], reach[None, :])
         for i in range(len(items)):
             for j in np.flatnonzero(near[i, i + 1 :]) + i + 1:
-                joined = _try_join(items[i], items[j], settings)
+                joined = _try_join(items[i], items[j], settings, ignore if bridge else None)
                 if joined is not None:
                     items[i] = joined
                     del items[j]
@@ -844,7 +858,18 @@ def _direction(points: np.ndarray) -> np.ndarray:
     return v / (np.hypot(*v) or 1.0)
 
 
-def _try_join(a: Shaft, b: Shaft, settings: DetectorSettings) -> Shaft | None:
+def _masked_share(p: np.ndarray, q: np.ndarray, ignore: np.ndarray) -> float:
+    """Share of the straight stretch from ``p`` to ``q`` that lies on ignored pixels."""
+    n = max(2, int(np.hypot(*(q - p))) + 1)
+    t = np.linspace(0.0, 1.0, n)[1:-1] if n > 2 else np.array([0.5])
+    pts = p[None, :] + t[:, None] * (q - p)[None, :]
+    h, w = ignore.shape
+    x = np.clip(np.round(pts[:, 0]).astype(int), 0, w - 1)
+    y = np.clip(np.round(pts[:, 1]).astype(int), 0, h - 1)
+    return float(ignore[y, x].mean())
+
+
+def _try_join(a: Shaft, b: Shaft, settings: DetectorSettings, ignore: np.ndarray | None = None) -> Shaft | None:
     da, db = _direction(a.points), _direction(b.points)
     cos = abs(float(da @ db))
     if cos < np.cos(np.radians(settings.join_angle_deg)):
@@ -857,12 +882,24 @@ def _try_join(a: Shaft, b: Shaft, settings: DetectorSettings) -> Shaft | None:
     )
     gap, ia, ib = best
     tol = max(settings.join_gap_px, 2.5 * max(a.width_px, b.width_px))
-    if gap > tol:
-        return None
-    # The gap must run along the hairs, not sideways (parallel neighbours).
     p, q = ends_a[ia], ends_b[ib]
+    # Across a drawn mark: a gap mostly on ignored pixels may be longer, and the
+    # ends next to it are less sure (the mark hides part of the shaft's width and
+    # pulls the centre line sideways), so the pieces may be offset by more.
+    bridged = (
+        ignore is not None
+        and gap <= settings.px(settings.mark_bridge_um)
+        and _masked_share(p, q, ignore) >= 0.5
+    )
+    if gap > tol and not bridged:
+        return None
+    # The gap must run along the hairs, not sideways (parallel neighbours): the
+    # far end lies on the line of each piece, within the lateral tolerance.
+    lateral = max(settings.px(11.0), (1.5 if bridged else 0.8) * max(a.width_px, b.width_px))
     normal = np.array([-da[1], da[0]])
-    if abs(float((q - p) @ normal)) > max(settings.px(11.0), 0.8 * max(a.width_px, b.width_px)):
+    if abs(float((q - p) @ normal)) > lateral:
+        return None
+    if bridged and abs(float((q - p) @ np.array([-db[1], db[0]]))) > lateral:
         return None
     # And the pieces must not overlap along their length (that is two hairs).
     pa = a.points if ia == 1 else a.points[::-1]
@@ -870,7 +907,11 @@ def _try_join(a: Shaft, b: Shaft, settings: DetectorSettings) -> Shaft | None:
     if float((pb[-1] - pa[-1]) @ da * np.sign((pa[-1] - pa[0]) @ da)) <= 0:
         return None
     width = (a.width_px * _len(a.points) + b.width_px * _len(b.points)) / (_len(a.points) + _len(b.points))
-    return Shaft(points=np.vstack([pa, pb]), width_px=width)
+    longer = a if _len(a.points) >= _len(b.points) else b
+    evidence = longer.evidence
+    if bridged:
+        evidence = dict(evidence or {}, bridged_mark=True)
+    return Shaft(points=np.vstack([pa, pb]), width_px=width, multiplicity=longer.multiplicity, evidence=evidence)
 
 
 def _len(points: np.ndarray) -> float:
