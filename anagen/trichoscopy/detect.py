@@ -101,6 +101,14 @@ class DetectorSettings:
     #: joined across it when collinear, up to this gap: the mark hides the shaft,
     #: it does not cut it.
     mark_bridge_um: float = 450.0
+    #: Faint hairs: thin, light or grey shafts under the hysteresis thresholds,
+    #: found by a second, lower threshold away from the hairs already found and
+    #: counted only when verified (see `find_faint_shafts`).
+    faint_hairs: bool = True
+    faint_low_threshold: float = 0.10
+    faint_high_threshold: float = 0.15
+    faint_max_width_um: float = 45.0
+    faint_min_length_um: float = 250.0
     #: Micrometres per pixel of the image handed to the detector.
     um_per_px: float = WORKING_UM_PER_PX
 
@@ -701,6 +709,8 @@ def detect_shafts(
             shafts.append(Shaft(points=ln, width_px=w_each, multiplicity=n_hairs, evidence=record))
             if n_hairs > 1 and w_each < width:
                 side_by_side[id(shafts[-1])] = shafts[-1]
+    if settings.faint_hairs:
+        shafts += find_faint_shafts(darkness, fine, mask, ignore, settings)
     shafts = drop_fragments(join_collinear(shafts, settings, ignore), settings)
     shafts = drop_border_stubs(shafts, ignore, settings)
     # Report each lone shaft's width as the sub-pixel full width at half maximum of
@@ -709,6 +719,119 @@ def detect_shafts(
         s if id(s) in side_by_side else replace(s, width_px=cross_section_width(fine, s.points, s.width_px))
         for s in shafts
     ], mask
+
+
+def find_faint_shafts(
+    darkness: np.ndarray,
+    fine: np.ndarray,
+    mask: np.ndarray,
+    ignore: np.ndarray,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+) -> list[Shaft]:
+    """Thin, light hairs under the detection thresholds, each verified before it counts.
+
+    Candidates are regions of the darkness map above ``faint_low_threshold`` that
+    reach ``faint_high_threshold`` somewhere, away from the hairs already found and
+    from ignored regions. One counts as a hair only when it is
+
+    - a single straight ridge: two skeleton ends, its skeleton within about a pixel
+      of its principal axis;
+    - at least ``faint_min_length_um`` long and at most ``faint_max_width_um`` wide
+      (vellus width), and at least six times as long as wide;
+    - of consistent width along its length (the half-maximum widths of its
+      cross-sections vary by under a third);
+    - darker than the skin on both sides: each cross-section's centre stands out
+      from both flanks by at least half its own darkness (a shadow edge or a skin
+      fold is dark on one side only);
+    - not touching an ignored region (a drawn mark's faint halo).
+    """
+    low = (darkness >= settings.faint_low_threshold).astype(np.uint8)
+    # Away from found hairs: their blurred flanks also pass a low threshold.
+    guard = int(round(settings.px(22.0)))
+    near_hair = cv2.dilate(mask.astype(np.uint8), np.ones((2 * guard + 1, 2 * guard + 1), np.uint8)) > 0
+    near_ignore = cv2.dilate(ignore.astype(np.uint8), np.ones((2 * guard + 1, 2 * guard + 1), np.uint8)) > 0
+    low[near_hair] = 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    if n <= 1:
+        return []
+    high = darkness >= settings.faint_high_threshold
+    min_len = settings.px(settings.faint_min_length_um)
+    max_w = settings.px(settings.faint_max_width_um)
+    found = []
+    for lab in range(1, n):
+        x, y, w, h, area = stats[lab]
+        if max(w, h) < 0.7 * min_len:
+            continue
+        sl = (slice(y, y + h), slice(x, x + w))
+        comp = labels[sl] == lab
+        if not (high[sl] & comp).any() or (near_ignore[sl] & comp).any():
+            continue
+        skel = skeletonize(np.pad(comp, 1))[1:-1, 1:-1]
+        rc = np.argwhere(skel)
+        if len(rc) < min_len * 0.7:
+            continue
+        _ends, n_ends = _skeleton_ends(skel, settings.spur_px)
+        if n_ends != 2:
+            continue
+        xy = rc[:, ::-1].astype(np.float64) + (x, y)
+        d = xy - xy.mean(axis=0)
+        evals, evecs = np.linalg.eigh(d.T @ d)
+        spread = float(np.sqrt(evals[0] / len(xy)))
+        if spread > max(1.0, settings.px(5.5)):
+            continue
+        poly, length = _principal_polyline(xy, n_nodes=2)
+        widths, contrast = _cross_sections(fine, poly, max_w)
+        if len(widths) < 5:
+            continue
+        width = float(np.median(widths))
+        if not (1.0 <= width <= max_w) or length + width < min_len or length < 6 * width:
+            continue
+        if np.std(widths) > width / 3 or np.median(contrast) < 0.5:
+            continue
+        found.append(Shaft(points=poly, width_px=width, evidence={"faint": True}))
+    return found
+
+
+def _cross_sections(fine: np.ndarray, points: np.ndarray, max_width: float) -> tuple[list[float], list[float]]:
+    """Half-maximum widths and both-sided contrast of cross-sections of a thin ridge.
+
+    Contrast is ``1 - max(left flank, right flank) / centre`` with the flanks read
+    at 1.5 widths either side of the centre: 1 for a ridge on clean skin, near 0
+    for an edge (dark on one side).
+    """
+    seg = points[-1] - points[0]
+    total = float(np.hypot(*seg))
+    if total < 4:
+        return [], []
+    tangent = seg / total
+    normal = np.array([-tangent[1], tangent[0]])
+    step = 0.25
+    half = 2.0 * max_width + 2.0
+    offs = np.arange(-half, half + step / 2, step, dtype=np.float32)
+    where = np.linspace(0.15, 0.85, 12)
+    centres = points[0][None, :] + where[:, None] * seg[None, :]
+    mx = (centres[:, 0:1] + offs[None, :] * normal[0]).astype(np.float32)
+    my = (centres[:, 1:2] + offs[None, :] * normal[1]).astype(np.float32)
+    prof = cv2.remap(fine, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    c = len(offs) // 2
+    reach = max(2, int(round(0.5 * max_width / step)))
+    widths, contrast = [], []
+    for row in prof:
+        p = c - reach + int(np.argmax(row[c - reach : c + reach + 1]))
+        peak = float(row[p])
+        if peak <= 0.02:
+            continue
+        level = 0.5 * peak
+        left = np.flatnonzero(row[:p] < level)
+        right = np.flatnonzero(row[p:] < level)
+        if left.size == 0 or right.size == 0:
+            continue
+        wdt = (p + int(right[0]) - int(left[-1])) * step
+        flank = int(round(1.5 * max(wdt, 1.0) / step))
+        lo_i, hi_i = max(0, p - flank), min(len(row) - 1, p + flank)
+        widths.append(wdt)
+        contrast.append(1.0 - max(float(row[lo_i]), float(row[hi_i])) / peak)
+    return widths, contrast
 
 
 def cross_section_width(fine: np.ndarray, points: np.ndarray, fallback: float) -> float:
