@@ -13,15 +13,17 @@ detector works in four steps:
 3. *Shafts.* Each connected region is thinned to its skeleton. The region's width comes
    from the distance transform along the skeleton; its length from the skeleton. Short
    or blob-like regions (follicle openings, ink dots, skin texture) are dropped.
-4. *Splitting and joining.* Touching parallel hairs make one region about twice as wide
-   as a single hair: the number of hairs side by side is the width divided by the
-   typical single-hair width of the image. Crossing hairs make a skeleton with more than
-   two ends: one hair per pair of ends, each found as a straight line through the
-   skeleton (sequential RANSAC [3]_); a third end with no second line long enough is a
-   forked tip (two hairs pressed together, spreading where they were cut). Pieces of
-   one hair split by glare or a bubble are joined when they are collinear and close.
-   Fragments, and stubs cut by the field border, much shorter than the image's median
-   hair are dropped.
+4. *How many hairs, and joining.* Each region gets one decision on how many hairs it
+   holds (`shaft_multiplicity`) from one evidence record (`ShaftEvidence`): crossing
+   hairs make a skeleton with more than two ends, one hair per straight line through
+   it (sequential RANSAC [3]_); touching parallel hairs show one darkness peak each
+   across the region and are wider than one hair, in the image's typical width and
+   in physical width; a third end with no second line long enough is a forked tip
+   (two hairs pressed together, spreading where they were cut). Pieces of one hair
+   split by glare, a bubble or a drawn mark are joined when they are collinear.
+   Faint thin hairs under the thresholds are found by a second, lower threshold and
+   counted only when verified (`find_faint_shafts`). Fragments, and stubs cut by the
+   field border, much shorter than the image's median hair are dropped.
 
 References
 ----------
