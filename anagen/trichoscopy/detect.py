@@ -93,10 +93,15 @@ class DetectorSettings:
     forked_pairs: bool = True
     #: A region of one straight line and at least ``pair_min_length_ratio`` of the
     #: median length holds two hairs pressed together when its sub-pixel width is at
-    #: least ``pair_physical_ratio`` times `SINGLE_HAIR_UM` (no lighter line needed),
-    #: or when its cross-sections show two peaks at least ``pair_peak_gap`` single
-    #: widths apart (two hairs' centres, not the flanks of one glossy hair).
+    #: least ``pair_physical_sure_ratio`` times `SINGLE_HAIR_UM` (no lighter line
+    #: needed), or at least ``pair_physical_ratio`` times with some of its
+    #: cross-sections showing two peaks ``pair_physical_gap`` single widths apart
+    #: (a thick single hair, blurred, reaches 1.4 to 1.6 without them), or when its
+    #: cross-sections show two peaks at least ``pair_peak_gap`` single widths apart
+    #: (two hairs' centres, not the flanks of one glossy hair).
     pair_physical_ratio: float = 1.4
+    pair_physical_sure_ratio: float = 1.8
+    pair_physical_gap: float = 0.7
     pair_peak_gap: float = 0.9
     pair_min_length_ratio: float = 0.8
     #: Pieces of a shaft on either side of a drawn mark (a circle, a box, text) are
@@ -565,10 +570,12 @@ def shaft_multiplicity(ev: ShaftEvidence, settings: DetectorSettings = DEFAULT_S
       they were cut;
     - a pair pressed together with no lighter line between: a straight region of
       ordinary length (``pair_min_length_ratio`` of the median) whose sub-pixel
-      width is ``pair_physical_ratio`` times the physical width of one hair, or
-      whose cross-sections show two peaks a single hair's width apart
-      (``pair_peak_gap``): the image's own typical width fails when most of its
-      units are pairs, the physical one does not;
+      width is ``pair_physical_sure_ratio`` times the physical width of one hair,
+      or ``pair_physical_ratio`` times with a hint of two peaks in some
+      cross-sections (``pair_physical_gap``), or whose cross-sections show two
+      peaks a single hair's width apart (``pair_peak_gap``): the image's own
+      typical width fails when most of its units are pairs, the physical one does
+      not;
     - crossing hairs: each straight line through the skeleton is a hair; hairs side
       by side along the main line add to the others.
     """
@@ -580,7 +587,9 @@ def shaft_multiplicity(ev: ShaftEvidence, settings: DetectorSettings = DEFAULT_S
         side = max(side, 2)
     lines = max(1, ev.lines)
     if side == 1 and lines == 1 and ev.length_ratio >= settings.pair_min_length_ratio:
-        if ev.physical_ratio >= settings.pair_physical_ratio:
+        if ev.physical_ratio >= settings.pair_physical_ratio and (
+            ev.physical_ratio >= settings.pair_physical_sure_ratio or ev.peak_gap >= settings.pair_physical_gap
+        ):
             side = 2
         elif ev.peaks >= 2 and ev.peak_gap >= settings.pair_peak_gap:
             side = 2

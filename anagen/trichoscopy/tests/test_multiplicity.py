@@ -113,13 +113,16 @@ def test_the_decision_weighs_each_kind_of_evidence():
     assert shaft_multiplicity(_ev(width_ratio=3.2, peaks=3, peak_gap=2.1, physical_ratio=2.7)) == 3
     # Two peaks close together on a shaft of one hair's width: a highlight.
     assert shaft_multiplicity(_ev(width_ratio=1.2, peaks=2, peak_gap=0.6)) == 1
-    # Twice a hair's physical width with no lighter line: a pressed pair...
-    assert shaft_multiplicity(_ev(width_ratio=1.25, physical_ratio=1.6)) == 2
-    # ...but not when it is a short piece (a blot, a stub).
-    assert shaft_multiplicity(_ev(width_ratio=1.25, physical_ratio=1.6, length_ratio=0.5)) == 1
+    # Nearly twice a hair's physical width with no lighter line: a pressed pair...
+    assert shaft_multiplicity(_ev(width_ratio=1.25, physical_ratio=1.9)) == 2
+    # ...but not when it is a short piece (a blot, a stub)...
+    assert shaft_multiplicity(_ev(width_ratio=1.25, physical_ratio=1.9, length_ratio=0.5)) == 1
+    # ...and a thick single hair, 1.5 times the width, needs a hint of two peaks.
+    assert shaft_multiplicity(_ev(width_ratio=1.25, physical_ratio=1.5)) == 1
+    assert shaft_multiplicity(_ev(width_ratio=1.25, physical_ratio=1.5, peak_gap=0.8)) == 2
     # A forked tip, and two crossing lines.
     assert shaft_multiplicity(_ev(ends=3)) == 2
     assert shaft_multiplicity(_ev(ends=4, lines=2)) == 2
     assert shaft_multiplicity(_ev(ends=3), DetectorSettings(forked_pairs=False)) == 1
-    off = DetectorSettings(pair_physical_ratio=99.0, pair_peak_gap=99.0)
-    assert shaft_multiplicity(_ev(width_ratio=1.25, physical_ratio=1.6), off) == 1
+    off = DetectorSettings(pair_physical_ratio=99.0, pair_physical_sure_ratio=99.0, pair_peak_gap=99.0)
+    assert shaft_multiplicity(_ev(width_ratio=1.25, physical_ratio=1.9), off) == 1
