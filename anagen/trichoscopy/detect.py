@@ -13,15 +13,17 @@ detector works in four steps:
 3. *Shafts.* Each connected region is thinned to its skeleton. The region's width comes
    from the distance transform along the skeleton; its length from the skeleton. Short
    or blob-like regions (follicle openings, ink dots, skin texture) are dropped.
-4. *Splitting and joining.* Touching parallel hairs make one region about twice as wide
-   as a single hair: the number of hairs side by side is the width divided by the
-   typical single-hair width of the image. Crossing hairs make a skeleton with more than
-   two ends: one hair per pair of ends, each found as a straight line through the
-   skeleton (sequential RANSAC [3]_); a third end with no second line long enough is a
-   forked tip (two hairs pressed together, spreading where they were cut). Pieces of
-   one hair split by glare or a bubble are joined when they are collinear and close.
-   Fragments, and stubs cut by the field border, much shorter than the image's median
-   hair are dropped.
+4. *How many hairs, and joining.* Each region gets one decision on how many hairs it
+   holds (`shaft_multiplicity`) from one evidence record (`ShaftEvidence`): crossing
+   hairs make a skeleton with more than two ends, one hair per straight line through
+   it (sequential RANSAC [3]_); touching parallel hairs show one darkness peak each
+   across the region and are wider than one hair, in the image's typical width and
+   in physical width; a third end with no second line long enough is a forked tip
+   (two hairs pressed together, spreading where they were cut). Pieces of one hair
+   split by glare, a bubble or a drawn mark are joined when they are collinear.
+   Faint thin hairs under the thresholds are found by a second, lower threshold and
+   counted only when verified (`find_faint_shafts`). Fragments, and stubs cut by the
+   field border, much shorter than the image's median hair are dropped.
 
 References
 ----------
@@ -89,6 +91,31 @@ class DetectorSettings:
     min_relative_length: float = 0.35
     border_relative_length: float = 0.8
     forked_pairs: bool = True
+    #: A region of one straight line and at least ``pair_min_length_ratio`` of the
+    #: median length holds two hairs pressed together when its sub-pixel width is at
+    #: least ``pair_physical_sure_ratio`` times `SINGLE_HAIR_UM` (no lighter line
+    #: needed), or at least ``pair_physical_ratio`` times with some of its
+    #: cross-sections showing two peaks ``pair_physical_gap`` single widths apart
+    #: (a thick single hair, blurred, reaches 1.4 to 1.6 without them), or when its
+    #: cross-sections show two peaks at least ``pair_peak_gap`` single widths apart
+    #: (two hairs' centres, not the flanks of one glossy hair).
+    pair_physical_ratio: float = 1.4
+    pair_physical_sure_ratio: float = 1.8
+    pair_physical_gap: float = 0.7
+    pair_peak_gap: float = 0.9
+    pair_min_length_ratio: float = 0.8
+    #: Pieces of a shaft on either side of a drawn mark (a circle, a box, text) are
+    #: joined across it when collinear, up to this gap: the mark hides the shaft,
+    #: it does not cut it.
+    mark_bridge_um: float = 450.0
+    #: Faint hairs: thin, light or grey shafts under the hysteresis thresholds,
+    #: found by a second, lower threshold away from the hairs already found and
+    #: counted only when verified (see `find_faint_shafts`).
+    faint_hairs: bool = True
+    faint_low_threshold: float = 0.10
+    faint_high_threshold: float = 0.15
+    faint_max_width_um: float = 45.0
+    faint_min_length_um: float = 250.0
     #: Micrometres per pixel of the image handed to the detector.
     um_per_px: float = WORKING_UM_PER_PX
 
@@ -127,10 +154,18 @@ DEFAULT_SETTINGS = DetectorSettings()
 
 @dataclass(frozen=True)
 class Shaft:
-    """One detected hair in working-image pixels (before measurement)."""
+    """One detected hair in working-image pixels (before measurement).
+
+    ``multiplicity`` is the number of hairs the detected region it comes from was
+    decided to hold (see `shaft_multiplicity`), and ``evidence`` the record that
+    decision was made on (a plain dict, see `ShaftEvidence.to_dict`), so that an
+    overlay or a clinician can see why a region counts as one, two or three hairs.
+    """
 
     points: np.ndarray  # (n, 2) float, x and y along the centre line
     width_px: float
+    multiplicity: int = 1
+    evidence: dict | None = None
 
 
 def working_scale(shape: tuple[int, int]) -> int:
@@ -362,11 +397,35 @@ def _half_max_width(
 def count_side_by_side(
     darkness: np.ndarray, xy: np.ndarray, width: float, settings: DetectorSettings
 ) -> int:
-    """Number of hairs lying side by side in a wide region.
+    """Number of hairs lying side by side in a wide region (median peak count).
 
-    Cross-sections of the darkness map are taken across the region's axis at several
-    places along it; touching parallel shafts show one darkness peak each, separated
-    by the lighter line where they meet. The median peak count is returned.
+    See `cross_section_peaks`.
+    """
+    return cross_section_peaks(darkness, xy, width, settings)[0]
+
+
+def cross_section_peaks(
+    darkness: np.ndarray, xy: np.ndarray, width: float, settings: DetectorSettings
+) -> tuple[int, float, float]:
+    """Darkness peaks across a region, read at several places along it.
+
+    Cross-sections of the darkness map are taken across the region's axis at seven
+    places between 15 % and 85 % of its length; touching parallel shafts show one
+    darkness peak each, separated by the lighter line where they meet. A glossy
+    single hair also shows two peaks, either side of the highlight along its axis,
+    but they lie closer together than two hairs' centres (about half a width).
+
+    Returns
+    -------
+    peaks : int
+        Median number of peaks (at least 1).
+    gap_px : float
+        Median distance between the outermost peaks of the cross-sections with two
+        or more peaks, in pixels (0 when none has two).
+    dip : float
+        Median depth of the lightest point between those two peaks below the lower
+        of them, as a fraction of it (0 when none has two): a lighter line between
+        two hairs goes deeper than a highlight on one.
     """
     centre = xy.mean(axis=0)
     d = xy - centre
@@ -376,10 +435,12 @@ def count_side_by_side(
     t = d @ axis
     lo, hi = np.percentile(t, 15), np.percentile(t, 85)
     if hi - lo < 4:
-        return 1
+        return 1, 0.0, 0.0
     half = width * 0.75 + settings.px(11.0)
-    offsets = np.arange(-half, half + 0.01, 0.5)
+    step = 0.5
+    offsets = np.arange(-half, half + 0.01, step)
     counts = []
+    gaps, dips = [], []
     h, w = darkness.shape
     for ti in np.linspace(lo, hi, 7):
         # Follow the region's own centre at this position, not the global axis.
@@ -390,19 +451,31 @@ def count_side_by_side(
         ix = np.clip(np.round(px).astype(int), 0, w - 1)
         iy = np.clip(np.round(py).astype(int), 0, h - 1)
         profile = darkness[iy, ix]
-        counts.append(_count_peaks(profile, settings.parallel_prominence, settings.low_threshold))
+        where = _peak_positions(profile, settings.parallel_prominence, settings.low_threshold)
+        counts.append(len(where))
+        if len(where) >= 2:
+            a, b = where[0], where[-1]
+            gaps.append((b - a) * step)
+            low_peak = float(min(profile[a], profile[b]))
+            dips.append((low_peak - float(profile[a : b + 1].min())) / max(low_peak, 1e-6))
     counts = [c for c in counts if c > 0]
     if not counts:
-        return 1
-    return max(1, int(np.floor(np.median(counts) + 0.5)))
+        return 1, 0.0, 0.0
+    peaks = max(1, int(np.floor(np.median(counts) + 0.5)))
+    return peaks, float(np.median(gaps)) if gaps else 0.0, float(np.median(dips)) if dips else 0.0
 
 
 def _count_peaks(profile: np.ndarray, prominence: float, floor: float) -> int:
     """Peaks of a 1-D profile above ``floor`` separated by dips of ``prominence``."""
-    peaks = 0
-    i = 0
+    return len(_peak_positions(profile, prominence, floor))
+
+
+def _peak_positions(profile: np.ndarray, prominence: float, floor: float) -> list[int]:
+    """Indices of the maxima of the peaks counted by `_count_peaks`."""
+    where: list[int] = []
     n = len(profile)
     current_max = -1.0
+    current_min = 0.0
     in_peak = False
     for i in range(n):
         v = profile[i]
@@ -410,16 +483,117 @@ def _count_peaks(profile: np.ndarray, prominence: float, floor: float) -> int:
             if v >= floor and (current_max < 0 or v >= current_min + prominence):
                 in_peak = True
                 current_max = v
-                peaks += 1
+                where.append(i)
             elif current_max >= 0:
                 current_min = min(current_min, v)
         else:
             if v > current_max:
                 current_max = v
+                where[-1] = i
             elif v <= current_max - prominence:
                 in_peak = False
                 current_min = v
-    return peaks
+    return where
+
+
+@dataclass(frozen=True)
+class ShaftEvidence:
+    """What a detected region shows about how many hairs it holds.
+
+    Attributes
+    ----------
+    ends : int
+        Skeleton ends (spurs from rounded ends pruned): 2 for a lone shaft, 3 for a
+        forked tip, 4 for two crossing hairs.
+    lines : int
+        Straight lines long enough to stand alone found through the skeleton
+        (crossing hairs give one each).
+    peaks : int
+        Median number of darkness peaks across the region.
+    peak_gap : float
+        Median distance between the outermost peaks, over the image's typical
+        single-hair width (about 1 for two hairs side by side, about 0.5 for the
+        two flanks of one glossy hair's central highlight); 0 with one peak.
+    dip : float
+        Median depth of the lighter line between those peaks (see
+        `cross_section_peaks`); 0 with one peak.
+    width_ratio : float
+        Whole-pixel half-maximum width over the image's typical single-hair width.
+    subpixel_ratio : float
+        Sub-pixel half-maximum width across the centre line over the same.
+    physical_ratio : float
+        Sub-pixel width in micrometres over `SINGLE_HAIR_UM`, the width of one adult
+        scalp hair (only meaningful when the scale is calibrated).
+    length_ratio : float
+        Length over the median length of the image's detected regions.
+    """
+
+    ends: int
+    lines: int
+    peaks: int
+    peak_gap: float
+    dip: float
+    width_ratio: float
+    subpixel_ratio: float
+    physical_ratio: float
+    length_ratio: float
+
+    def to_dict(self) -> dict:
+        return {
+            "ends": int(self.ends),
+            "lines": int(self.lines),
+            "peaks": int(self.peaks),
+            "peak_gap": round(float(self.peak_gap), 2),
+            "dip": round(float(self.dip), 2),
+            "width_ratio": round(float(self.width_ratio), 2),
+            "subpixel_ratio": round(float(self.subpixel_ratio), 2),
+            "physical_ratio": round(float(self.physical_ratio), 2),
+            "length_ratio": round(float(self.length_ratio), 2),
+        }
+
+
+#: Width of one adult scalp hair for the multiplicity decision, in micrometres: the
+#: middle of the 50 to 90 µm adult measures, a little above the typical 70 µm the
+#: uncalibrated scale estimate assumes, since touching pairs are what it must rule out.
+SINGLE_HAIR_UM = 80.0
+
+
+def shaft_multiplicity(ev: ShaftEvidence, settings: DetectorSettings = DEFAULT_SETTINGS) -> int:
+    """How many hairs one detected region holds: one decision from all its evidence.
+
+    - hairs lying side by side: a region wider than ``parallel_min_ratio`` single
+      widths holds one hair per darkness peak across it, capped by its width in
+      single widths (a glossy hair's central highlight also makes two peaks, but
+      such a hair is not twice as wide);
+    - a forked tip: a third skeleton end with no second line long enough to stand
+      alone is two hairs from one opening pressed together, spreading only where
+      they were cut;
+    - a pair pressed together with no lighter line between: a straight region of
+      ordinary length (``pair_min_length_ratio`` of the median) whose sub-pixel
+      width is ``pair_physical_sure_ratio`` times the physical width of one hair,
+      or ``pair_physical_ratio`` times with a hint of two peaks in some
+      cross-sections (``pair_physical_gap``), or whose cross-sections show two
+      peaks a single hair's width apart (``pair_peak_gap``): the image's own
+      typical width fails when most of its units are pairs, the physical one does
+      not;
+    - crossing hairs: each straight line through the skeleton is a hair; hairs side
+      by side along the main line add to the others.
+    """
+    side = 1
+    if ev.width_ratio >= settings.parallel_min_ratio:
+        by_width = max(1, int(np.floor(ev.width_ratio + 0.5)))
+        side = min(by_width, ev.peaks)
+    if settings.forked_pairs and ev.ends >= 3:
+        side = max(side, 2)
+    lines = max(1, ev.lines)
+    if side == 1 and lines == 1 and ev.length_ratio >= settings.pair_min_length_ratio:
+        if ev.physical_ratio >= settings.pair_physical_ratio and (
+            ev.physical_ratio >= settings.pair_physical_sure_ratio or ev.peak_gap >= settings.pair_physical_gap
+        ):
+            side = 2
+        elif ev.peaks >= 2 and ev.peak_gap >= settings.pair_peak_gap:
+            side = 2
+    return lines if side <= lines else lines - 1 + side
 
 
 def _offset(poly: np.ndarray, distance: float) -> np.ndarray:
@@ -427,6 +601,35 @@ def _offset(poly: np.ndarray, distance: float) -> np.ndarray:
     norm = np.hypot(*v) or 1.0
     normal = np.array([-v[1], v[0]]) / norm
     return poly + distance * normal
+
+
+def shaft_evidence(
+    fine: np.ndarray,
+    xy: np.ndarray,
+    width: float,
+    n_ends: int,
+    lines: list[np.ndarray],
+    length: float,
+    single_width: float,
+    median_length: float,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+) -> ShaftEvidence:
+    """The evidence record of one detected region (see `ShaftEvidence`)."""
+    peaks, gap, dip = cross_section_peaks(fine, xy, width, settings)
+    main = max(lines, key=lambda ln: np.hypot(*(ln[-1] - ln[0])))
+    sub = cross_section_width(fine, main, width) if len(lines) == 1 else width
+    single = max(single_width, 1e-6)
+    return ShaftEvidence(
+        ends=int(n_ends),
+        lines=len(lines),
+        peaks=int(peaks),
+        peak_gap=gap / single,
+        dip=dip,
+        width_ratio=width / single,
+        subpixel_ratio=sub / single,
+        physical_ratio=sub * settings.um_per_px / SINGLE_HAIR_UM,
+        length_ratio=length / max(median_length, 1e-6),
+    )
 
 
 def detect_shafts(
@@ -486,21 +689,12 @@ def detect_shafts(
     widths = simple if len(simple) >= 3 else np.array([c[1] for c in candidates])
     single_width = float(np.percentile(widths, 40))
 
+    median_length = float(np.median([c[4] for c in candidates]))
+
     shafts: list[Shaft] = []
     side_by_side: dict[int, Shaft] = {}  # by id; holding them keeps the ids unique
     for xy, width, n_ends, area, length in candidates:
         n_cross = max(1, int(round(n_ends / 2)))
-        n_side = 1
-        if width >= settings.parallel_min_ratio * single_width:
-            # A glossy hair shows a light stripe along its axis too: a second peak
-            # only counts when the region is also wide enough for two hairs.
-            by_width = max(1, int(np.floor(width / single_width + 0.5)))
-            n_side = min(by_width, count_side_by_side(fine, xy, width, settings))
-        if settings.forked_pairs and n_ends >= 3:
-            # A third skeleton end is a forked tip: hairs leaving one opening pressed
-            # together, spreading only where they were cut. When no second straight
-            # line is long enough to stand on its own, they lie side by side.
-            n_side = max(n_side, 2)
         if n_cross == 1:
             poly, _ = _principal_polyline(xy, node_px=settings.px(55.0))
             lines = [poly]
@@ -509,8 +703,12 @@ def detect_shafts(
                 _principal_polyline(xy, node_px=settings.px(55.0))[0]
             ]
         lines = [ln for ln in lines if np.hypot(*(ln[-1] - ln[0])) >= settings.min_length_px * 0.6] or lines[:1]
-        if n_side > len(lines):
+        evidence = shaft_evidence(fine, xy, width, n_ends, lines, length, single_width, median_length, settings)
+        n_hairs = shaft_multiplicity(evidence, settings)
+        record = evidence.to_dict()
+        if n_hairs > len(lines):
             # Hairs side by side: spread copies of the main line across the width.
+            n_side = n_hairs - len(lines) + 1
             main = max(lines, key=lambda ln: np.hypot(*(ln[-1] - ln[0])))
             per = width / n_side
             extra = [_offset(main, (k - (n_side - 1) / 2) * per) for k in range(n_side)]
@@ -519,17 +717,132 @@ def detect_shafts(
         else:
             w_each = width
         for ln in lines:
-            shafts.append(Shaft(points=ln, width_px=w_each))
-            if n_side > 1:
+            shafts.append(Shaft(points=ln, width_px=w_each, multiplicity=n_hairs, evidence=record))
+            if n_hairs > 1 and w_each < width:
                 side_by_side[id(shafts[-1])] = shafts[-1]
-    shafts = drop_fragments(join_collinear(shafts, settings), settings)
+    if settings.faint_hairs:
+        shafts += find_faint_shafts(darkness, fine, mask, ignore, settings)
+    shafts = drop_fragments(join_collinear(shafts, settings, ignore), settings)
     shafts = drop_border_stubs(shafts, ignore, settings)
     # Report each lone shaft's width as the sub-pixel full width at half maximum of
     # its cross-sections (hairs side by side keep their share of the joint width).
     return [
-        s if id(s) in side_by_side else Shaft(points=s.points, width_px=cross_section_width(fine, s.points, s.width_px))
+        s if id(s) in side_by_side else replace(s, width_px=cross_section_width(fine, s.points, s.width_px))
         for s in shafts
     ], mask
+
+
+def find_faint_shafts(
+    darkness: np.ndarray,
+    fine: np.ndarray,
+    mask: np.ndarray,
+    ignore: np.ndarray,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+) -> list[Shaft]:
+    """Thin, light hairs under the detection thresholds, each verified before it counts.
+
+    Candidates are regions of the darkness map above ``faint_low_threshold`` that
+    reach ``faint_high_threshold`` somewhere, away from the hairs already found and
+    from ignored regions. One counts as a hair only when it is
+
+    - a single straight ridge: two skeleton ends, its skeleton within about a pixel
+      of its principal axis;
+    - at least ``faint_min_length_um`` long and at most ``faint_max_width_um`` wide
+      (vellus width), and at least six times as long as wide;
+    - of consistent width along its length (the half-maximum widths of its
+      cross-sections vary by under a third);
+    - darker than the skin on both sides: each cross-section's centre stands out
+      from both flanks by at least half its own darkness (a shadow edge or a skin
+      fold is dark on one side only);
+    - not touching an ignored region (a drawn mark's faint halo).
+    """
+    low = (darkness >= settings.faint_low_threshold).astype(np.uint8)
+    # Away from found hairs: their blurred flanks also pass a low threshold.
+    guard = int(round(settings.px(22.0)))
+    near_hair = cv2.dilate(mask.astype(np.uint8), np.ones((2 * guard + 1, 2 * guard + 1), np.uint8)) > 0
+    near_ignore = cv2.dilate(ignore.astype(np.uint8), np.ones((2 * guard + 1, 2 * guard + 1), np.uint8)) > 0
+    low[near_hair] = 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    if n <= 1:
+        return []
+    high = darkness >= settings.faint_high_threshold
+    min_len = settings.px(settings.faint_min_length_um)
+    max_w = settings.px(settings.faint_max_width_um)
+    found = []
+    for lab in range(1, n):
+        x, y, w, h, area = stats[lab]
+        if max(w, h) < 0.7 * min_len:
+            continue
+        sl = (slice(y, y + h), slice(x, x + w))
+        comp = labels[sl] == lab
+        if not (high[sl] & comp).any() or (near_ignore[sl] & comp).any():
+            continue
+        skel = skeletonize(np.pad(comp, 1))[1:-1, 1:-1]
+        rc = np.argwhere(skel)
+        if len(rc) < min_len * 0.7:
+            continue
+        _ends, n_ends = _skeleton_ends(skel, settings.spur_px)
+        if n_ends != 2:
+            continue
+        xy = rc[:, ::-1].astype(np.float64) + (x, y)
+        d = xy - xy.mean(axis=0)
+        evals, evecs = np.linalg.eigh(d.T @ d)
+        spread = float(np.sqrt(evals[0] / len(xy)))
+        if spread > max(1.0, settings.px(5.5)):
+            continue
+        poly, length = _principal_polyline(xy, n_nodes=2)
+        widths, contrast = _cross_sections(fine, poly, max_w)
+        if len(widths) < 5:
+            continue
+        width = float(np.median(widths))
+        if not (1.0 <= width <= max_w) or length + width < min_len or length < 6 * width:
+            continue
+        if np.std(widths) > width / 3 or np.median(contrast) < 0.5:
+            continue
+        found.append(Shaft(points=poly, width_px=width, evidence={"faint": True}))
+    return found
+
+
+def _cross_sections(fine: np.ndarray, points: np.ndarray, max_width: float) -> tuple[list[float], list[float]]:
+    """Half-maximum widths and both-sided contrast of cross-sections of a thin ridge.
+
+    Contrast is ``1 - max(left flank, right flank) / centre`` with the flanks read
+    at 1.5 widths either side of the centre: 1 for a ridge on clean skin, near 0
+    for an edge (dark on one side).
+    """
+    seg = points[-1] - points[0]
+    total = float(np.hypot(*seg))
+    if total < 4:
+        return [], []
+    tangent = seg / total
+    normal = np.array([-tangent[1], tangent[0]])
+    step = 0.25
+    half = 2.0 * max_width + 2.0
+    offs = np.arange(-half, half + step / 2, step, dtype=np.float32)
+    where = np.linspace(0.15, 0.85, 12)
+    centres = points[0][None, :] + where[:, None] * seg[None, :]
+    mx = (centres[:, 0:1] + offs[None, :] * normal[0]).astype(np.float32)
+    my = (centres[:, 1:2] + offs[None, :] * normal[1]).astype(np.float32)
+    prof = cv2.remap(fine, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    c = len(offs) // 2
+    reach = max(2, int(round(0.5 * max_width / step)))
+    widths, contrast = [], []
+    for row in prof:
+        p = c - reach + int(np.argmax(row[c - reach : c + reach + 1]))
+        peak = float(row[p])
+        if peak <= 0.02:
+            continue
+        level = 0.5 * peak
+        left = np.flatnonzero(row[:p] < level)
+        right = np.flatnonzero(row[p:] < level)
+        if left.size == 0 or right.size == 0:
+            continue
+        wdt = (p + int(right[0]) - int(left[-1])) * step
+        flank = int(round(1.5 * max(wdt, 1.0) / step))
+        lo_i, hi_i = max(0, p - flank), min(len(row) - 1, p + flank)
+        widths.append(wdt)
+        contrast.append(1.0 - max(float(row[lo_i]), float(row[hi_i])) / peak)
+    return widths, contrast
 
 
 def cross_section_width(fine: np.ndarray, points: np.ndarray, fallback: float) -> float:
@@ -636,9 +949,19 @@ def _at_border(point: np.ndarray, margin: float, ignore: np.ndarray) -> bool:
     return bool(ignore[y0:y1, x0:x1].any())
 
 
-def join_collinear(shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SETTINGS) -> list[Shaft]:
-    """Join pieces of one hair separated by glare, a bubble or a gap in the mask."""
+def join_collinear(
+    shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SETTINGS, ignore: np.ndarray | None = None
+) -> list[Shaft]:
+    """Join pieces of one hair separated by glare, a bubble or a gap in the mask.
+
+    With ``ignore`` (the regions left out: drawn marks, banners), pieces on either
+    side of an ignored stretch are also joined across it, up to ``mark_bridge_um``,
+    when the stretch between their ends is mostly ignored and both pieces and the
+    gap run along one line: a mark drawn over a hair hides part of it, and without
+    the bridge the hair would count as two pieces (or as two border stubs).
+    """
     items = list(shafts)
+    bridge = settings.px(settings.mark_bridge_um) if ignore is not None and ignore.any() else 0.0
     changed = True
     while changed:
         changed = False
@@ -647,13 +970,13 @@ def join_collinear(shafts: list[Shaft], settings: DetectorSettings = DEFAULT_SET
         if len(items) < 2:
             break
         ends = np.array([[s.points[0], s.points[-1]] for s in items], dtype=np.float64)  # (n, 2, 2)
-        reach = np.array([max(settings.join_gap_px, 2.5 * s.width_px) for s in items])
+        reach = np.array([max(settings.join_gap_px, 2.5 * s.width_px, bridge) for s in items])
         d = ends[:, None, :, None, :] - ends[None, :, None, :, :]
         gap = np.sqrt((d**2).sum(axis=-1)).min(axis=(2, 3))
         near = gap <= np.maximum(reach[:, None], reach[None, :])
         for i in range(len(items)):
             for j in np.flatnonzero(near[i, i + 1 :]) + i + 1:
-                joined = _try_join(items[i], items[j], settings)
+                joined = _try_join(items[i], items[j], settings, ignore if bridge else None)
                 if joined is not None:
                     items[i] = joined
                     del items[j]
@@ -669,7 +992,18 @@ def _direction(points: np.ndarray) -> np.ndarray:
     return v / (np.hypot(*v) or 1.0)
 
 
-def _try_join(a: Shaft, b: Shaft, settings: DetectorSettings) -> Shaft | None:
+def _masked_share(p: np.ndarray, q: np.ndarray, ignore: np.ndarray) -> float:
+    """Share of the straight stretch from ``p`` to ``q`` that lies on ignored pixels."""
+    n = max(2, int(np.hypot(*(q - p))) + 1)
+    t = np.linspace(0.0, 1.0, n)[1:-1] if n > 2 else np.array([0.5])
+    pts = p[None, :] + t[:, None] * (q - p)[None, :]
+    h, w = ignore.shape
+    x = np.clip(np.round(pts[:, 0]).astype(int), 0, w - 1)
+    y = np.clip(np.round(pts[:, 1]).astype(int), 0, h - 1)
+    return float(ignore[y, x].mean())
+
+
+def _try_join(a: Shaft, b: Shaft, settings: DetectorSettings, ignore: np.ndarray | None = None) -> Shaft | None:
     da, db = _direction(a.points), _direction(b.points)
     cos = abs(float(da @ db))
     if cos < np.cos(np.radians(settings.join_angle_deg)):
@@ -682,12 +1016,24 @@ def _try_join(a: Shaft, b: Shaft, settings: DetectorSettings) -> Shaft | None:
     )
     gap, ia, ib = best
     tol = max(settings.join_gap_px, 2.5 * max(a.width_px, b.width_px))
-    if gap > tol:
-        return None
-    # The gap must run along the hairs, not sideways (parallel neighbours).
     p, q = ends_a[ia], ends_b[ib]
+    # Across a drawn mark: a gap mostly on ignored pixels may be longer, and the
+    # ends next to it are less sure (the mark hides part of the shaft's width and
+    # pulls the centre line sideways), so the pieces may be offset by more.
+    bridged = (
+        ignore is not None
+        and gap <= settings.px(settings.mark_bridge_um)
+        and _masked_share(p, q, ignore) >= 0.5
+    )
+    if gap > tol and not bridged:
+        return None
+    # The gap must run along the hairs, not sideways (parallel neighbours): the
+    # far end lies on the line of each piece, within the lateral tolerance.
+    lateral = max(settings.px(11.0), (1.5 if bridged else 0.8) * max(a.width_px, b.width_px))
     normal = np.array([-da[1], da[0]])
-    if abs(float((q - p) @ normal)) > max(settings.px(11.0), 0.8 * max(a.width_px, b.width_px)):
+    if abs(float((q - p) @ normal)) > lateral:
+        return None
+    if bridged and abs(float((q - p) @ np.array([-db[1], db[0]]))) > lateral:
         return None
     # And the pieces must not overlap along their length (that is two hairs).
     pa = a.points if ia == 1 else a.points[::-1]
@@ -695,7 +1041,11 @@ def _try_join(a: Shaft, b: Shaft, settings: DetectorSettings) -> Shaft | None:
     if float((pb[-1] - pa[-1]) @ da * np.sign((pa[-1] - pa[0]) @ da)) <= 0:
         return None
     width = (a.width_px * _len(a.points) + b.width_px * _len(b.points)) / (_len(a.points) + _len(b.points))
-    return Shaft(points=np.vstack([pa, pb]), width_px=width)
+    longer = a if _len(a.points) >= _len(b.points) else b
+    evidence = longer.evidence
+    if bridged:
+        evidence = dict(evidence or {}, bridged_mark=True)
+    return Shaft(points=np.vstack([pa, pb]), width_px=width, multiplicity=longer.multiplicity, evidence=evidence)
 
 
 def _len(points: np.ndarray) -> float:

@@ -208,6 +208,8 @@ def _hairs_from_shafts(
                 cut_by_border=cut,
                 hair_class=classify(diameter_um, profile),
                 counted=counted,
+                multiplicity=shaft.multiplicity,
+                evidence=shaft.evidence,
             )
         )
     return hairs

@@ -55,6 +55,15 @@ class Hair:
         `anagen.trichoscopy.measure`): False for a hair cut by the bottom or right
         edge of the field, or by an ignored region adjoining them. Results stored
         before engine 1.4.0 read as True.
+    multiplicity : int
+        How many hairs the detected region this hair comes from was decided to hold
+        (1 for a lone shaft; 2 or 3 for hairs pressed together or crossing, each of
+        them reported as its own hair).
+    evidence : dict or None
+        What that decision was made on: skeleton ends, straight lines, darkness
+        peaks across the shaft, their spacing and the depth of the line between
+        them, widths over the typical single hair, length over the median (see
+        `anagen.trichoscopy.detect.ShaftEvidence`); ``None`` for manual hairs.
     """
 
     id: int
@@ -67,6 +76,8 @@ class Hair:
     hair_class: str
     source: str = "auto"
     counted: bool = True
+    multiplicity: int = 1
+    evidence: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def midpoint(self) -> tuple[float, float]:
@@ -89,6 +100,8 @@ class Hair:
             "hair_class": self.hair_class,
             "source": self.source,
             "counted": self.counted,
+            "multiplicity": self.multiplicity,
+            "evidence": dict(self.evidence) if self.evidence is not None else None,
         }
 
     @classmethod
@@ -104,6 +117,8 @@ class Hair:
             hair_class=data["hair_class"],
             source=data.get("source", "auto"),
             counted=bool(data.get("counted", True)),
+            multiplicity=int(data.get("multiplicity", 1)),
+            evidence=dict(data["evidence"]) if data.get("evidence") is not None else None,
         )
 
 
