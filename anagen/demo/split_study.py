@@ -298,11 +298,14 @@ def _sides(values: dict, allocation) -> dict[str, tuple]:
     return {active_side: values["active"], other: values["control"]}
 
 
-def _record_sides(ctx, actor, subject, visit, sides: dict[str, float]) -> None:
+def _record_sides(ctx, actor, subject, visit, sides: dict[str, float], left_image=None) -> None:
+    """Each half's value; the left half's linked to its photograph when one was taken (its blinded
+    reading then becomes the analysed value)."""
     from anagen.studies.quality_services import side_value_record
 
     for side, value in sides.items():
-        side_value_record(actor=actor, subject=subject, visit=visit, side=side, density_per_cm2=value)
+        side_value_record(actor=actor, subject=subject, visit=visit, side=side, density_per_cm2=value,
+                          image=left_image if side == "left" else None)
         ctx.stats["study_side_values"] += 1
 
 
@@ -321,10 +324,12 @@ def _follow_up(ctx: DemoContext, rng: random.Random, study, subjects: list, simu
         baseline = {side: v[0] for side, v in sides.items()}
         # Measured at the baseline visit, before the randomization that afternoon (the values
         # are only matched to the sides here, once the randomization has chosen them).
+        with ctx.act(investigator, row["seen_at"] + timedelta(minutes=15)):
+            image = (_image(ctx, investigator, row["baseline_visit"], baseline["left"])
+                     if images and n < READ_SUBJECTS else None)
+        # Its own step: the image's analysis, run by the job queue, ends with the queue's actor.
         with ctx.act(investigator, row["seen_at"] + timedelta(minutes=20)):
-            _record_sides(ctx, investigator, subject, row["baseline_visit"], baseline)
-            if images and n < READ_SUBJECTS:
-                _image(ctx, investigator, row["baseline_visit"], baseline["left"])
+            _record_sides(ctx, investigator, subject, row["baseline_visit"], baseline, left_image=image)
         for window in visit_windows(subject.protocol_version.content.get("visits") or [], anchor):
             if window.week == 0:
                 continue
@@ -342,10 +347,10 @@ def _follow_up(ctx: DemoContext, rng: random.Random, study, subjects: list, simu
                 visit = visit_create(actor=investigator, patient=subject.patient, visit_date=day, clinic=subject.site,
                                      notes=f"Study visit: {window.label}.")
                 ctx.stats["study_visits"] += 1
-                if images and n < READ_SUBJECTS and window.week == 23:
-                    _image(ctx, investigator, visit, values["left"])
+                image = (_image(ctx, investigator, visit, values["left"])
+                         if images and n < READ_SUBJECTS and window.week == 23 else None)
             with ctx.act(actor, _office(ctx, day, earliest=time(17), latest=time(18))):
-                _record_sides(ctx, actor, subject, visit, typed)
+                _record_sides(ctx, actor, subject, visit, typed, left_image=image)
             if (n, window.week) == REPORTED_DEVIATION:
                 with ctx.act(investigator, _office(ctx, day + timedelta(days=1))):
                     deviation_report(actor=investigator, subject=subject, category="procedure",
@@ -373,7 +378,7 @@ def _follow_up(ctx: DemoContext, rng: random.Random, study, subjects: list, simu
         ctx.stats["study_subjects_followed"] += 1
 
 
-def _image(ctx: DemoContext, actor, visit, density: float) -> None:
+def _image(ctx: DemoContext, actor, visit, density: float):
     import time as _time
 
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -382,10 +387,11 @@ def _image(ctx: DemoContext, actor, visit, density: float) -> None:
 
     started = _time.perf_counter()
     upload = SimpleUploadedFile(f"target-{visit.visit_date:%Y%m%d}.jpg", _jpeg_of(ctx, density), "image/jpeg")
-    trichogram_image_upload(actor=actor, visit=visit, file=upload, kind="target")
+    image, _created = trichogram_image_upload(actor=actor, visit=visit, file=upload, kind="target")
     ctx.image_seconds += _time.perf_counter() - started
     ctx.stats["images"] += 1
     ctx.stats["study_images"] += 1
+    return image
 
 
 def _close(ctx: DemoContext, rng: random.Random, study, subjects: list) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from anagen.api.params import Id
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from . import analysis_services, blinding, lock, quality_services, selectors
 from .models import DataQuery, SourceVerification, StudyRole
@@ -199,6 +199,8 @@ class SideValueIn(Schema):
     visit_id: int
     side: str
     density_per_cm2: float
+    image_id: int | None = Field(None, description="The half's target-area image at that visit the value was "
+                                                   "counted from; once read blind, the analysis takes the reading.")
 
 
 class SideValueOut(Schema):
@@ -219,8 +221,15 @@ def side_value(request, study_id: Id, subject_id: Id, payload: SideValueIn):
     visit = AssessmentVisit.objects.filter(pk=payload.visit_id, patient_id=subject.patient_id).first()
     if visit is None:
         raise Http404("No such assessment visit of this subject.")
+    image = None
+    if payload.image_id is not None:
+        from anagen.assessments.models import TrichogramImage
+
+        image = TrichogramImage.objects.filter(pk=payload.image_id, visit=visit).first()
+        if image is None:
+            raise Http404("No such image at this visit.")
     row = quality_services.side_value_record(actor=request.user, subject=subject, visit=visit, side=payload.side,
-                                             density_per_cm2=payload.density_per_cm2)
+                                             density_per_cm2=payload.density_per_cm2, image=image)
     return Status(201, {"subject": subject.code, "visit_id": visit.pk, "visit_date": visit.visit_date.isoformat(),
                         "side": row.side, "density_per_cm2": row.density_per_cm2})
 

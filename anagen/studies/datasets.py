@@ -177,12 +177,28 @@ def _parallel_values(study: Study, patient_ids: list[int]) -> tuple[dict[int, di
     return out, sources
 
 
-def _side_values(subject_ids: list[int]) -> dict[tuple[int, str], dict[date, float]]:
+def _side_values(study: Study, subject_ids: list[int]) -> tuple[dict[tuple[int, str], dict[date, float]],
+                                                                dict[tuple[int, str], dict[date, str]]]:
+    """Per subject and half, the recorded density of each visit and its source: the final blinded
+    reading of the half's linked image over that image's field area when there is one, else the
+    value recorded for the half."""
+    from .models_reading import CodedImage
+    from .reading_services import final_counts
+
+    read = final_counts(study)
+    areas = {source_id: (automatic or {}).get("field_area_cm2") for source_id, automatic in
+             CodedImage.objects.filter(study=study, source_id__in=list(read)).values_list("source_id", "automatic")}
     out: dict[tuple[int, str], dict[date, float]] = {}
-    for subject_id, side, on, value in SideMeasurement.objects.filter(subject_id__in=subject_ids).values_list(
-            "subject_id", "side", "visit__visit_date", "density_per_cm2"):
+    sources: dict[tuple[int, str], dict[date, str]] = {}
+    for subject_id, side, on, value, image_id in SideMeasurement.objects.filter(subject_id__in=subject_ids).values_list(
+            "subject_id", "side", "visit__visit_date", "density_per_cm2", "source_image_id"):
+        source = SOURCE_CLINIC
+        if image_id in read and areas.get(image_id):
+            count, source = read[image_id]
+            value = count / areas[image_id]
         out.setdefault((subject_id, side), {})[on] = value
-    return out
+        sources.setdefault((subject_id, side), {})[on] = source
+    return out, sources
 
 
 def _all_visit_dates(patient_ids: list[int]) -> dict[int, list[date]]:
@@ -261,7 +277,8 @@ def build(study: Study) -> StudyData:
     study_code = study.registry_id or f"STUDY-{study.pk}"
     patient_ids = [a.subject.patient_id for a in allocations]
     values, sources = _parallel_values(study, patient_ids) if design == PARALLEL else ({}, {})
-    side_values = _side_values([a.subject_id for a in allocations]) if design == SPLIT_SCALP else {}
+    side_values, side_sources = (_side_values(study, [a.subject_id for a in allocations]) if design == SPLIT_SCALP
+                                 else ({}, {}))
     visit_dates = _all_visit_dates(patient_ids)
     procedures = _treated(patient_ids)
     injected = _injected([a.subject_id for a in allocations])
@@ -283,7 +300,7 @@ def build(study: Study) -> StudyData:
             active_side = "left" if allocation.arm_code == "L" else "right"
             arm_name = f"active on the {active_side}"
             units = [(side, side, active if side == active_side else control, side_values.get((subject.pk, side), {}),
-                      {}) for side in ("left", "right")]
+                      side_sources.get((subject.pk, side), {})) for side in ("left", "right")]
         ended = subject.status in (SubjectStatus.WITHDRAWN, SubjectStatus.LOST)
         unblinded = subject.unblinded_at is not None and (locked_at is None or subject.unblinded_at < locked_at)
         corrected = bool(list(allocation.corrections.all()))

@@ -76,6 +76,10 @@ class SideMeasurement(models.Model):
     visit = models.ForeignKey("assessments.AssessmentVisit", on_delete=models.PROTECT, related_name="+")
     side = models.CharField(max_length=5, choices=Side.choices)
     density_per_cm2 = models.FloatField()
+    source_image = models.ForeignKey("assessments.TrichogramImage", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+",
+                                     help_text="The half's target-area image the value was counted from: once it is "
+                                               "coded and read blind, the analysis takes the reading instead.")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
 

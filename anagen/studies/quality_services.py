@@ -133,8 +133,11 @@ def sdv_withdraw(*, actor, verification: SourceVerification) -> None:
 
 
 @transaction.atomic
-def side_value_record(*, actor, subject: Subject, visit, side: str, density_per_cm2) -> SideMeasurement:
-    """Record (or correct) the target-area density of one scalp half at an assessment visit."""
+def side_value_record(*, actor, subject: Subject, visit, side: str, density_per_cm2, image=None) -> SideMeasurement:
+    """Record (or correct) the target-area density of one scalp half at an assessment visit.
+
+    ``image``: the half's target-area photograph at that visit the value was counted from; once
+    it is coded and its blinded reading is final, the analysis takes the reading's count."""
     subject = _subject_in_study(actor, subject)
     _check_study_role(actor, subject.study, SIDE_VALUE_ROLES, "record per-side values")
     check_not_locked(subject.study)
@@ -149,7 +152,10 @@ def side_value_record(*, actor, subject: Subject, visit, side: str, density_per_
         raise ActionError("Give the density as a number of hairs per cm².", field="density_per_cm2") from None
     if not 0 <= value <= 1000:
         raise ActionError("A density is between 0 and 1000 hairs per cm².", field="density_per_cm2")
+    if image is not None and (image.visit_id != visit.pk or image.kind != "target" or image.voided_at is not None):
+        raise ActionError("Choose a target-area image of this visit that is not voided, or none.", field="image")
     row, _ = SideMeasurement.objects.update_or_create(
         subject=subject, visit=visit, side=side,
-        defaults={"density_per_cm2": value, "recorded_by": actor, "recorded_at": timezone.now()})
+        defaults={"density_per_cm2": value, "recorded_by": actor, "recorded_at": timezone.now(),
+                  "source_image": image})
     return row

@@ -151,10 +151,14 @@ def test_the_exports_name_the_source_of_each_value(parallel, evaluator, evaluato
         assert "value_source" in dictionary and "baseline_source" in dictionary
 
 
-def test_split_scalp_values_stay_the_recorded_ones(team, statistician, clinician, make_patient, clinic,
-                                                   unblinded_statistician):
+def test_split_scalp_takes_the_reading_of_a_halfs_linked_image(team, statistician, clinician, make_patient, clinic,
+                                                               evaluator, evaluator2):
+    from anagen.assessments.models import TrichogramImage
     from anagen.studies import services
     from anagen.studies.datasets import build
+    from anagen.studies.models import CodedImage, Reading, SideMeasurement
+    from anagen.studies.quality_services import side_value_record
+    from anagen.studies.reading import new_code, new_order_key
 
     from .conftest import sign_off
 
@@ -163,3 +167,53 @@ def test_split_scalp_values_stay_the_recorded_ones(team, statistician, clinician
     write_study(study, clinician, make_patient, clinic, n=2)
     frame = build(study).frame
     assert set(frame["value_source"]) == {SOURCE_CLINIC} and set(frame["baseline_source"]) == {SOURCE_CLINIC}
+    code = frame["subject"].iloc[0]
+    visit = _visit(study, code, 23)
+    left = SideMeasurement.objects.get(subject__code=code, subject__study=study, visit=visit, side="left")
+    recorded = left.density_per_cm2
+    image = TrichogramImage.objects.create(visit=visit, kind="target", file=f"t/{visit.pk}-L.jpg",
+                                           sha256=f"{visit.pk:063d}1", width=32, height=24, profile_name="default")
+    side_value_record(actor=clinician, subject=left.subject, visit=visit, side="left", density_per_cm2=recorded,
+                      image=image)
+    assert _side_row(build(study), code, 23, "left")["value"] == pytest.approx(recorded)  # not read yet
+    coded = CodedImage.objects.create(study=study, code=new_code(), source=image, file=f"reading/{visit.pk}.png",
+                                      width=32, height=24, automatic={"field_area_cm2": 0.5}, profile_name="default",
+                                      order_key=new_order_key())
+    now = timezone.now()
+    for reader, count in ((evaluator, 30), (evaluator2, 34)):
+        Reading.objects.create(coded_image=coded, reader=reader, hair_count=count, status="signed", signed_at=now)
+    data = build(study)
+    row = _side_row(data, code, 23, "left")
+    assert row["value"] == pytest.approx(64.0) and row["value_source"] == source_mean(2)
+    right = _side_row(data, code, 23, "right")
+    assert right["value_source"] == SOURCE_CLINIC
+
+
+def test_a_halfs_image_must_be_a_target_image_of_that_visit(team, statistician, clinician, make_patient, clinic):
+    from anagen.assessments.models import TrichogramImage
+    from anagen.core.errors import ActionError
+    from anagen.studies import services
+    from anagen.studies.models import SideMeasurement
+    from anagen.studies.quality_services import side_value_record
+
+    from .conftest import sign_off
+
+    services.study_update(actor=statistician, study=team, design="split_scalp")
+    study = sign_off(team, statistician, clinician)
+    write_study(study, clinician, make_patient, clinic, n=2)
+    left = SideMeasurement.objects.filter(subject__study=study, side="left").select_related("subject", "visit").first()
+    other = SideMeasurement.objects.filter(subject__study=study).exclude(visit=left.visit).first().visit
+    image = TrichogramImage.objects.create(visit=other, kind="target", file="t/x.jpg", sha256="9" * 64, width=32,
+                                           height=24, profile_name="default")
+    with pytest.raises(ActionError) as exc:
+        side_value_record(actor=clinician, subject=left.subject, visit=left.visit, side="left",
+                          density_per_cm2=left.density_per_cm2, image=image)
+    assert exc.value.field == "image"
+    assert SideMeasurement.objects.get(pk=left.pk).source_image is None
+
+
+def _side_row(data, code, week, side):
+    frame = data.frame
+    rows = frame[(frame["subject"] == code) & (frame["visit_week"] == week) & (frame["side"] == side)]
+    assert len(rows) == 1
+    return rows.iloc[0]

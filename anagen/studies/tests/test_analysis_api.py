@@ -105,3 +105,13 @@ def test_side_values_recorded_and_corrected_for_a_split_scalp_subject(split_stud
     assert _post(client, url, {"visit_id": visit.pk, "side": "middle", "density_per_cm2": 1}).status_code == 400
     assert _post(client, url, {"visit_id": visit.pk, "side": "right", "density_per_cm2": -4}).status_code == 400
     assert list(SideMeasurement.objects.values_list("side", "density_per_cm2")) == [("left", 121.0)]
+    # The half's photograph may be named; only a target image of that very visit.
+    from anagen.assessments.models import TrichogramImage
+
+    image = TrichogramImage.objects.create(visit=visit, kind="target", file="t/l.jpg", sha256="7" * 64, width=32,
+                                           height=24, profile_name="default")
+    assert _post(client, url, {"visit_id": visit.pk, "side": "left", "density_per_cm2": 121.0,
+                               "image_id": image.pk + 999}).status_code == 404
+    assert _post(client, url, {"visit_id": visit.pk, "side": "left", "density_per_cm2": 121.0,
+                               "image_id": image.pk}).status_code == 201
+    assert SideMeasurement.objects.get(side="left").source_image == image

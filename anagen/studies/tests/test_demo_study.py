@@ -84,18 +84,24 @@ def test_the_records_hold_the_simulated_values_on_the_randomized_sides(study):
     data = build(study)
     simulated = simulated_values(SEED + 6, 30)
     frame = data.frame[data.frame["visit_week"] == 23].set_index(["subject", "side"])
-    checked = 0
+    checked = read_values = 0
     for n, allocation in enumerate(study.allocations.select_related("subject").order_by("sequence_number")):
         active = "left" if allocation.arm_code == "L" else "right"
         for side in ("left", "right"):
             row = frame.loc[(allocation.subject.code, side)]
             truth = simulated[n]["active" if side == active else "control"]
             assert row["side_arm"] == ("Hair-follicle micrografts" if side == active else "Saline (placebo)")
-            assert row["baseline"] == pytest.approx(truth[0])
+            # A half whose photograph was read blind carries the readers' count (the drawn density
+            # give or take the counter's error); every other value is the simulated one.
+            read_base = row["baseline_source"] != "clinic measurement"
+            assert row["baseline"] == pytest.approx(truth[0], rel=0.25 if read_base else 1e-6)
             if row["value"] == row["value"]:  # not missing
-                assert row["value"] == pytest.approx(truth[1][23])
+                read = row["value_source"] != "clinic measurement"
+                assert row["value"] == pytest.approx(truth[1][23], rel=0.25 if read else 1e-6)
                 checked += 1
+                read_values += read + read_base
     assert checked == 2 * 29  # one subject withdrew before week 23
+    assert read_values == 8  # the left halves of four subjects, at baseline and week 23
 
 
 def test_the_primary_analysis_recovers_the_simulated_effect_and_equals_the_evidence_library(study):
