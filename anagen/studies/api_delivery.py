@@ -14,7 +14,6 @@ from ninja import Field, Router, Schema, Status
 from anagen.api.params import Id
 
 from . import blinding, delivery, selectors
-from .api import _page_role
 
 router = Router(tags=["studies"])
 
@@ -76,21 +75,13 @@ class StudyLotIn(Schema):
     arm_code: str = Field(..., max_length=8)
 
 
-def _delivery_role(request, study) -> None:
-    """The study pages' roles, or the study's preparer (who may be a lab scientist)."""
-    if blinding.study_role(request.user, study) not in delivery.PREPARER_ROLES:
-        _page_role(request)
-
-
 def _study(request, study_id):
-    from anagen.accounts.models import Role
+    from .views_delivery import DELIVERY_PAGE_ROLES, check_delivery_access
 
-    from .views import STUDY_PAGE_ROLES
-
-    if not request.user.has_role(*STUDY_PAGE_ROLES, Role.LAB_SCIENTIST):
+    if not request.user.has_role(*DELIVERY_PAGE_ROLES):
         raise PermissionDenied("Your role does not allow studies.")
     study = selectors.study_get(user=request.user, pk=study_id)
-    _delivery_role(request, study)
+    check_delivery_access(request.user, study)
     return study
 
 

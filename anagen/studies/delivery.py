@@ -227,8 +227,8 @@ def preparation_record(*, actor, subject: Subject, visit_code: str, modality, sy
 
 def _sample_for(sample, *, subject: Subject, modality, arm, where: str):
     """The subject's released autologous sample, checked for filling the active syringe."""
-    from anagen.treatments import rules
     from anagen.treatments.models import AutologousSample
+    from anagen.treatments.services import sample_implant_refusal
 
     if not modality.sample_kind:
         raise ActionError(f"{modality.name} uses no autologous sample; choose a lot set aside for {arm.name}.",
@@ -237,13 +237,9 @@ def _sample_for(sample, *, subject: Subject, modality, arm, where: str):
         raise ActionError(f"{where[0].upper()}{where[1:]} gets the placebo ({arm.name}): fill it from a placebo lot, "
                           "never from the subject's sample.", field="syringes", code="wrong_arm")
     sample = AutologousSample.objects.select_for_update().get(pk=sample.pk)
-    refusal = rules.implant_refusal(sample_code=sample.code, sample_patient_id=sample.patient_id,
-                                    patient_id=subject.patient_id, status=sample.status)
+    refusal = sample_implant_refusal(sample, patient_id=subject.patient_id, modality=modality)
     if refusal:
         raise ActionError(refusal, field="syringes", code="sample_refused")
-    if sample.kind != modality.sample_kind:
-        raise ActionError(f"Sample {sample.code} is {sample.get_kind_display().lower()}; {modality.name} needs "
-                          f"{modality.get_sample_kind_display().lower()}.", field="syringes", code="sample_refused")
     if Syringe.objects.filter(sample=sample).exists():
         raise Conflict(f"Sample {sample.code} already fills a study syringe.", code="sample_used")
     return sample

@@ -30,7 +30,8 @@ def _is_preparer(user, study) -> bool:
     return blinding.study_role(user, study) in delivery.PREPARER_ROLES
 
 
-def _check_page(user, study) -> None:
+def check_delivery_access(user, study) -> None:
+    """The delivery pages and routes: the study page roles, or the study's preparer in any role."""
     if not user.has_role(*STUDY_PAGE_ROLES) and not _is_preparer(user, study):
         raise PermissionDenied("These pages are for the study's team; the lab sees them as the study's preparer.")
 
@@ -108,7 +109,7 @@ def _treatment_page(request, study, subject, *, prep_form=None, inject_forms=Non
 @role_required(*DELIVERY_PAGE_ROLES)
 def treatment(request, pk: int, subject_pk: int):
     study = selectors.study_get(user=request.user, pk=pk)
-    _check_page(request.user, study)
+    check_delivery_access(request.user, study)
     return _treatment_page(request, study, selectors.subject_get(user=request.user, study=study, pk=subject_pk))
 
 

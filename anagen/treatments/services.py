@@ -464,6 +464,18 @@ def _use_lot(*, lot: Lot, quantity: Decimal, on: date, clinic_id: int) -> None:
 ZONE_DELIVERIES = {Procedure.Delivery.INJECTION, Procedure.Delivery.MICRONEEDLING, Procedure.Delivery.SURGICAL}
 
 
+def sample_implant_refusal(sample: AutologousSample, *, patient_id: int, modality: Modality) -> str | None:
+    """Why ``sample`` may not go into patient ``patient_id`` with ``modality`` (which implants a
+    sample), or None when it may: the patient's own, released by the lab, of the kind needed.
+    The one check for a clinic procedure and for a study syringe filled from the sample."""
+    refusal = rules.implant_refusal(sample_code=sample.code, sample_patient_id=sample.patient_id,
+                                    patient_id=patient_id, status=sample.status)
+    if refusal is None and sample.kind != modality.sample_kind:
+        refusal = (f"Sample {sample.code} is {sample.get_kind_display().lower()}; {modality.name} needs "
+                   f"{modality.get_sample_kind_display().lower()}.")
+    return refusal
+
+
 @transaction.atomic
 def procedure_record(*, actor: User, patient: Patient, modality: Modality, performed_on: date,
                      zones: dict[str, object] | None = None, clinician: User | None = None,
@@ -522,19 +534,15 @@ def procedure_record(*, actor: User, patient: Patient, modality: Modality, perfo
                           f"choose the released sample (scan or type its code).", field="sample", code="required")
     if sample is not None:
         sample = AutologousSample.objects.select_for_update().get(pk=sample.pk)
-        refusal = rules.implant_refusal(sample_code=sample.code, sample_patient_id=sample.patient_id,
-                                        patient_id=patient.pk, status=sample.status)
+        if not modality.sample_kind:
+            raise ActionError(f"{modality.name} does not implant an autologous sample; leave the sample empty.",
+                              field="sample")
+        refusal = sample_implant_refusal(sample, patient_id=patient.pk, modality=modality)
         if refusal:
             raise ActionError(refusal, field="sample", code="sample_refused")
         if getattr(sample, "study_syringe", None) is not None:
             raise ActionError(f"Sample {sample.code} fills a study syringe; it is given through the study's injection "
                               "record, not as a clinic procedure.", field="sample", code="sample_refused")
-        if not modality.sample_kind:
-            raise ActionError(f"{modality.name} does not implant an autologous sample; leave the sample empty.",
-                              field="sample")
-        if sample.kind != modality.sample_kind:
-            raise ActionError(f"Sample {sample.code} is {sample.get_kind_display().lower()}; {modality.name} needs "
-                              f"{modality.get_sample_kind_display().lower()}.", field="sample")
 
     merged: dict[int, tuple[Lot, Decimal]] = {}
     for lot, qty in lots or []:

@@ -781,17 +781,14 @@ class TargetArea:
         if len(present) > n:
             drop = set(rng.choice(present, size=len(present) - n, replace=False).tolist())
             present = [i for i in present if i not in drop]
-        unused = [i for i in self._order if i not in set(self._present)]
-        for i in unused:
+        shown_before = set(self._present)
+        # New hairs come first from the pool never shown; once it is used up, hairs lost
+        # earlier may grow back.
+        for i in [j for j in self._order if j not in shown_before] + list(self._order):
             if len(present) >= n:
                 break
-            present.append(i)
-        if len(present) < n:  # the pool is used up: hairs lost earlier may grow back
-            for i in self._order:
-                if len(present) >= n:
-                    break
-                if i not in present:
-                    present.append(i)
+            if i not in present:
+                present.append(i)
         return present
 
     def photograph(self, n_hairs: int, *, seed: int | None = None, lighting: float = 0.06,
