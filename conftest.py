@@ -45,6 +45,18 @@ def _seeded_rows_in_transactional_tests(request):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """The cache outlives a test's rolled-back transaction, and a later test can get the same
+    primary keys: without this, a study's cached results (keyed by pk and a data fingerprint) or a
+    rate-limit counter from one test would be found by the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings, tmp_path):
     # Argon2 is deliberately slow; tests use a fast hasher. MEDIA under a temp dir.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
