@@ -135,6 +135,92 @@ def active_adjustment(device: DeviceProfile | None, engine_version: str) -> Devi
     return DeviceAdjustment.objects.filter(device=device, engine_version=engine_version, is_active=True).first()
 
 
+# --- the adjusted count, beside the engine's ---------------------------------------------------
+
+# The active adjustments of some devices, by (device id, engine version).
+Adjustments = dict[tuple[int, str], DeviceAdjustment]
+
+
+@dataclass(frozen=True)
+class AdjustedCount:
+    """An automatic hair count adjusted by its device's active calibration.
+
+    Shown beside the engine's count, never in its place, always with the adjustment version
+    that made it. ``density_per_cm2`` is the adjusted count over the field's area (None when the
+    image is not calibrated).
+    """
+
+    hair_count: float
+    density_per_cm2: float | None
+    adjustment: DeviceAdjustment
+
+    @property
+    def version(self) -> int:
+        return self.adjustment.version
+
+    @property
+    def device_name(self) -> str:
+        return self.adjustment.device.name
+
+
+def active_adjustments(device_ids) -> Adjustments:
+    """The active adjustments of these device profiles, in one query (for pages listing many images)."""
+    ids = {i for i in device_ids if i is not None}
+    if not ids:
+        return {}
+    return {(a.device_id, a.engine_version): a
+            for a in DeviceAdjustment.objects.filter(device_id__in=ids, is_active=True).select_related("device")}
+
+
+def _adjusted(*, device_id: int | None, engine_version: str, automatic_count, corrected: bool,
+              field_area_cm2: float | None, adjustments: Adjustments | None) -> AdjustedCount | None:
+    # The adjustment was fitted to the engine's counts of one device and engine version: it
+    # applies to an automatic count of that device and version only. A clinician's corrected
+    # count is already a reference-grade count and is never adjusted.
+    if corrected or automatic_count is None or device_id is None or not engine_version:
+        return None
+    if adjustments is None:
+        adjustments = active_adjustments([device_id])
+    adj = adjustments.get((device_id, engine_version))
+    if adj is None:
+        return None
+    count = adj.adjust(automatic_count)
+    return AdjustedCount(hair_count=count, density_per_cm2=count / field_area_cm2 if field_area_cm2 else None,
+                         adjustment=adj)
+
+
+def adjusted_count(analysis: TrichogramAnalysis | None, *, image=None,
+                   adjustments: Adjustments | None = None) -> AdjustedCount | None:
+    """The analysis' automatic count adjusted by the active adjustment of its image's device
+    profile and its engine version; None when the analysis is unfinished or corrected, or when
+    no adjustment is active.
+
+    ``image`` saves a query when the caller holds it; ``adjustments`` (from
+    :func:`active_adjustments`) saves one per image on a list.
+    """
+    if analysis is None or analysis.status != AnalysisStatus.DONE or not analysis.automatic:
+        return None
+    image = image if image is not None else analysis.image
+    return _adjusted(device_id=image.device_profile_id, engine_version=analysis.engine_version,
+                     automatic_count=analysis.automatic.get("hair_count"), corrected=bool(analysis.corrected),
+                     field_area_cm2=analysis.automatic.get("field_area_cm2"), adjustments=adjustments)
+
+
+def measurement_adjusted(measurement, *, adjustments: Adjustments | None = None) -> AdjustedCount | None:
+    """The visit measurement's automatic count adjusted as :func:`adjusted_count` adjusts its
+    source image's (the measurement holds the same count, engine version and area)."""
+    if measurement is None or measurement.source_image_id is None:
+        return None
+    return _adjusted(device_id=measurement.source_image.device_profile_id, engine_version=measurement.engine_version,
+                     automatic_count=measurement.hair_count_auto, corrected=measurement.is_corrected,
+                     field_area_cm2=measurement.field_area_cm2, adjustments=adjustments)
+
+
+def measurement_device_ids(measurements) -> set[int]:
+    """The device profiles of these measurements' source images (load ``source_image`` with them)."""
+    return {m.source_image.device_profile_id for m in measurements if m is not None and m.source_image_id}
+
+
 # --- writes ------------------------------------------------------------------------------------
 
 

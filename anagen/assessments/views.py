@@ -217,14 +217,10 @@ def _adjusted(image, analysis, user) -> dict:
     """The device's active calibration, shown beside (never instead of) the engine's count."""
     from anagen.core.permissions import has_role
 
-    from .validation import REPORT_ROLES, active_adjustment
+    from .validation import REPORT_ROLES, adjusted_count
 
-    ctx = {"can_see_validation": has_role(user, *REPORT_ROLES), "adjustment": None}
-    if analysis is not None and analysis.status == AnalysisStatus.DONE and analysis.automatic:
-        adj = active_adjustment(image.device_profile, analysis.engine_version)
-        if adj is not None:
-            ctx.update(adjustment=adj, adjusted_count=adj.adjust(analysis.automatic.get("hair_count")))
-    return ctx
+    return {"can_see_validation": has_role(user, *REPORT_ROLES),
+            "adjusted": adjusted_count(analysis, image=image)}
 
 
 @login_required
