@@ -17,7 +17,7 @@ from ninja.files import UploadedFile
 from anagen.api.params import Id
 from anagen.core.errors import ActionError
 
-from . import selectors, services
+from . import selectors, services, validation
 from .models import AssessmentVisit, DeviceProfile, GlobalPhoto, TrichogramImage
 from .views import _file_response
 
@@ -41,6 +41,11 @@ class MeasurementOut(Schema):
     engine_version: str
     profile_name: str
     source_image_id: int | None
+    # The automatic count adjusted by the device's active calibration, beside the counts above
+    # (never in their place); null when the count was corrected or no calibration is active.
+    adjusted_hair_count: float | None = None
+    adjusted_density_per_cm2: float | None = None
+    adjustment_version: int | None = None
 
 
 class VisitOut(Schema):
@@ -87,6 +92,11 @@ class AnalysisOut(Schema):
     corrected_at: datetime | None
     overlay_url: str | None
     corrected_overlay_url: str | None
+    # The automatic count adjusted by the active calibration of the image's device profile for
+    # this engine version; null when corrected (only automatic counts are adjusted) or none is active.
+    adjusted_hair_count: float | None = None
+    adjusted_density_per_cm2: float | None = None
+    adjustment_version: int | None = None
 
 
 class ImageOut(Schema):
@@ -154,6 +164,9 @@ class MeasurementPointOut(Schema):
     excluded: bool = False
     exclusion_reason: str = ""
     flags: list[str] = []
+    adjusted_hair_count: float | None = None
+    adjusted_density_per_cm2: float | None = None
+    adjustment_version: int | None = None
 
 
 class VisitMatchOut(Schema):
@@ -186,11 +199,28 @@ class VisitMatchReviewIn(Schema):
 # --- serializers ---------------------------------------------------------------------------
 
 
+_ADJUSTED = ("adjusted_hair_count", "adjusted_density_per_cm2", "adjustment_version")
+
+
+def _adjusted(adjusted) -> dict:
+    """The adjusted-count fields of an image or a measurement (validation.adjusted_count)."""
+    if adjusted is None:
+        return dict.fromkeys(_ADJUSTED)
+    return {"adjusted_hair_count": adjusted.hair_count, "adjusted_density_per_cm2": adjusted.density_per_cm2,
+            "adjustment_version": adjusted.version}
+
+
 def _measurement(visit: AssessmentVisit) -> dict | None:
-    m = selectors.measurement_for(visit)
+    if hasattr(visit, "adjusted"):
+        # A visit of selectors.with_adjusted: its measurement and adjusted count came with the list.
+        m, adjusted = getattr(visit, "measurement", None), visit.adjusted
+    else:
+        m = selectors.measurement_for(visit)
+        adjusted = validation.measurement_adjusted(m)
     if m is None:
         return None
-    return {f: getattr(m, f) for f in MeasurementOut.model_fields}
+    data = {f: getattr(m, f) for f in MeasurementOut.model_fields if f not in _ADJUSTED}
+    return {**data, **_adjusted(adjusted)}
 
 
 def _visit(visit: AssessmentVisit) -> dict:
@@ -206,7 +236,12 @@ def _photo(photo: GlobalPhoto) -> dict:
 
 
 def _image(image: TrichogramImage) -> dict:
-    a = selectors.analysis_for(image)
+    if hasattr(image, "adjusted"):
+        # An image of selectors.visit_images: its analysis and adjusted count came with the list.
+        a, adjusted = getattr(image, "analysis", None), image.adjusted
+    else:
+        a = selectors.analysis_for(image)
+        adjusted = validation.adjusted_count(a, image=image)
     overlay = reverse("api-v1:assessments_image_overlay", kwargs={"image_id": image.pk})
     analysis = None
     if a is not None:
@@ -218,6 +253,7 @@ def _image(image: TrichogramImage) -> dict:
             "overlay_url": f"{overlay}?v={a.overlay_version}" if a.overlay else None,
             "corrected_overlay_url": f"{overlay}?corrected=true&v={a.corrected_overlay_version}"
             if a.corrected_overlay else None,
+            **_adjusted(adjusted),
         }
     return {"id": image.pk, "visit_id": image.visit_id, "kind": image.kind, "sha256": image.sha256,
             "width": image.width, "height": image.height, "profile_name": image.profile_name,
@@ -249,7 +285,7 @@ def _visit_match(image: TrichogramImage) -> dict:
 @router.get("/visits", response=list[VisitOut], url_name="assessments_visits")
 def list_visits(request, patient_id: Id):
     patient = selectors.patient_for_assessments(user=request.auth, pk=patient_id)
-    return [_visit(v) for v in selectors.visit_list(user=request.auth, patient=patient)]
+    return [_visit(v) for v in selectors.with_adjusted(selectors.visit_list(user=request.auth, patient=patient))]
 
 
 @router.post("/visits", response={201: VisitOut}, url_name="assessments_visit_create")

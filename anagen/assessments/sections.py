@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .selectors import can_read, can_see_photographs, can_write, visit_list
+from .selectors import can_read, can_see_photographs, can_write, visit_list, with_adjusted
 
 
 def visits_section(request, patient) -> dict | None:
@@ -11,7 +11,7 @@ def visits_section(request, patient) -> dict | None:
         return None
     return {
         "template": "assessments/_patient_section.html",
-        "assessment_visits": list(visit_list(user=user, patient=patient)),
+        "assessment_visits": with_adjusted(visit_list(user=user, patient=patient)),
         "assessment_patient": patient,
         "assessment_can_write": can_write(user),
         "assessment_photographs": can_see_photographs(user),

@@ -27,6 +27,7 @@ from .models import (
     TrichogramImage,
     VisitMatch,
 )
+from .validation import Adjustments, active_adjustments, adjusted_count, measurement_adjusted, measurement_device_ids
 
 READ_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN)
 WRITE_ROLES = (Role.CLINICIAN,)
@@ -84,7 +85,7 @@ def patient_for_assessments(*, user, pk: int, write: bool = False):
 def visit_list(*, user, patient) -> QuerySet[AssessmentVisit]:
     check_access(user)
     return (AssessmentVisit.objects.filter(_visible(user), patient=patient)
-            .select_related("measurement", "performed_by", "clinic").order_by("visit_date", "id"))
+            .select_related("measurement__source_image", "performed_by", "clinic").order_by("visit_date", "id"))
 
 
 def visit_get(*, user, pk: int, write: bool = False) -> AssessmentVisit:
@@ -128,8 +129,14 @@ def latest_photos(visit: AssessmentVisit) -> dict[str, GlobalPhoto]:
 
 
 def visit_images(visit: AssessmentVisit) -> list[TrichogramImage]:
-    return list(visit.trichogram_images.select_related("analysis", "uploaded_by", "device_profile")
-                .order_by("uploaded_at", "id"))
+    """The visit's images, each with ``adjusted``: its automatic count adjusted by the device's
+    active calibration, or None (see validation.adjusted_count); one query for the adjustments."""
+    images = list(visit.trichogram_images.select_related("analysis", "uploaded_by", "device_profile")
+                  .order_by("uploaded_at", "id"))
+    adjustments = active_adjustments(i.device_profile_id for i in images)
+    for image in images:
+        image.adjusted = adjusted_count(getattr(image, "analysis", None), image=image, adjustments=adjustments)
+    return images
 
 
 def device_profiles_for(clinic_id: int) -> QuerySet[DeviceProfile]:
@@ -168,6 +175,12 @@ class MeasurementPoint:
     # Why the values look implausible against the patient's series or the device (plausibility).
     flags: tuple[str, ...] = ()
     measurement_id: int | None = None
+    # The automatic count adjusted by the device's active calibration (validation.adjusted_count),
+    # shown beside the count above, never in its place; None when corrected or none is active.
+    adjusted_hair_count: float | None = None
+    adjusted_density_per_cm2: float | None = None
+    adjustment_version: int | None = None
+    adjustment_device: str = ""
 
 
 def with_flags(points: list[MeasurementPoint]) -> list[MeasurementPoint]:
@@ -183,7 +196,8 @@ def with_flags(points: list[MeasurementPoint]) -> list[MeasurementPoint]:
     return [replace(p, flags=by_visit.get(p.visit_id, ())) for p in points]
 
 
-def _point(visit: AssessmentVisit, m: Measurement | None) -> MeasurementPoint:
+def _point(visit: AssessmentVisit, m: Measurement | None, adjustments) -> MeasurementPoint:
+    adjusted = measurement_adjusted(m, adjustments=adjustments)
     return MeasurementPoint(
         visit_id=visit.pk,
         visit_date=visit.visit_date,
@@ -202,14 +216,23 @@ def _point(visit: AssessmentVisit, m: Measurement | None) -> MeasurementPoint:
         excluded=m.excluded if m else False,
         exclusion_reason=m.exclusion_reason if m else "",
         measurement_id=m.pk if m else None,
+        adjusted_hair_count=adjusted.hair_count if adjusted else None,
+        adjusted_density_per_cm2=adjusted.density_per_cm2 if adjusted else None,
+        adjustment_version=adjusted.version if adjusted else None,
+        adjustment_device=adjusted.device_name if adjusted else "",
     )
+
+
+def _visit_adjustments(visits) -> Adjustments:
+    return active_adjustments(measurement_device_ids(getattr(v, "measurement", None) for v in visits))
 
 
 def patient_measurements(*, user, patient) -> list[MeasurementPoint]:
     """Every assessment visit of ``patient`` with its measurement (None where not measured), by date,
     excluded ones included (marked), each with its plausibility flags."""
-    return with_flags([_point(visit, getattr(visit, "measurement", None))
-                       for visit in visit_list(user=user, patient=patient)])
+    visits = list(visit_list(user=user, patient=patient))
+    adjustments = _visit_adjustments(visits)
+    return with_flags([_point(visit, getattr(visit, "measurement", None), adjustments) for visit in visits])
 
 
 def measurement_points(patient_ids) -> dict[int, list[MeasurementPoint]]:
@@ -220,10 +243,11 @@ def measurement_points(patient_ids) -> dict[int, list[MeasurementPoint]]:
     ``patient_ids`` to the user's clinics.
     """
     out: dict[int, list[MeasurementPoint]] = {}
-    qs = (Measurement.objects.filter(visit__patient_id__in=list(patient_ids)).select_related("visit")
-          .order_by("visit__visit_date", "visit__id"))
+    qs = list(Measurement.objects.filter(visit__patient_id__in=list(patient_ids))
+              .select_related("visit", "source_image").order_by("visit__visit_date", "visit__id"))
+    adjustments = active_adjustments(measurement_device_ids(qs))
     for m in qs:
-        out.setdefault(m.visit.patient_id, []).append(_point(m.visit, m))
+        out.setdefault(m.visit.patient_id, []).append(_point(m.visit, m, adjustments))
     return {pid: [p for p in with_flags(pts) if not p.excluded] for pid, pts in out.items()}
 
 
@@ -236,11 +260,24 @@ def visit_point(*, user, visit: AssessmentVisit) -> MeasurementPoint | None:
 
 
 def visit_list_flagged(*, user, patient) -> list[AssessmentVisit]:
-    """The patient's visits, each with ``plausibility_flags`` (reasons its values look implausible)."""
+    """The patient's visits, each with ``plausibility_flags`` (reasons its values look implausible)
+    and ``adjusted`` (its measurement's adjusted count, or None; see validation.adjusted_count)."""
     visits = list(visit_list(user=user, patient=patient))
-    flags = {p.visit_id: p.flags for p in with_flags([_point(v, getattr(v, "measurement", None)) for v in visits])}
+    adjustments = _visit_adjustments(visits)
+    flags = {p.visit_id: p.flags
+             for p in with_flags([_point(v, getattr(v, "measurement", None), adjustments) for v in visits])}
     for v in visits:
         v.plausibility_flags = flags.get(v.pk, ())
+        v.adjusted = measurement_adjusted(getattr(v, "measurement", None), adjustments=adjustments)
+    return visits
+
+
+def with_adjusted(visits) -> list[AssessmentVisit]:
+    """The visits, each with ``adjusted`` (its measurement's adjusted count, or None), from one query."""
+    visits = list(visits)
+    adjustments = _visit_adjustments(visits)
+    for v in visits:
+        v.adjusted = measurement_adjusted(getattr(v, "measurement", None), adjustments=adjustments)
     return visits
 
 

@@ -374,6 +374,11 @@ class Progress:
         return [p for p in self.points if getattr(p, "flags", ())]
 
     @property
+    def adjusted(self) -> bool:
+        """Whether a device calibration adjusts some of the series' automatic counts (shown beside them)."""
+        return any(getattr(p, "adjustment_version", None) for p in self.points)
+
+    @property
     def excluded(self) -> list:
         """Measured visits a clinician excluded from the series, with their reasons."""
         return [p for p in self.visits if getattr(p, "excluded", False) and p.hair_count is not None]
