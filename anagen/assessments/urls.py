@@ -22,6 +22,7 @@ urlpatterns = [
     path("images/<int:pk>/match", views.image_match, name="image_match"),
     path("photos/<int:pk>/file", views.photo_file, name="photo_file"),
     path("images/<int:pk>/reference", views_validation.image_reference, name="image_reference"),
+    path("devices/", views_validation.device_list, name="device_list"),
     path("devices/<int:pk>/validation/", views_validation.device_validation, name="device_validation"),
     path("devices/<int:pk>/adjustments", views_validation.device_adjustment_fit, name="device_adjustment_fit"),
     path("adjustments/<int:pk>/activation", views_validation.adjustment_activation, name="adjustment_activation"),

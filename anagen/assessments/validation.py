@@ -61,16 +61,65 @@ def adjustment_get(*, user, pk: int) -> DeviceAdjustment:
     return adj
 
 
+def _reference_analyses():
+    """Validation references: marked, corrected, finished, not voided, not excluded."""
+    return (TrichogramAnalysis.objects
+            .filter(validation_reference_at__isnull=False, corrected__isnull=False, automatic__isnull=False,
+                    status=AnalysisStatus.DONE, image__voided_at__isnull=True)
+            .exclude(image__visit__measurement__excluded=True))
+
+
 def references(device: DeviceProfile, engine_version: str | None = None):
     """The device's validation references: marked, corrected, finished, not voided, not excluded."""
-    qs = (TrichogramAnalysis.objects
-          .filter(image__device_profile=device, validation_reference_at__isnull=False, corrected__isnull=False,
-                  automatic__isnull=False, status=AnalysisStatus.DONE, image__voided_at__isnull=True)
-          .exclude(image__visit__measurement__excluded=True)
+    qs = (_reference_analyses().filter(image__device_profile=device)
           .select_related("image__visit__patient", "validation_reference_by").order_by("pk"))
     if engine_version is not None:
         qs = qs.filter(engine_version=engine_version)
     return qs
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """A device profile's validation on the current engine version, for the list of devices."""
+
+    device: DeviceProfile
+    engine_version: str
+    n: int
+    mae: float | None
+    active: DeviceAdjustment | None
+    # Adjustments still active for earlier engine versions (they apply to images analysed then).
+    active_earlier: tuple[DeviceAdjustment, ...] = ()
+
+    @property
+    def missing(self) -> int:
+        return max(0, MIN_REFERENCES - self.n)
+
+
+def device_list(*, user) -> list[DeviceState]:
+    """The device profiles of the user's clinics (retired ones too) with their validation state
+    on the current engine version; three queries whatever the number of devices."""
+    check_role(user, *REPORT_ROLES)
+    current = current_engine_version()
+    devices = list(DeviceProfile.objects.filter(clinic__in=list(user.clinic_ids)).select_related("clinic")
+                   .order_by("clinic__name", "-is_active", "-is_default", "name"))
+    pairs: dict[int, list[tuple[int, int]]] = {}
+    for device_id, auto, ref in (_reference_analyses().filter(image__device_profile__in=devices, engine_version=current)
+                                 .values_list("image__device_profile_id", "automatic__hair_count",
+                                              "corrected__hair_count")):
+        pairs.setdefault(device_id, []).append((int(auto), int(ref)))
+    active: dict[int, list[DeviceAdjustment]] = {}
+    for adj in DeviceAdjustment.objects.filter(device__in=devices, is_active=True).order_by("engine_version"):
+        active.setdefault(adj.device_id, []).append(adj)
+    out = []
+    for d in devices:
+        mine = pairs.get(d.pk, [])
+        summary = validation_summary([p[0] for p in mine], [p[1] for p in mine]) if mine else None
+        on = active.get(d.pk, [])
+        out.append(DeviceState(
+            device=d, engine_version=current, n=len(mine), mae=summary.mae if summary else None,
+            active=next((a for a in on if a.engine_version == current), None),
+            active_earlier=tuple(a for a in on if a.engine_version != current)))
+    return out
 
 
 def _counts(analysis: TrichogramAnalysis) -> tuple[int, int]:

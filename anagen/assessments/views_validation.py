@@ -36,6 +36,16 @@ def image_reference(request, pk: int):
     return redirect("assessments:image", pk=image.pk)
 
 
+@login_required
+@require_GET
+def device_list(request):
+    """The clinic's device profiles with their validation on the current engine version."""
+    return render(request, "assessments/device_list.html", {
+        "states": validation.device_list(user=request.user), "min_references": MIN_REFERENCES,
+        "engine_version": validation.current_engine_version(),
+    })
+
+
 def _page(request, device, status=200, error=""):
     return render(request, "assessments/device_validation.html", {
         "device": device, "reports": validation.report(device), "min_references": MIN_REFERENCES,

@@ -16,6 +16,8 @@ def staff(request):
             "treatments": bool(r & {Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN}),
             "lots": bool(r & {Role.ADMIN, Role.CLINICIAN}),
             "samples": bool(r & {Role.ADMIN, Role.CLINICIAN, Role.LAB_SCIENTIST}),
+            # The same roles as anagen.assessments.validation.REPORT_ROLES.
+            "devices": bool(r & {Role.ADMIN, Role.CLINICIAN}),
             "outcomes": bool(r & {Role.ADMIN, Role.CLINICIAN, Role.STATISTICIAN}),
             "studies": bool(r & {Role.ADMIN, Role.COORDINATOR, Role.CLINICIAN, Role.EVALUATOR, Role.STATISTICIAN}),
             "admin": Role.ADMIN in r,

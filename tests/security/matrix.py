@@ -113,6 +113,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     'page /assessments/images/<int:pk>/reanalyse': record_clinic('clinician'),
     'page /assessments/photos/<int:pk>/file': record_clinic('admin', 'clinician'),
     'page /assessments/images/<int:pk>/reference': record_clinic('clinician'),
+    'page /assessments/devices/': any_clinic('admin', 'clinician'),  # each sees its own clinics' devices
     'page /assessments/devices/<int:pk>/validation/': record_clinic('admin', 'clinician'),
     'page /assessments/devices/<int:pk>/adjustments': record_clinic('admin', 'clinician'),
     'page /assessments/adjustments/<int:pk>/activation': record_clinic('admin', 'clinician'),
