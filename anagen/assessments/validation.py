@@ -178,12 +178,6 @@ def report(device: DeviceProfile, *, plots: bool = True) -> list[VersionReport]:
     return out
 
 
-def active_adjustment(device: DeviceProfile | None, engine_version: str) -> DeviceAdjustment | None:
-    if device is None or not engine_version:
-        return None
-    return DeviceAdjustment.objects.filter(device=device, engine_version=engine_version, is_active=True).first()
-
-
 # --- the adjusted count, beside the engine's ---------------------------------------------------
 
 # The active adjustments of some devices, by (device id, engine version).
