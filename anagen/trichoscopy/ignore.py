@@ -54,6 +54,12 @@ def _banner_rows(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def find_banners(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Find banners along the top and bottom edges.
 
+    A banner may span the whole width, or only one half of it: a device that writes
+    its banner into one corner of the frame (the FDU images' device puts it over the
+    top-left quarter of its 1280 x 1024 frames, about 40 % of a row) has too few flat
+    pixels in a full row, so each half of the width is searched too, and a banner
+    found in one half only masks that half.
+
     Parameters
     ----------
     image : ndarray of uint8, shape (h, w, 3)
@@ -61,18 +67,24 @@ def find_banners(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     Returns
     -------
     list of (x0, y0, x1, y1)
-        Full-width rectangles in pixels, end-exclusive.
+        Rectangles in pixels, end-exclusive: the full width, or the half that holds
+        the banner.
     """
     h, w = image.shape[:2]
     band = max(4, int(h * BANNER_SEARCH_FRACTION))
     found: list[tuple[int, int, int, int]] = []
-    top = _band_depth(*_banner_rows(image[:band]))
-    if top:
-        found.append((0, 0, w, min(h, top + 3)))
-    rows, levels = _banner_rows(image[h - band :][::-1])
-    bottom = _band_depth(rows, levels)
-    if bottom:
-        found.append((0, max(0, h - bottom - 3), w, h))
+    spans = ((0, w), (0, w // 2), (w // 2, w)) if w >= 64 else ((0, w),)
+    for edge in ("top", "bottom"):
+        strip = image[:band] if edge == "top" else image[h - band :][::-1]
+        for x0, x1 in spans:
+            depth = _band_depth(*_banner_rows(strip[:, x0:x1]))
+            if depth:
+                if edge == "top":
+                    found.append((x0, 0, x1, min(h, depth + 3)))
+                else:
+                    found.append((x0, max(0, h - depth - 3), x1, h))
+                if (x0, x1) == (0, w):
+                    break
     return found
 
 
