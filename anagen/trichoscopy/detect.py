@@ -81,6 +81,19 @@ class DetectorSettings:
     smoothing_um: float = 11.0
     high_threshold: float = 0.42
     low_threshold: float = 0.26
+    #: Grey hair on light skin is less dark than the thresholds above were set
+    #: for (black and brown hair): a grey shaft on light skin reaches a relative
+    #: darkness of about 0.35, never 0.42. When the image's darkest thin structures
+    #: (the ``contrast_percentile`` of the darkness map) stay under
+    #: ``contrast_reference``, both thresholds are lowered in proportion, never
+    #: below ``contrast_min_factor`` of their value: on bare dark skin, follicle
+    #: openings and the rims of bubbles reach 0.25 at that percentile, and lower
+    #: floors let them through. Images of dark hair, whose percentile is above the
+    #: reference, are not affected (all 300 fdu-dev images are).
+    adaptive_contrast: bool = True
+    contrast_percentile: float = 99.8
+    contrast_reference: float = 0.5
+    contrast_min_factor: float = 0.7
     min_length_um: float = 143.0
     min_elongation: float = 2.5
     spur_um: float = 33.0
@@ -103,6 +116,11 @@ class DetectorSettings:
     pair_physical_sure_ratio: float = 1.8
     pair_physical_gap: float = 0.7
     pair_peak_gap: float = 0.9
+    #: ... and, for that last rule, whose sub-pixel width is at least this many of
+    #: the image's single widths: two hairs side by side are that wide even pressed
+    #: into each other, while a glossy single hair, whose dark flanks either side
+    #: of the highlight also lie about a width apart, is 1.2 to 1.45 (engine 1.5.0).
+    pair_peak_min_subpixel_ratio: float = 1.5
     pair_min_length_ratio: float = 0.8
     #: Pieces of a shaft on either side of a drawn mark (a circle, a box, text) are
     #: joined across it when collinear, up to this gap: the mark hides the shaft,
@@ -244,6 +262,29 @@ def _background(value: np.ndarray, settings: DetectorSettings) -> np.ndarray:
 def _relative_darkness(value: np.ndarray, bg: np.ndarray, smoothing_px: float) -> np.ndarray:
     v = cv2.GaussianBlur(value, (0, 0), smoothing_px).astype(np.float32)
     return np.clip((bg - v) / bg, 0.0, 1.0)
+
+
+def hair_contrast(darkness: np.ndarray, ignore: np.ndarray, percentile: float = 99.8) -> float:
+    """How dark the image's darkest thin structures are: a high percentile of the
+    darkness map outside the ignored regions (on every fourth pixel each way: a
+    shaft is several pixels wide, so the sample sees it)."""
+    sample = darkness[::4, ::4][~ignore[::4, ::4]]
+    if sample.size == 0:
+        return 0.0
+    return float(np.percentile(sample, percentile))
+
+
+def for_contrast(settings: DetectorSettings, darkness: np.ndarray, ignore: np.ndarray) -> DetectorSettings:
+    """The settings with the hysteresis thresholds lowered for an image of light hair
+    (see ``DetectorSettings.adaptive_contrast``); unchanged for dark hair."""
+    if not settings.adaptive_contrast:
+        return settings
+    contrast = hair_contrast(darkness, ignore, settings.contrast_percentile)
+    factor = min(1.0, max(settings.contrast_min_factor, contrast / settings.contrast_reference))
+    if factor >= 1.0:
+        return settings
+    return replace(settings, high_threshold=settings.high_threshold * factor,
+                   low_threshold=settings.low_threshold * factor)
 
 
 def hair_mask(
@@ -573,7 +614,8 @@ def shaft_multiplicity(ev: ShaftEvidence, settings: DetectorSettings = DEFAULT_S
       width is ``pair_physical_sure_ratio`` times the physical width of one hair,
       or ``pair_physical_ratio`` times with a hint of two peaks in some
       cross-sections (``pair_physical_gap``), or whose cross-sections show two
-      peaks a single hair's width apart (``pair_peak_gap``): the image's own
+      peaks a single hair's width apart (``pair_peak_gap``) in a region at least
+      ``pair_peak_min_subpixel_ratio`` single widths wide: the image's own
       typical width fails when most of its units are pairs, the physical one does
       not;
     - crossing hairs: each straight line through the skeleton is a hair; hairs side
@@ -591,7 +633,8 @@ def shaft_multiplicity(ev: ShaftEvidence, settings: DetectorSettings = DEFAULT_S
             ev.physical_ratio >= settings.pair_physical_sure_ratio or ev.peak_gap >= settings.pair_physical_gap
         ):
             side = 2
-        elif ev.peaks >= 2 and ev.peak_gap >= settings.pair_peak_gap:
+        elif (ev.peaks >= 2 and ev.peak_gap >= settings.pair_peak_gap
+              and ev.subpixel_ratio >= settings.pair_peak_min_subpixel_ratio):
             side = 2
     return lines if side <= lines else lines - 1 + side
 
@@ -656,6 +699,7 @@ def detect_shafts(
     # The detection map, and a lightly smoothed one for measuring widths and telling
     # side-by-side hairs apart.
     darkness, fine = darkness_maps(image, settings)
+    settings = for_contrast(settings, darkness, ignore)
     mask = hair_mask(darkness, ignore, settings)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
@@ -713,7 +757,16 @@ def detect_shafts(
             per = width / n_side
             extra = [_offset(main, (k - (n_side - 1) / 2) * per) for k in range(n_side)]
             lines = [ln for ln in lines if ln is not main] + extra
-            w_each = per
+            # Each hair's share of the joint width. Hairs pressed together with no
+            # lighter line between them (fewer darkness peaks than hairs) take the
+            # sub-pixel width where that is wider: their half-maximum width in whole
+            # pixels can read as one hair's, and half of it as a vellus hair. Hairs
+            # whose peaks show keep the region's width (a cross-section over two
+            # separate peaks is no measure of the pair).
+            joint = width
+            if evidence.peaks < n_side:
+                joint = min(max(width, evidence.subpixel_ratio * single_width), 2.5 * width)
+            w_each = joint / n_side
         else:
             w_each = width
         for ln in lines:
