@@ -3,7 +3,8 @@
 Every hair is drawn along its centre line and numbered with its id; terminal hairs in
 green, vellus in yellow, unclassified (no scale) in cyan, hairs added by hand in
 magenta. Hairs the counting rule does not count (cut by the bottom or right edge) are
-drawn dashed. Ignored regions are shaded grey. The numbers are placed so that no two
+drawn dashed. Hairs of one detected shaft read as two or three (pressed together from
+one opening, or crossing) are edged in white, and a caption line says so. Ignored regions are shaded grey. The numbers are placed so that no two
 overlap (`place_labels`), and the caption (count, count by the counting rule, density in
 hairs/cm², quality verdict, then the counting rule itself) is drawn on a strip *below*
 the photograph, so it never covers hairs near the lower border: the overlay is the
@@ -29,7 +30,9 @@ COLOURS = {
     "unclassified": (0, 220, 255),
     "manual": (255, 0, 255),
 }
-
+#: Edge drawn under the hairs of a shaft read as several hairs (`Hair.multiplicity`).
+SHARED_SHAFT_EDGE = (255, 255, 255)
+SHARED_SHAFT_CAPTION = "White edge: one shaft read as 2 or 3 hairs (pressed together or crossing)"
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -143,6 +146,10 @@ def draw_overlay(image: np.ndarray, analysis: ImageAnalysis, profile: Profile | 
     for hair in analysis.hairs:
         colour = COLOURS["manual"] if hair.source == "manual" else COLOURS.get(hair.hair_class, (255, 255, 255))
         pts = np.round(np.array(hair.centreline)).astype(np.int32).reshape(-1, 1, 2)
+        if hair.multiplicity >= 2:
+            # One detected shaft read as several hairs (pressed together or crossing):
+            # edged in white, the place a clinician checks first.
+            cv2.polylines(canvas, [pts], False, SHARED_SHAFT_EDGE, thickness + 4, cv2.LINE_AA)
         if hair.counted:
             cv2.polylines(canvas, [pts], False, colour, thickness, cv2.LINE_AA)
         else:
@@ -164,6 +171,8 @@ def draw_overlay(image: np.ndarray, analysis: ImageAnalysis, profile: Profile | 
     strips = []
     rule_lines = [(part if k == 0 else part[0].upper() + part[1:], 0.45)
                   for k, part in enumerate(COUNTING_RULE_CAPTION.split("; "))]
+    if any(hair.multiplicity >= 2 for hair in analysis.hairs):
+        rule_lines.append((SHARED_SHAFT_CAPTION, 0.45))
     lines = [(_caption(analysis), 0.55)] + [([(text, False)], size) for text, size in rule_lines]
     for runs, size in lines:
         bar = int(24 * scale * size / 0.55) + int(4 * scale)

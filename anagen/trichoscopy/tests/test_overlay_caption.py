@@ -40,3 +40,29 @@ def test_hair_numbers_do_not_overlap_even_when_hairs_crowd():
         assert 0 <= a[0] and a[2] <= 200 and 0 <= a[1] and a[3] <= 200
         for b in boxes[:i]:
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+
+
+def test_hairs_of_a_shaft_read_as_several_are_edged_in_white_and_the_caption_says_so():
+    from dataclasses import replace
+
+    from anagen.trichoscopy.overlay import SHARED_SHAFT_CAPTION
+
+    image = np.full((240, 240, 3), 150, np.uint8)
+    image[40:200, 118:122] = 40  # one dark vertical shaft
+    analysis = analyze(image, load_profile(None))
+    hair = analysis.hairs[0]
+    single = analysis.replace(hairs=(replace(hair, multiplicity=1),))
+    pair = analysis.replace(hairs=(replace(hair, multiplicity=2),))
+    plain, edged = draw_overlay(image, single), draw_overlay(image, pair)
+
+    def white_beside_the_shaft(canvas):
+        # white pixels in the columns just beside the drawn centre line, within the photograph
+        x = int(round(np.mean([p[0] for p in hair.centreline])))
+        band = canvas[60:180, x - 6 : x + 7]
+        return int((band.min(axis=2) > 235).sum())
+
+    assert white_beside_the_shaft(plain) == 0
+    assert white_beside_the_shaft(edged) > 100
+    # one caption line more, and only when some hair is edged
+    assert edged.shape[0] > plain.shape[0]
+    assert "pressed together or crossing" in SHARED_SHAFT_CAPTION
