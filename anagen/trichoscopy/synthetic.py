@@ -261,15 +261,20 @@ def _place_hairs(
                     r = np.asarray(root) + normal * k * (width * 1.05)
                     group.append(make(r, angle, d_um, colour, unit, length * rng.uniform(0.85, 1.0)))
             elif kind in ("pressed2", "pressed3"):
-                # Two or three hairs from one opening, pressed together along their
-                # length and spreading by a few degrees only (less than a shaft width
-                # apart at the cut tip): one dark band with no lighter line inside.
+                # Two or three hairs from one opening, pressed into each other along
+                # their length: side by side, their centres 0.75 to 0.95 of a shaft
+                # width apart (one dark band, wider than one hair, with at most a faint
+                # lighter line inside), spreading by a degree or two towards the cut
+                # tips. Their exit points lie within the one opening.
                 n_in = 2 if kind == "pressed2" else 3
                 d_um = diameter(False)
                 length = rng.uniform(*length_mm) * px_per_mm
                 spread = rng.uniform(0.015, 0.035)
+                gap = rng.uniform(0.75, 0.95) * d_um / 1000 * px_per_mm
+                normal = np.array([-np.sin(angle), np.cos(angle)])
                 for k in range(n_in):
-                    group.append(make(root, angle + (k - (n_in - 1) / 2) * spread, d_um * rng.uniform(0.9, 1.1),
+                    at = np.asarray(root, float) + normal * (k - (n_in - 1) / 2) * gap
+                    group.append(make(at, angle + (k - (n_in - 1) / 2) * spread, d_um * rng.uniform(0.9, 1.1),
                                       colour, unit, length * rng.uniform(0.9, 1.0)))
             elif kind == "tuft":
                 for k in (-1, 0, 1):
