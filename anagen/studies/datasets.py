@@ -22,8 +22,9 @@ Where each column comes from:
   the signed adjudication, else the mean of the signed readings once all the plan's readers
   signed), divided by the measurement's field area as the clinic's count is. Split-scalp: the
   per-side values (``SideMeasurement``), because the clinic's measurement holds one target
-  area per visit; no record says which side an image shows, so a split-scalp value is always
-  the recorded one. The baseline is the latest measured visit from 42 days before randomization
+  area per visit; a half's value that names its photograph (``SideMeasurement.source_image``)
+  takes that image's final blinded reading over the coded image's field area, any other half
+  keeps the recorded value. The baseline is the latest measured visit from 42 days before randomization
   to the day of randomization.
 - ``value_source`` / ``baseline_source``: where each value comes from (``adjudicated reading``,
   ``blinded reading (mean of N)``, ``clinic measurement``); empty when there is no value.

@@ -16,7 +16,10 @@ What is in it:
   ``SiteRef``: the screening form (the evidence dataset's subject columns), the density at
   baseline and each protocol visit (the same values as the CSV dataset, :mod:`.datasets`, with the
   date of the assessment visit used and, on each value, an ``AuditRecord`` of the last change to
-  the record it comes from), and the study procedures. Then ``AuditRecords``: the audit trail
+  the record it comes from; a value taken from a final blinded reading is audited by that
+  reading's signature instead: the adjudicator, or the reader whose signature completed the
+  mean, with the signing time, and in its ``SourceID`` the signed readings and the clinic's
+  record the reading replaces), and the study procedures. Then ``AuditRecords``: the audit trail
   (``anagen.audit``) of the subjects' study records, assessment visits and measurements, and the
   study's lock events: ``UserRef``, ``LocationRef`` (the subject's site, or the visit's clinic),
   ``DateTimeStamp``, ``ReasonForChange`` where the record carries one (an end-of-participation,
@@ -45,6 +48,8 @@ from django.utils import timezone
 
 from .datasets import ENDPOINT, StudyData, _age, _sex, build
 from .models import Design, Study, Subject
+from .reading import SOURCE_CLINIC
+from .reading_services import final_signatures
 
 ODM_NAMESPACE = "http://www.cdisc.org/ns/odm/v1.3"
 SYSTEM_USER = "USR.SYSTEM"
@@ -261,12 +266,28 @@ class _Builder:
         record.SourceID = ODM.SourceID(_content=self.source_ids.get(entry.pk, f"audit entry {entry.pk}"))
         return record
 
-    def item(self, oid: str, value, *, audit=None, location: str = "", unit: str = "") -> ODM.ItemData | None:
+    def reading_audit_record(self, signature, location: str, model_key, pk) -> ODM.AuditRecord:
+        """The audit record of a value taken from a blinded reading: the signature that made the
+        reading final (the adjudicator's, or the last reader's of a mean), when it was signed, and
+        in the SourceID every signed reading behind it and the record whose value it replaces."""
+        readings = "; ".join(f"studies.reading {r_pk} signed by {self.user(reader)} at {_stamp(at)}"
+                             for r_pk, reader, at in signature.readings)
+        final = (f"studies.adjudication {signature.adjudication_id} signed by {self.user(signature.signer)}"
+                 if signature.adjudication_id is not None else "")
+        text = "; ".join(filter(None, [
+            f"{signature.source} of the coded image of this visit", final, readings,
+            f"in place of {'.'.join(model_key)} {pk}"]))
+        return ODM.AuditRecord(UserRef=ODM.UserRef(UserOID=self.user(signature.signer)),
+                               LocationRef=ODM.LocationRef(LocationOID=location),
+                               DateTimeStamp=ODM.DateTimeStamp(_content=_stamp(signature.signed_at)),
+                               SourceID=ODM.SourceID(_content=text))
+
+    def item(self, oid: str, value, *, audit: ODM.AuditRecord | None = None, unit: str = "") -> ODM.ItemData | None:
         if value is None or value == "":
             return None
         item = ODM.ItemData(ItemOID=oid, Value=str(value))
-        if audit is not None:
-            item.AuditRecord = self.audit_record(audit, location)
+        if audit is not None:  # before the unit: odmlib keeps the schema's element order as assigned
+            item.AuditRecord = audit
         if unit:
             item.MeasurementUnitRef = ODM.MeasurementUnitRef(MeasurementUnitOID=unit)
         return item
@@ -324,9 +345,12 @@ class _Builder:
         rows = frame[frame["subject"] == subject.code]
         sides = ["left", "right"] if self.split else [""]
         values: dict[tuple[str, int], float] = {}
+        value_sources: dict[tuple[str, int], str] = {}
         for r in rows.itertuples():
             values[(r.side, int(r.visit_week))] = r.value
             values[(r.side, 0)] = r.baseline
+            value_sources[(r.side, int(r.visit_week))] = r.value_source
+            value_sources[(r.side, 0)] = r.baseline_source
         events = []
         for visit in self.visits():
             week = int(visit.get("week", 0))
@@ -337,13 +361,20 @@ class _Builder:
                 if value is None or on is None:
                     continue
                 source = self.sources.get((subject.pk, subject.patient_id, side, on))
-                audit, location = (None, "")
+                audit = None
                 if source is not None:
-                    audit = trail.last_entry(source[0], source[1])
-                    location = self.location(source[2])
+                    model_key, pk, clinic, image_id = source
+                    location = self.location(clinic)
+                    signature = (self.signatures.get(image_id) if value_sources.get((side, week), SOURCE_CLINIC)
+                                 != SOURCE_CLINIC else None)
+                    if signature is not None:  # the value is the blinded reading's, not the record's
+                        audit = self.reading_audit_record(signature, location, model_key, pk)
+                    else:
+                        entry = trail.last_entry(model_key, pk)
+                        audit = None if entry is None else self.audit_record(entry, location)
                 groups.append(self.group("IG.DENS", [
                     self.item("IT.SIDE", side) if side else None, self.item("IT.VISDT", on.isoformat()),
-                    self.item("IT.DENS", value, audit=audit, location=location, unit="MU.DENS")],
+                    self.item("IT.DENS", value, audit=audit, unit="MU.DENS")],
                     repeat_key=side))
             if groups:
                 events.append(ODM.StudyEventData(StudyEventOID=f"SE.W{week}", FormData=[
@@ -363,13 +394,15 @@ class _Builder:
             for m in SideMeasurement.objects.filter(subject__study=self.study).select_related("visit__clinic",
                                                                                               "subject"):
                 self.sources[(m.subject_id, m.subject.patient_id, m.side, m.visit.visit_date)] = (
-                    ("studies", "sidemeasurement"), m.pk, m.visit.clinic)
+                    ("studies", "sidemeasurement"), m.pk, m.visit.clinic, m.source_image_id)
         else:
             for m in (Measurement.objects.filter(visit__patient_id__in=list(subject_of_patient), excluded=False)
                       .select_related("visit__clinic")):
                 patient = m.visit.patient_id
                 self.sources[(subject_of_patient[patient], patient, "", m.visit.visit_date)] = (
-                    ("assessments", "measurement"), m.pk, m.visit.clinic)
+                    ("assessments", "measurement"), m.pk, m.visit.clinic, m.source_image_id)
+        # Who made each linked image's blinded reading final: a value read blind is audited by its signature.
+        self.signatures = final_signatures(self.study, {s[3] for s in self.sources.values() if s[3] is not None})
         self.procedures: dict[int, list] = {}
         for p in (Procedure.objects.filter(patient_id__in=list(subject_of_patient))
                   .select_related("modality").prefetch_related("product_uses__lot__product")

@@ -132,6 +132,21 @@ def sdv_withdraw(*, actor, verification: SourceVerification) -> None:
     v.delete()
 
 
+def _check_side_image(subject: Subject, visit, image) -> None:
+    """The half's photograph must be the subject's own target-area image of this visit, not voided."""
+    again = f"choose one of {subject.code}'s target-area images of this visit, or none"
+    if image.visit.patient_id != subject.patient_id:
+        raise ActionError(f"That photograph is another patient's: {again}.", code="wrong_image", field="image")
+    if image.visit_id != visit.pk:
+        raise ActionError(f"That photograph was taken at another visit: {again}.", code="wrong_image",
+                          field="image")
+    if image.kind != "target":
+        raise ActionError(f"That photograph is not a target-area image: {again}.", code="wrong_image",
+                          field="image")
+    if image.voided_at is not None:
+        raise ActionError(f"That photograph was voided: {again}.", code="wrong_image", field="image")
+
+
 @transaction.atomic
 def side_value_record(*, actor, subject: Subject, visit, side: str, density_per_cm2, image=None) -> SideMeasurement:
     """Record (or correct) the target-area density of one scalp half at an assessment visit.
@@ -152,8 +167,8 @@ def side_value_record(*, actor, subject: Subject, visit, side: str, density_per_
         raise ActionError("Give the density as a number of hairs per cm².", field="density_per_cm2") from None
     if not 0 <= value <= 1000:
         raise ActionError("A density is between 0 and 1000 hairs per cm².", field="density_per_cm2")
-    if image is not None and (image.visit_id != visit.pk or image.kind != "target" or image.voided_at is not None):
-        raise ActionError("Choose a target-area image of this visit that is not voided, or none.", field="image")
+    if image is not None:
+        _check_side_image(subject, visit, image)
     row, _ = SideMeasurement.objects.update_or_create(
         subject=subject, visit=visit, side=side,
         defaults={"density_per_cm2": value, "recorded_by": actor, "recorded_at": timezone.now(),

@@ -11,8 +11,9 @@
   :class:`~anagen.studies.models_reading.Adjudication` opens for another evaluator of the study.
 - :func:`adjudication_sign` records the adjudicator's final value, signed the same way.
 - :func:`final_counts` hands each read image's final count to the analysis
-  (:mod:`anagen.studies.datasets`), keyed by the original image: the only other reader of
-  ``CodedImage.source``, on the server, never shown to a reader.
+  (:mod:`anagen.studies.datasets`), keyed by the original image, and :func:`final_signatures`
+  who signed that final count and when (for the ODM export's audit record of the value): the
+  only other readers of ``CodedImage.source``, on the server, never shown to a reader.
 
 Every message a reader can see names the code only, never a patient, date, visit, side or arm.
 """
@@ -20,7 +21,8 @@ Every message a reader can see names the code only, never a patient, date, visit
 from __future__ import annotations
 
 import logging
-from dataclasses import replace as dc_replace
+from dataclasses import dataclass, replace as dc_replace
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -305,6 +307,46 @@ def final_counts(study: Study) -> dict[int, tuple[float, str]]:
                             adjudication_open=coded_id in adjudications and signed_at is None)
         if final is not None:
             out[source_id] = final
+    return out
+
+
+@dataclass(frozen=True)
+class FinalSignature:
+    """Who made an image's blinded reading final, and when: the adjudicator and the adjudication's
+    signing time, or (a mean of signed readings) the reader whose signature completed it and its
+    time, with every signed reading the mean is taken over."""
+
+    source: str  # as the dataset names it: "adjudicated reading", "blinded reading (mean of N)"
+    signer: object  # a User
+    signed_at: datetime
+    adjudication_id: int | None
+    readings: tuple[tuple[int, object, datetime], ...]  # (reading pk, reader, signed at), in signing order
+
+
+def final_signatures(study: Study, image_ids) -> dict[int, FinalSignature]:
+    """``{original image id: FinalSignature}`` for those of ``image_ids`` whose blinded reading in
+    ``study`` is final; the same rule as :func:`final_counts`."""
+    final = final_counts(study)
+    wanted = [i for i in image_ids if i in final]
+    if not wanted:
+        return {}
+    coded = dict(CodedImage.objects.filter(study=study, source_id__in=wanted).values_list("pk", "source_id"))
+    signed: dict[int, list] = {}
+    for r in (Reading.objects.filter(coded_image_id__in=list(coded), status=ReadingStatus.SIGNED)
+              .select_related("reader").order_by("signed_at", "pk")):
+        signed.setdefault(r.coded_image_id, []).append((r.pk, r.reader, r.signed_at))
+    adjudications = {a.coded_image_id: a for a in Adjudication.objects.filter(
+        coded_image_id__in=list(coded), signed_at__isnull=False).select_related("adjudicator")}
+    out = {}
+    for coded_id, image_id in coded.items():
+        readings = tuple(signed.get(coded_id, ()))
+        adjudication = adjudications.get(coded_id)
+        if adjudication is not None:
+            out[image_id] = FinalSignature(final[image_id][1], adjudication.adjudicator, adjudication.signed_at,
+                                           adjudication.pk, readings)
+        elif readings:
+            _, last_reader, last_at = readings[-1]
+            out[image_id] = FinalSignature(final[image_id][1], last_reader, last_at, None, readings)
     return out
 
 

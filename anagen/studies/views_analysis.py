@@ -29,6 +29,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from anagen.core.dates import date_text, datetime_text
 from anagen.core.errors import ActionError
 from anagen.core.permissions import role_required
 
@@ -61,6 +62,11 @@ class SideValueForm(forms.Form):
     visit = forms.ChoiceField(label="Subject and assessment visit")
     side = forms.ChoiceField(choices=[("left", "Left"), ("right", "Right")])
     density_per_cm2 = forms.FloatField(label="Target-area density (hairs/cm²)", min_value=0, max_value=1000)
+    # A plain field shown as a select: an image that is not offered gets the service's message
+    # (another patient's, another visit's, voided), not a generic "not one of the choices".
+    image = forms.CharField(required=False, label="Photograph of this half (optional)", widget=forms.Select,
+                            help_text="The half's target-area image of that visit the value was counted from. "
+                                      "Once it is read blind, the analysis takes the blinded reading.")
 
 
 def _side_visit_choices(subjects) -> list[tuple[str, str]]:
@@ -68,8 +74,53 @@ def _side_visit_choices(subjects) -> list[tuple[str, str]]:
 
     by_patient = {s.patient_id: s for s in subjects}
     visits = AssessmentVisit.objects.filter(patient_id__in=list(by_patient)).order_by("patient_id", "visit_date")
-    return [(f"{by_patient[v.patient_id].pk}:{v.pk}", f"{by_patient[v.patient_id].code}, {v.visit_date:%Y-%m-%d}")
+    return [(f"{by_patient[v.patient_id].pk}:{v.pk}", f"{by_patient[v.patient_id].code}, {date_text(v.visit_date)}")
             for v in visits]
+
+
+def _side_images(user, patient_ids):
+    """The target-area images a half's value may name: not voided, of the given patients' visits
+    held at a clinic the user works at (another clinic's photographs are never listed)."""
+    from anagen.assessments.models import ImageKind, TrichogramImage
+
+    return (TrichogramImage.objects.filter(visit__patient_id__in=list(patient_ids),
+                                           visit__clinic_id__in=list(user.clinic_ids), kind=ImageKind.TARGET,
+                                           voided_at__isnull=True)
+            .select_related("visit")
+            .order_by("visit__patient_id", "visit__visit_date", "visit_id", "uploaded_at", "id"))
+
+
+def _side_image_choices(user, subjects) -> list:
+    """The photograph select: "none", then one group per subject and visit, each of its target images
+    by upload date (codes and dates only: the page names subjects by their codes)."""
+    by_patient = {s.patient_id: s for s in subjects}
+    per_visit: dict[int, list] = {}
+    for image in _side_images(user, by_patient):
+        per_visit.setdefault(image.visit_id, []).append(image)
+    choices: list = [("", "None: the value as recorded")]
+    for images in per_visit.values():
+        visit = images[0].visit
+        group = f"{by_patient[visit.patient_id].code}, visit of {date_text(visit.visit_date)}"
+        choices.append((group, [(str(i.pk), f"Target image {n} of {len(images)}, uploaded "
+                                            f"{datetime_text(timezone.localtime(i.uploaded_at))}")
+                                for n, i in enumerate(images, start=1)]))
+    return choices
+
+
+def _side_image(user, value: str):
+    """The posted photograph, or None; a clear refusal for one that is not at the user's clinics."""
+    from anagen.assessments.models import TrichogramImage
+
+    if not value:
+        return None
+    image = None
+    if value.isdigit():
+        image = (TrichogramImage.objects.filter(pk=int(value), visit__clinic_id__in=list(user.clinic_ids))
+                 .select_related("visit").first())
+    if image is None:
+        raise ActionError("No such photograph at a clinic you work at: choose one of the subject's target-area "
+                          "images of that visit, or none.", field="image")
+    return image
 
 
 class PlanForm(forms.Form):
@@ -97,12 +148,16 @@ def _quality_context(request, study, **extra) -> dict:
     role = blinding.study_role(request.user, study)
     split = study.design == "split_scalp"
     side_form = extra.pop("side_form", None) or SideValueForm()
-    if split:
-        side_form.fields["visit"].choices = _side_visit_choices(subjects.filter(allocation__isnull=False))
+    can_record_sides = split and role in quality_services.SIDE_VALUE_ROLES
+    if can_record_sides:
+        randomized = list(subjects.filter(allocation__isnull=False))
+        side_form.fields["visit"].choices = _side_visit_choices(randomized)
+        side_form.fields["image"].widget.choices = _side_image_choices(request.user, randomized)
     return {
         "study": study, "role": role, "split": split, "side_form": side_form,
-        "can_record_sides": split and role in quality_services.SIDE_VALUE_ROLES,
-        "side_values": (SideMeasurement.objects.filter(subject__in=subjects).select_related("subject", "visit")
+        "can_record_sides": can_record_sides,
+        "side_values": (SideMeasurement.objects.filter(subject__in=subjects)
+                        .select_related("subject", "visit", "source_image")
                         .order_by("subject__code", "visit__visit_date", "side") if split else []), "locked": lock.is_locked(study), "last_event": lock.last_event(study),
         "events": study.lock_events.select_related("by").order_by("-at", "-id"),
         "queries": DataQuery.objects.filter(study=study, subject__in=subjects)
@@ -177,10 +232,12 @@ def quality(request, pk: int):
             from anagen.assessments.models import AssessmentVisit
 
             visit = AssessmentVisit.objects.get(pk=int(visit_pk), patient_id=subject.patient_id)
+            image = _side_image(request.user, form.cleaned_data["image"])
             quality_services.side_value_record(actor=request.user, subject=subject, visit=visit,
                                                side=form.cleaned_data["side"],
-                                               density_per_cm2=form.cleaned_data["density_per_cm2"])
-            messages.success(request, f"{subject.code}: {form.cleaned_data['side']} side recorded.")
+                                               density_per_cm2=form.cleaned_data["density_per_cm2"], image=image)
+            messages.success(request, f"{subject.code}: {form.cleaned_data['side']} side recorded"
+                                      + (" with its photograph." if image else "."))
         elif action == "lock":
             form = extra["lock_form"] = LockForm(request.POST)
             lock.study_lock(actor=request.user, study=study, password=request.POST.get("password", ""))

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import PASSWORD
 
+from .reading_fixtures import evaluator2  # noqa: F401 (fixture)
 from .test_analysis import split_study, write_study  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -216,7 +217,7 @@ def test_quality_page_records_split_scalp_side_values(split_study, make_patient,
     url = f"/studies/{split_study.pk}/quality"
     client = login(clinician)
     page = client.get(url).content.decode()
-    assert "Per-side values" in page and f"{subject.code}, {date.today():%Y-%m-%d}" in page
+    assert "Per-side values" in page and f"{subject.code}, {date.today():%d/%m/%Y}" in page  # the clinic's format
     r = client.post(url, {"action": "side_value", "visit": f"{subject.pk}:{visit.pk}", "side": "right",
                           "density_per_cm2": "131.5"})
     assert r.status_code == 302
@@ -227,3 +228,135 @@ def test_quality_page_records_split_scalp_side_values(split_study, make_patient,
     # the statistician sees the values but records none
     page = login(statistician).get(url).content.decode()
     assert "131.5" in page and "Record the side" not in page
+
+
+def _target_image(visit, name):
+    from anagen.assessments.models import TrichogramImage
+
+    return TrichogramImage.objects.create(visit=visit, kind="target", file=f"t/{name}.jpg", sha256=name.ljust(64, "0"),
+                                          width=32, height=24, profile_name="default")
+
+
+def _offered(page: str, image) -> bool:
+    return f'<option value="{image.pk}">Target image' in page
+
+
+@pytest.fixture
+def split_subject(split_study, make_patient, clinic, clinician):
+    """A subject of the split-scalp study randomized 23 weeks ago, with today's visit (its week-23
+    visit) and a target image of it."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from anagen.assessments.services import visit_create
+    from anagen.studies import services
+    from anagen.studies.models import Allocation, Subject
+    from anagen.studies.randomization import subject_randomize
+
+    subject = services.subject_enrol(actor=clinician, study=split_study, patient=make_patient(clinic))
+    allocation = subject_randomize(actor=clinician, subject=subject)
+    Allocation.objects.filter(pk=allocation.pk).update(randomized_at=timezone.now() - timedelta(weeks=23))
+    Subject.objects.filter(pk=subject.pk).update(screened_at=timezone.now() - timedelta(weeks=23, days=1))
+    subject.refresh_from_db()
+    visit = visit_create(actor=clinician, patient=subject.patient, visit_date=date.today())
+    return subject, visit, _target_image(visit, f"own{visit.pk}")
+
+
+def test_the_side_value_form_links_the_halfs_photograph_and_the_reading_becomes_its_value(
+        split_study, split_subject, make_patient, clinic, clinic_b, login, clinician, evaluator, evaluator2):
+    from anagen.assessments.models import AssessmentVisit
+    from anagen.studies.datasets import build
+    from anagen.studies.models import CodedImage, Reading, SideMeasurement
+    from anagen.studies.reading import SOURCE_CLINIC, new_code, new_order_key, source_mean
+
+    subject, visit, image = split_subject
+    voided = _target_image(visit, f"void{visit.pk}")
+    type(voided).objects.filter(pk=voided.pk).update(voided_at=visit.created_at)
+    elsewhere = AssessmentVisit.objects.create(patient=subject.patient, clinic=clinic_b, visit_date=visit.visit_date)
+    other_clinic = _target_image(elsewhere, f"else{elsewhere.pk}")
+    url = f"/studies/{split_study.pk}/quality"
+    client = login(clinician)
+    page = client.get(url).content.decode()
+    assert "Photograph of this half" in page and _offered(page, image)
+    assert not _offered(page, voided) and not _offered(page, other_clinic)
+    r = client.post(url, {"action": "side_value", "visit": f"{subject.pk}:{visit.pk}", "side": "left",
+                          "density_per_cm2": "120", "image": str(image.pk)})
+    assert r.status_code == 302
+    row = SideMeasurement.objects.get()
+    assert row.source_image == image and row.recorded_by == clinician
+    assert "Target image uploaded" in client.get(url).content.decode()
+    week23 = build(split_study).frame.query("visit_week == 23")
+    assert list(week23["value_source"]) == [SOURCE_CLINIC, ""]  # left linked, not read yet; right: no value
+    # Once read blind (both readers signed), the analysis takes the reading.
+    coded = CodedImage.objects.create(study=split_study, code=new_code(), source=image, file="reading/x.png", width=32,
+                                      height=24, automatic={"field_area_cm2": 0.5}, profile_name="default",
+                                      order_key=new_order_key())
+    for reader, count in ((evaluator, 60), (evaluator2, 64)):
+        Reading.objects.create(coded_image=coded, reader=reader, hair_count=count, status="signed",
+                               signed_at=row.recorded_at)
+    week23 = build(split_study).frame.query("visit_week == 23").set_index("side")
+    assert week23.loc["left", "value_source"] == source_mean(2) and week23.loc["left", "value"] == 124.0
+    assert week23.loc["right", "value_source"] == ""
+
+
+def test_the_side_value_form_refuses_another_patients_photograph_with_a_message(
+        split_study, split_subject, make_patient, clinic, login, clinician, coordinator, statistician):
+    from datetime import date
+
+    from anagen.assessments.services import visit_create
+    from anagen.studies import services
+    from anagen.studies.models import SideMeasurement
+
+    services.member_add(actor=statistician, study=split_study, user=coordinator, role="coordinator")
+    subject, visit, image = split_subject
+    stranger = make_patient(clinic)
+    theirs = _target_image(visit_create(actor=clinician, patient=stranger, visit_date=date.today()), "theirs")
+    url = f"/studies/{split_study.pk}/quality"
+    client = login(coordinator)
+    assert not _offered(client.get(url).content.decode(), theirs)  # only the subjects' own images
+    post = {"action": "side_value", "visit": f"{subject.pk}:{visit.pk}", "side": "right", "density_per_cm2": "98"}
+    r = client.post(url, {**post, "image": str(theirs.pk)})
+    assert r.status_code == 400
+    assert "That photograph is another patient&#x27;s" in r.content.decode()
+    for bad in ("999999", "x"):
+        r = client.post(url, {**post, "image": bad})
+        assert r.status_code == 400 and "No such photograph at a clinic you work at" in r.content.decode()
+    assert not SideMeasurement.objects.exists()
+    assert client.post(url, {**post, "image": str(image.pk)}).status_code == 302  # the coordinator may record it
+    assert SideMeasurement.objects.get().source_image == image
+
+
+@pytest.mark.parametrize("persona", ["statistician", "unblinded_statistician", "pharmacist", "evaluator",
+                                     "clinician_b"])
+def test_only_investigators_and_coordinators_link_a_halfs_photograph(split_study, split_subject, login, persona,
+                                                                     request):
+    from anagen.studies.models import SideMeasurement
+
+    subject, visit, image = split_subject
+    url = f"/studies/{split_study.pk}/quality"
+    client = login(request.getfixturevalue(persona))
+    page = client.get(url)
+    if page.status_code == 200:  # on the team: the page, without the form or the photographs
+        text = page.content.decode()
+        assert "Record the side" not in text and "Photograph of this half" not in text
+        assert not _offered(text, image) and "Target image" not in text
+    else:
+        assert page.status_code in (403, 404)
+    r = client.post(url, {"action": "side_value", "visit": f"{subject.pk}:{visit.pk}", "side": "left",
+                          "density_per_cm2": "120", "image": str(image.pk)})
+    assert r.status_code in (403, 404)
+    assert not SideMeasurement.objects.exists()
+
+
+def test_no_photograph_is_linked_after_the_lock(split_study, split_subject, login, clinician, statistician):
+    from anagen.studies.lock import study_lock
+    from anagen.studies.models import SideMeasurement
+
+    subject, visit, image = split_subject
+    study_lock(actor=statistician, study=split_study, password=PASSWORD)
+    r = login(clinician).post(f"/studies/{split_study.pk}/quality", {
+        "action": "side_value", "visit": f"{subject.pk}:{visit.pk}", "side": "left", "density_per_cm2": "120",
+        "image": str(image.pk)})
+    assert r.status_code == 409 and "locked" in r.content.decode().lower()
+    assert not SideMeasurement.objects.exists()

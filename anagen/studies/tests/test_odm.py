@@ -15,6 +15,7 @@ import pytest
 
 from conftest import PASSWORD
 
+from .reading_fixtures import adjudicator, evaluator2  # noqa: F401 (fixtures)
 from .test_analysis import split_study, write_study  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -317,3 +318,55 @@ def test_a_study_with_no_subject_yet_exports_a_valid_document(quality_team):
     for blinded in (False, True):
         xml = _document(quality_team, blinded=blinded)
         assert _structure_problems(xml) == [] and _items(xml) == {}
+
+
+def _density_audit(xml: bytes, code: str, week: int, side: str = "") -> dict:
+    tree = ET.fromstring(xml)
+    subject = tree.find(f".//odm:SubjectData[@SubjectKey='{code}']", NS)
+    for event in subject.iterfind(f"odm:StudyEventData[@StudyEventOID='SE.W{week}']", NS):
+        for group in event.iterfind(".//odm:ItemGroupData", NS):
+            sides = [i.get("Value") for i in group.iterfind("odm:ItemData[@ItemOID='IT.SIDE']", NS)]
+            if (sides[0] if sides else "") != side:
+                continue
+            r = group.find("odm:ItemData[@ItemOID='IT.DENS']/odm:AuditRecord", NS)
+            return {"user": r.find("odm:UserRef", NS).get("UserOID"), "when": r.find("odm:DateTimeStamp", NS).text,
+                    "source": r.find("odm:SourceID", NS).text}
+    raise AssertionError(f"no density of {code} at week {week}")
+
+
+def test_a_value_read_blind_is_audited_by_the_readings_signature(written, evaluator, evaluator2, adjudicator):
+    from datetime import timedelta
+
+    from anagen.studies.models import Adjudication, Reading
+
+    from .test_analysed_readings import read_image
+
+    first = read_image(written, "S-001", 23, [4100, 4210], [evaluator, evaluator2])
+    second = read_image(written, "S-002", 23, [3000, 3900], [evaluator, evaluator2], adjudicated=3333)
+    early = datetime(2026, 6, 1, 8, 0, tzinfo=dt_timezone.utc)
+    readings = {r.reader_id: r for r in Reading.objects.filter(coded_image__source=first.source_image)}
+    Reading.objects.filter(pk=readings[evaluator.pk].pk).update(signed_at=early)
+    Reading.objects.filter(pk=readings[evaluator2.pk].pk).update(signed_at=early + timedelta(hours=3))
+    adjudicated_at = early + timedelta(days=2)
+    Adjudication.objects.filter(coded_image__source=second.source_image).update(adjudicator=adjudicator,
+                                                                               signed_at=adjudicated_at)
+    for blinded in (False, True):
+        xml = _document(written, blinded=blinded)
+        assert _structure_problems(xml) == []
+        users = {u.get("OID"): u.find("odm:FullName", NS).text for u in ET.fromstring(xml).iterfind(".//odm:User", NS)}
+        # The mean of two signed readings: the reader whose signature made it final, at that time.
+        mean = _density_audit(xml, "S-001", 23)
+        assert mean["user"] == f"USR.{evaluator2.pk}" and users[mean["user"]] == evaluator2.get_full_name()
+        assert datetime.fromisoformat(mean["when"]) == early + timedelta(hours=3)
+        assert mean["source"].startswith("blinded reading (mean of 2)")
+        for reading in readings.values():
+            assert f"studies.reading {reading.pk} signed by USR.{reading.reader_id}" in mean["source"]
+        assert f"in place of assessments.measurement {first.pk}" in mean["source"]
+        assert users[f"USR.{evaluator.pk}"] == evaluator.get_full_name()  # the first reader is named too
+        # A signed adjudication: the adjudicator and the adjudication's time.
+        final = _density_audit(xml, "S-002", 23)
+        assert final["user"] == f"USR.{adjudicator.pk}" and datetime.fromisoformat(final["when"]) == adjudicated_at
+        assert final["source"].startswith("adjudicated reading") and "studies.adjudication" in final["source"]
+        # A value not read keeps the audit record of the clinic's measurement.
+        clinic = _density_audit(xml, "S-003", 23)
+        assert "assessments.measurement" in clinic["source"] and "reading" not in clinic["source"]
