@@ -287,6 +287,26 @@ def for_contrast(settings: DetectorSettings, darkness: np.ndarray, ignore: np.nd
                    low_threshold=settings.low_threshold * factor)
 
 
+def _light_region_is_a_shaft(
+    values: np.ndarray, xy: np.ndarray, n_ends: int, length: float, full_high: float, settings: DetectorSettings
+) -> bool:
+    """With thresholds lowered for a low-contrast image, a region that never reaches the
+    ordinary high threshold counts only when it looks like a hair and nothing else: one
+    straight ridge (two ends, every skeleton point within 1.5 pixels or 3 % of its
+    length of its principal axis), at least ``faint_min_length_um`` long. The rims
+    of bubbles, the edges of flakes and the shadows of openings on bare dark skin reach
+    the lowered thresholds too, and they are curved, blotchy or short."""
+    if values.size == 0 or float(values.max()) >= full_high:
+        return True
+    if n_ends > 2 or length < settings.px(settings.faint_min_length_um):
+        return False
+    centre = xy.mean(axis=0)
+    d = xy - centre
+    _, vecs = np.linalg.eigh(d.T @ d)
+    off_axis = np.abs(d @ vecs[:, 0])
+    return float(off_axis.max()) <= max(1.5, 0.03 * length)
+
+
 def hair_mask(
     darkness: np.ndarray, ignore: np.ndarray, settings: DetectorSettings = DEFAULT_SETTINGS
 ) -> np.ndarray:
@@ -699,7 +719,9 @@ def detect_shafts(
     # The detection map, and a lightly smoothed one for measuring widths and telling
     # side-by-side hairs apart.
     darkness, fine = darkness_maps(image, settings)
+    full_high = settings.high_threshold
     settings = for_contrast(settings, darkness, ignore)
+    lowered = settings.high_threshold < full_high
     mask = hair_mask(darkness, ignore, settings)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
@@ -723,6 +745,9 @@ def detect_shafts(
             continue
         ends, n_ends = _skeleton_ends(comp_skel, settings.spur_px)
         xy = rc[:, ::-1].astype(np.float64) + (x, y)
+        if lowered and not _light_region_is_a_shaft(darkness[sl][labels[sl] == lab], xy, n_ends, length, full_high,
+                                                     settings):
+            continue
         candidates.append((xy, width, n_ends, area, length))
 
     if not candidates:

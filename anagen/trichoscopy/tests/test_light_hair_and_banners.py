@@ -46,7 +46,8 @@ def test_a_bare_field_gains_at_most_a_stray_hair(tone):
                 PROFILE).hair_count
         for seed in range(60, 64)
     ]
-    assert np.mean(found) <= 2.0, found
+    # (without the straightness check on light regions: 1.4 a field on dark skin)
+    assert np.mean(found) <= 0.75, found
 
 
 def _corner_banner(image: np.ndarray, height: int, width: int) -> np.ndarray:
