@@ -92,6 +92,14 @@ def _run_native(args: tuple[tuple[str, ...], str | None, float | None]) -> tuple
     return paths, counts, frame_count, elapsed
 
 
+def _map(fn, work: list, jobs: int) -> list:
+    """``fn`` over ``work``, in ``jobs`` processes when more than one."""
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            return list(pool.map(fn, work))
+    return [fn(w) for w in work]
+
+
 def print_table(title: str, truth_a: np.ndarray, pred_a: np.ndarray, with_constant: bool = True) -> None:
     cols = ["MAE", "RMSE", "median", "bias"] + [
         f"{lo}-{hi}" if hi < 10_000 else f"{lo}+" for lo, hi in BUCKETS
@@ -193,12 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_native:
         groups = [tuple(str(p) for p in images[i : i + 4]) for i in range(0, len(images), 4)]
-        work_n = [(g, args.profile, args.px_per_mm) for g in groups]
-        if args.jobs > 1:
-            with ProcessPoolExecutor(args.jobs) as pool:
-                native = list(pool.map(_run_native, work_n))
-        else:
-            native = [_run_native(w) for w in work_n]
+        native = _map(_run_native, [(g, args.profile, args.px_per_mm) for g in groups], args.jobs)
         index = {n: i for i, n in enumerate(names)}
         half_pred = np.full_like(truth_a, np.nan)
         frame_truth, frame_pred, frame_ms = [], [], []
@@ -212,12 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print_table("halved images (device pixels, 640 x 512)", truth_a, half_pred)
         by_position = [sorted(p for p in images if p.stem.endswith(f"_{k}")) for k in (1, 2, 3, 4)]
         groups_p = [tuple(str(p) for p in g) for g in zip(*by_position)]
-        work_p = [(g, args.profile, args.px_per_mm) for g in groups_p]
-        if args.jobs > 1:
-            with ProcessPoolExecutor(args.jobs) as pool:
-                positional = list(pool.map(_run_native, work_p))
-        else:
-            positional = [_run_native(w) for w in work_p]
+        positional = _map(_run_native, [(g, args.profile, args.px_per_mm) for g in groups_p], args.jobs)
         truth_p = [sum(truth_a[index[Path(p).stem]] for p in paths) for paths, _, fc, _ in positional if fc >= 0]
         pred_p = [fc for _, _, fc, _ in positional if fc >= 0]
         if pred_p:
