@@ -86,14 +86,16 @@ class DetectorSettings:
     #: darkness of about 0.35, never 0.42. When the image's darkest thin structures
     #: (the ``contrast_percentile`` of the darkness map) stay under
     #: ``contrast_reference``, both thresholds are lowered in proportion, never
-    #: below ``contrast_min_factor`` of their value: on bare dark skin, follicle
-    #: openings and the rims of bubbles reach 0.25 at that percentile, and lower
-    #: floors let them through. Images of dark hair, whose percentile is above the
-    #: reference, are not affected (all 300 fdu-dev images are).
+    #: below ``contrast_min_factor`` of their value (bare skin's texture, 0.11 at
+    #: that percentile, stays under them), and a region found only under the lowered
+    #: thresholds must be one straight ridge (`_light_region_is_a_shaft`): on bare
+    #: dark skin, follicle openings and the rims of bubbles reach them too. Images
+    #: of dark hair, whose percentile is above the reference, are not affected (all
+    #: 300 fdu-dev images are).
     adaptive_contrast: bool = True
     contrast_percentile: float = 99.8
     contrast_reference: float = 0.5
-    contrast_min_factor: float = 0.7
+    contrast_min_factor: float = 0.6
     min_length_um: float = 143.0
     min_elongation: float = 2.5
     spur_um: float = 33.0

@@ -17,8 +17,9 @@ PLAIN = dict(px_per_mm=200.0, vellus_fraction=0.0, crossings=0, parallel_pairs=0
 
 
 @pytest.mark.parametrize("seed", [60, 61, 62])
-def test_grey_hair_on_light_skin_is_counted(seed):
-    s = generate_scalp(seed=seed, n_hairs=14, hair_colours=("grey",), skin_tone="light", **PLAIN)
+@pytest.mark.parametrize("tone", ["light", "medium"])
+def test_grey_hair_on_light_and_medium_skin_is_counted(seed, tone):
+    s = generate_scalp(seed=seed, n_hairs=14, hair_colours=("grey",), skin_tone=tone, **PLAIN)
     assert s.truth.hair_count == 14
     # Found as the dark hairs of the same field are (engine 1.4.0 found none of them) ...
     assert abs(analyze(s.image, PROFILE).hair_count - 14) <= 1
