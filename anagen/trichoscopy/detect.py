@@ -90,8 +90,8 @@ class DetectorSettings:
     #: that percentile, stays under them), and a region found only under the lowered
     #: thresholds must be one straight ridge (`_light_region_is_a_shaft`): on bare
     #: dark skin, follicle openings and the rims of bubbles reach them too. Images
-    #: of dark hair, whose percentile is above the reference, are not affected (all
-    #: 300 fdu-dev images are).
+    #: of dark hair, whose percentile is above the reference, are not affected (299
+    #: of the 300 fdu-dev images; the other's count does not change).
     adaptive_contrast: bool = True
     contrast_percentile: float = 99.8
     contrast_reference: float = 0.5
