@@ -494,36 +494,51 @@ def cross_section_peaks(
     axis = evecs[:, -1]
     normal = np.array([-axis[1], axis[0]])
     t = d @ axis
-    lo, hi = np.percentile(t, 15), np.percentile(t, 85)
+    lo, hi = np.percentile(t, [15, 85])
     if hi - lo < 4:
         return 1, 0.0, 0.0
     half = width * 0.75 + settings.px(11.0)
     step = 0.5
     offsets = np.arange(-half, half + 0.01, step)
+    near_px = settings.px(11.0)
+    # Follow the region's own centre at each position, not the global axis.
+    at = []
+    for ti in np.linspace(lo, hi, 7):
+        near = np.abs(t - ti) <= near_px
+        at.append(xy[near].mean(axis=0) if near.any() else centre + ti * axis)
+    at = np.array(at)
+    # All seven cross-sections are read at once (nearest pixel).
+    h, w = darkness.shape
+    ix = np.round(at[:, 0:1] + (offsets * normal[0])[None, :]).astype(int)
+    iy = np.round(at[:, 1:2] + (offsets * normal[1])[None, :]).astype(int)
+    np.clip(ix, 0, w - 1, out=ix)
+    np.clip(iy, 0, h - 1, out=iy)
+    sections = darkness[iy, ix]
     counts = []
     gaps, dips = [], []
-    h, w = darkness.shape
-    for ti in np.linspace(lo, hi, 7):
-        # Follow the region's own centre at this position, not the global axis.
-        near = np.abs(t - ti) <= settings.px(11.0)
-        c = xy[near].mean(axis=0) if near.any() else centre + ti * axis
-        px = c[0] + offsets * normal[0]
-        py = c[1] + offsets * normal[1]
-        ix = np.clip(np.round(px).astype(int), 0, w - 1)
-        iy = np.clip(np.round(py).astype(int), 0, h - 1)
-        profile = darkness[iy, ix]
-        where = _peak_positions(profile, settings.parallel_prominence, settings.low_threshold)
+    for profile in sections:
+        values = profile.tolist()
+        where = _peak_positions(profile, settings.parallel_prominence, settings.low_threshold, values)
         counts.append(len(where))
         if len(where) >= 2:
             a, b = where[0], where[-1]
             gaps.append((b - a) * step)
-            low_peak = float(min(profile[a], profile[b]))
-            dips.append((low_peak - float(profile[a : b + 1].min())) / max(low_peak, 1e-6))
+            low_peak = min(values[a], values[b])
+            dips.append((low_peak - min(values[a : b + 1])) / max(low_peak, 1e-6))
     counts = [c for c in counts if c > 0]
     if not counts:
         return 1, 0.0, 0.0
-    peaks = max(1, int(np.floor(np.median(counts) + 0.5)))
-    return peaks, float(np.median(gaps)) if gaps else 0.0, float(np.median(dips)) if dips else 0.0
+    peaks = max(1, int(np.floor(_median(counts) + 0.5)))
+    return peaks, float(_median(gaps)) if gaps else 0.0, float(_median(dips)) if dips else 0.0
+
+
+def _median(values: list) -> float:
+    """``np.median`` of a short list of Python numbers, without its overhead (the same
+    value: the middle one, or the mean of the middle two)."""
+    s = sorted(values)
+    n = len(s)
+    m = n // 2
+    return s[m] / 1 if n % 2 else (s[m - 1] + s[m]) / 2
 
 
 def _count_peaks(profile: np.ndarray, prominence: float, floor: float) -> int:
@@ -531,29 +546,47 @@ def _count_peaks(profile: np.ndarray, prominence: float, floor: float) -> int:
     return len(_peak_positions(profile, prominence, floor))
 
 
-def _peak_positions(profile: np.ndarray, prominence: float, floor: float) -> list[int]:
-    """Indices of the maxima of the peaks counted by `_count_peaks`."""
+def _peak_positions(
+    profile: np.ndarray, prominence: float, floor: float, values: list[float] | None = None
+) -> list[int]:
+    """Indices of the maxima of the peaks counted by `_count_peaks`.
+
+    The profile is walked as a list of Python floats (``values``, its ``tolist()``,
+    may be passed in); the thresholds a value is compared with are computed, when
+    they change, in the profile's own precision, as arithmetic on its elements would
+    be, so float32 profiles give the same peaks as element-by-element numpy.
+    """
+    profile = np.asarray(profile)
+    if values is None:
+        values = profile.tolist()
+    kind = profile.dtype.type if profile.dtype.kind == "f" else np.float64
+    # Comparing an element with a Python float compares in the element's precision.
+    floor_v = float(kind(floor))
     where: list[int] = []
-    n = len(profile)
     current_max = -1.0
     current_min = 0.0
+    rise = float(kind(0.0) + prominence)  # current_min + prominence
+    fall = 0.0  # current_max - prominence
     in_peak = False
-    for i in range(n):
-        v = profile[i]
+    for i, v in enumerate(values):
         if not in_peak:
-            if v >= floor and (current_max < 0 or v >= current_min + prominence):
+            if v >= floor_v and (current_max < 0 or v >= rise):
                 in_peak = True
                 current_max = v
+                fall = float(kind(v) - prominence)
                 where.append(i)
-            elif current_max >= 0:
-                current_min = min(current_min, v)
+            elif current_max >= 0 and v < current_min:
+                current_min = v
+                rise = float(kind(v) + prominence)
         else:
             if v > current_max:
                 current_max = v
+                fall = float(kind(v) - prominence)
                 where[-1] = i
-            elif v <= current_max - prominence:
+            elif v <= fall:
                 in_peak = False
                 current_min = v
+                rise = float(kind(v) + prominence)
     return where
 
 
@@ -953,25 +986,31 @@ def cross_section_width(fine: np.ndarray, points: np.ndarray, fallback: float) -
     prof = cv2.remap(fine, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     centre_i = len(offs) // 2
     reach = max(2, int(round((0.5 * fallback + 1.5) / step)))
-    widths = []
-    for row in prof:
-        lo_i = max(0, centre_i - reach)
-        p = lo_i + int(np.argmax(row[lo_i : centre_i + reach + 1]))
-        peak = float(row[p])
-        base = float(min(row[0], row[-1]))
-        level = base + 0.5 * (peak - base)
-        if peak - base < 0.05:
-            continue
-        left = np.flatnonzero(row[:p] < level)
-        right = np.flatnonzero(row[p:] < level)
-        if left.size == 0 or right.size == 0:
-            continue
-        i, j = int(left[-1]), p + int(right[0])
-        xl = i + (level - row[i]) / (row[i + 1] - row[i])
-        xr = j - 1 + (row[j - 1] - level) / (row[j - 1] - row[j])
-        widths.append((xr - xl) * step)
-    if len(widths) < 3:
+    # All profiles at once: the local peak near the centre, the level half way
+    # between it and the lower end of the profile, the last sample under that level
+    # before the peak and the first one after it.
+    lo_i = max(0, centre_i - reach)
+    rows = np.arange(len(prof))
+    p = lo_i + np.argmax(prof[:, lo_i : centre_i + reach + 1], axis=1)
+    peak = prof[rows, p].astype(np.float64)
+    base = np.minimum(prof[:, 0], prof[:, -1]).astype(np.float64)
+    level = base + 0.5 * (peak - base)
+    # Compared and interpolated in the map's precision, as per-sample arithmetic is.
+    level_f = level.astype(prof.dtype)
+    under = prof < level_f[:, None]
+    idx = np.arange(prof.shape[1])
+    before = idx[None, :] < p[:, None]
+    i = np.where(under & before, idx[None, :], -1).max(axis=1)
+    j = np.where(under & ~before, idx[None, :], prof.shape[1]).min(axis=1)
+    ok = (peak - base >= 0.05) & (i >= 0) & (j < prof.shape[1])
+    if np.count_nonzero(ok) < 3:
         return fallback
+    rows, i, j, level_f = rows[ok], i[ok], j[ok], level_f[ok]
+    ri, ri1 = prof[rows, i], prof[rows, i + 1]
+    rj1, rj = prof[rows, j - 1], prof[rows, j]
+    xl = i.astype(prof.dtype) + (level_f - ri) / (ri1 - ri)
+    xr = (j - 1).astype(prof.dtype) + (rj1 - level_f) / (rj1 - rj)
+    widths = (xr - xl) * prof.dtype.type(step)
     return float(max(1.0, np.median(widths)))
 
 
