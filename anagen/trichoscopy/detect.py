@@ -320,7 +320,7 @@ def hair_mask(
     n, labels = cv2.connectedComponents(low, connectivity=8)
     high = darkness >= settings.high_threshold
     keep = np.zeros(n, dtype=bool)
-    keep[np.unique(labels[high & (low > 0)])] = True
+    keep[labels[high & (low > 0)]] = True
     keep[0] = False
     mask = keep[labels]
     # Small bright specks inside a shaft (glare on the cuticle) are part of it.
@@ -334,6 +334,16 @@ def hair_mask(
 
 
 _NEIGHBOURS = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float32)
+
+
+def _skeleton(region: np.ndarray) -> np.ndarray:
+    """Skeleton of a boolean region, thinned inside a one-pixel empty frame so that
+    it may reach the region's box (``np.pad`` does the same at several times the
+    cost on these small boxes)."""
+    h, w = region.shape
+    framed = np.zeros((h + 2, w + 2), dtype=bool)
+    framed[1:-1, 1:-1] = region
+    return skeletonize(framed)[1:-1, 1:-1]
 
 
 def _skeleton_ends(skel: np.ndarray, spur_px: float) -> tuple[np.ndarray, int]:
@@ -353,12 +363,9 @@ def _skeleton_ends(skel: np.ndarray, spur_px: float) -> tuple[np.ndarray, int]:
     jd = cv2.dilate(junctions.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     branches = (s == 1) & ~jd
     n, labels, stats, _ = cv2.connectedComponentsWithStats(branches.astype(np.uint8), connectivity=8)
-    kept = []
-    for r, c in np.argwhere(ends):
-        lab = labels[r, c]
-        if lab == 0 or stats[lab, cv2.CC_STAT_AREA] >= spur_px:
-            kept.append((r, c))
-    pts = np.array(kept, dtype=np.int64).reshape(-1, 2)
+    pts = np.argwhere(ends)
+    lab = labels[pts[:, 0], pts[:, 1]]
+    pts = pts[(lab == 0) | (stats[lab, cv2.CC_STAT_AREA] >= spur_px)].astype(np.int64)
     return pts, len(pts)
 
 
@@ -377,13 +384,13 @@ def _principal_polyline(points: np.ndarray, n_nodes: int = 8, node_px: float = 1
     lo, hi = t.min(), t.max()
     nodes = max(2, min(n_nodes, int((hi - lo) // node_px) + 2))
     edges = np.linspace(lo, hi, nodes + 1)
-    idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, nodes - 1)
-    poly = []
-    for b in range(nodes):
-        sel = idx == b
-        if sel.any():
-            poly.append(points[sel].mean(axis=0))
-    poly = np.array(poly)
+    idx = np.minimum(np.maximum(np.searchsorted(edges, t, side="right") - 1, 0), nodes - 1)
+    # Mean of each non-empty bin (summed in point order, as a per-bin mean is).
+    count = np.bincount(idx, minlength=nodes)
+    filled = count > 0
+    sx = np.bincount(idx, weights=points[:, 0], minlength=nodes)[filled]
+    sy = np.bincount(idx, weights=points[:, 1], minlength=nodes)[filled]
+    poly = np.stack([sx, sy], axis=1) / count[filled][:, None]
     # Stretch the end nodes out to the extreme projections so the ends are kept.
     perp = np.array([-axis[1], axis[0]])
     first = centre + lo * axis + ((poly[0] - centre) @ perp) * perp
@@ -768,7 +775,7 @@ def detect_shafts(
             continue
         sl = (slice(y, y + h), slice(x, x + w))
         # Thinning each candidate's own box skips the many small specks.
-        comp_skel = skeletonize(np.pad(labels[sl] == lab, 1))[1:-1, 1:-1]
+        comp_skel = _skeleton(labels[sl] == lab)
         rc = np.argwhere(comp_skel)
         if len(rc) < 3:
             continue
@@ -888,7 +895,7 @@ def find_faint_shafts(
         comp = labels[sl] == lab
         if not (high[sl] & comp).any() or (near_ignore[sl] & comp).any():
             continue
-        skel = skeletonize(np.pad(comp, 1))[1:-1, 1:-1]
+        skel = _skeleton(comp)
         rc = np.argwhere(skel)
         if len(rc) < min_len * 0.7:
             continue
