@@ -899,14 +899,15 @@ def find_faint_shafts(
         rc = np.argwhere(skel)
         if len(rc) < min_len * 0.7:
             continue
-        _ends, n_ends = _skeleton_ends(skel, settings.spur_px)
-        if n_ends != 2:
-            continue
+        # The straightness test first: it is cheaper than finding the ends.
         xy = rc[:, ::-1].astype(np.float64) + (x, y)
         d = xy - xy.mean(axis=0)
         evals, evecs = np.linalg.eigh(d.T @ d)
         spread = float(np.sqrt(evals[0] / len(xy)))
         if spread > max(1.0, settings.px(5.5)):
+            continue
+        _ends, n_ends = _skeleton_ends(skel, settings.spur_px)
+        if n_ends != 2:
             continue
         poly, length = _principal_polyline(xy, n_nodes=2)
         widths, contrast = _cross_sections(fine, poly, max_w)
