@@ -333,6 +333,18 @@ def hair_mask(
     return mask | small[hole_labels]
 
 
+def _regions(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """8-connected regions of a uint8 image with their boxes and areas.
+
+    Grana's block-based labelling numbers the regions in the same order as OpenCV's
+    default (Spaghetti, also block-based: a region takes its number from its first
+    2 x 2 block in raster order) and is about twice as fast when statistics are
+    gathered on one core.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(binary, 8, cv2.CV_32S, cv2.CCL_BBDT)
+    return n, labels, stats
+
+
 _NEIGHBOURS = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float32)
 
 
@@ -763,7 +775,7 @@ def detect_shafts(
     settings = for_contrast(settings, darkness, ignore)
     lowered = settings.high_threshold < full_high
     mask = hair_mask(darkness, ignore, settings)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, labels, stats = _regions(mask.astype(np.uint8))
     if n <= 1:
         return [], mask
     rng = np.random.default_rng(0)
@@ -880,7 +892,7 @@ def find_faint_shafts(
     near_hair = cv2.dilate(mask.astype(np.uint8), np.ones((2 * guard + 1, 2 * guard + 1), np.uint8)) > 0
     near_ignore = cv2.dilate(ignore.astype(np.uint8), np.ones((2 * guard + 1, 2 * guard + 1), np.uint8)) > 0
     low[near_hair] = 0
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    n, labels, stats = _regions(low)
     if n <= 1:
         return []
     high = darkness >= settings.faint_high_threshold
