@@ -40,14 +40,16 @@ def _banner_rows(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     chroma = _chroma(image)
     gray = image[:, :, 1]
-    n = gray.shape[1]
-    score = np.zeros(gray.shape[0])
-    level = np.zeros(gray.shape[0], dtype=np.int16)
-    for i in range(gray.shape[0]):
-        hist = np.bincount(gray[i][chroma[i] <= 6], minlength=256)
-        window = np.convolve(hist, np.ones(5, dtype=np.int64), mode="same")
-        level[i] = int(np.argmax(window))
-        score[i] = window[level[i]] / n
+    rows, n = gray.shape
+    # Every row's histogram of its colourless pixels' grey levels in one bincount,
+    # then the count within two levels either side of each level.
+    flat = chroma <= 6
+    hist = np.bincount(np.nonzero(flat)[0] * 256 + gray[flat], minlength=rows * 256).reshape(rows, 256)
+    padded = np.zeros((rows, 260), dtype=np.int64)
+    padded[:, 2:258] = hist
+    window = padded[:, 0:256] + padded[:, 1:257] + padded[:, 2:258] + padded[:, 3:259] + padded[:, 4:260]
+    level = np.argmax(window, axis=1).astype(np.int16)
+    score = window[np.arange(rows), level] / n
     return score, level
 
 

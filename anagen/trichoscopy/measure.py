@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from skimage.morphology import skeletonize
 
 from .version import ENGINE_VERSION
 from .detect import (
@@ -25,6 +24,7 @@ from .detect import (
     Shaft,
     _principal_polyline,
     _NEIGHBOURS,
+    _skeleton,
     cross_section_width,
     darkness_maps,
     detect_shafts,
@@ -441,7 +441,7 @@ def estimate_scale(
         if max(bw, bh) < 8 or area < 12:
             continue
         comp = labels[y : y + bh, x : x + bw] == lab
-        skel = skeletonize(np.pad(comp, 1))[1:-1, 1:-1]
+        skel = _skeleton(comp)
         # Only simple shafts (two skeleton ends): crossings, forks and clumps of
         # touching hairs would widen the typical width.
         s8 = skel.astype(np.uint8)
