@@ -77,12 +77,13 @@ def _halve(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
 
 
-def _run_native(args: tuple[tuple[str, ...], str | None, float | None]) -> tuple[tuple[str, ...], list[int], int, float]:
-    """Halved images one by one, and the frame tiled from the four of them."""
-    paths, profile_name, px_per_mm = args
+def _run_native(args: tuple) -> tuple[tuple[str, ...], list[int], int, float]:
+    """Halved images one by one (unless ``args`` ends with False), and the frame tiled from the
+    four of them."""
+    paths, profile_name, px_per_mm, *rest = args
     profile = _profile(profile_name, px_per_mm / 2 if px_per_mm else None)
     halves = [_halve(read_image(p)) for p in paths]
-    counts = [analyze(h, profile).hair_count for h in halves]
+    counts = [analyze(h, profile).hair_count for h in halves] if (rest[0] if rest else True) else []
     frame_count, elapsed = -1, 0.0
     if len(halves) == 4:
         frame = np.vstack([np.hstack(halves[:2]), np.hstack(halves[2:])])
@@ -215,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         print_table("halved images (device pixels, 640 x 512)", truth_a, half_pred)
         by_position = [sorted(p for p in images if p.stem.endswith(f"_{k}")) for k in (1, 2, 3, 4)]
         groups_p = [tuple(str(p) for p in g) for g in zip(*by_position)]
-        positional = _map(_run_native, [(g, args.profile, args.px_per_mm) for g in groups_p], args.jobs)
+        # (the halved images were counted above: only the frames here)
+        positional = _map(_run_native, [(g, args.profile, args.px_per_mm, False) for g in groups_p], args.jobs)
         truth_p = [sum(truth_a[index[Path(p).stem]] for p in paths) for paths, _, fc, _ in positional if fc >= 0]
         pred_p = [fc for _, _, fc, _ in positional if fc >= 0]
         if pred_p:

@@ -196,8 +196,8 @@ def with_flags(points: list[MeasurementPoint]) -> list[MeasurementPoint]:
     return [replace(p, flags=by_visit.get(p.visit_id, ())) for p in points]
 
 
-def _point(visit: AssessmentVisit, m: Measurement | None, adjustments) -> MeasurementPoint:
-    adjusted = measurement_adjusted(m, adjustments=adjustments)
+def _point(visit: AssessmentVisit, m: Measurement | None, adjusted) -> MeasurementPoint:
+    """``adjusted``: the measurement's adjusted count (validation.measurement_adjusted) or None."""
     return MeasurementPoint(
         visit_id=visit.pk,
         visit_date=visit.visit_date,
@@ -230,9 +230,8 @@ def _visit_adjustments(visits) -> Adjustments:
 def patient_measurements(*, user, patient) -> list[MeasurementPoint]:
     """Every assessment visit of ``patient`` with its measurement (None where not measured), by date,
     excluded ones included (marked), each with its plausibility flags."""
-    visits = list(visit_list(user=user, patient=patient))
-    adjustments = _visit_adjustments(visits)
-    return with_flags([_point(visit, getattr(visit, "measurement", None), adjustments) for visit in visits])
+    visits = with_adjusted(visit_list(user=user, patient=patient))
+    return with_flags([_point(v, getattr(v, "measurement", None), v.adjusted) for v in visits])
 
 
 def measurement_points(patient_ids) -> dict[int, list[MeasurementPoint]]:
@@ -247,7 +246,8 @@ def measurement_points(patient_ids) -> dict[int, list[MeasurementPoint]]:
               .select_related("visit", "source_image").order_by("visit__visit_date", "visit__id"))
     adjustments = active_adjustments(measurement_device_ids(qs))
     for m in qs:
-        out.setdefault(m.visit.patient_id, []).append(_point(m.visit, m, adjustments))
+        adjusted = measurement_adjusted(m, adjustments=adjustments)
+        out.setdefault(m.visit.patient_id, []).append(_point(m.visit, m, adjusted))
     return {pid: [p for p in with_flags(pts) if not p.excluded] for pid, pts in out.items()}
 
 
@@ -262,13 +262,11 @@ def visit_point(*, user, visit: AssessmentVisit) -> MeasurementPoint | None:
 def visit_list_flagged(*, user, patient) -> list[AssessmentVisit]:
     """The patient's visits, each with ``plausibility_flags`` (reasons its values look implausible)
     and ``adjusted`` (its measurement's adjusted count, or None; see validation.adjusted_count)."""
-    visits = list(visit_list(user=user, patient=patient))
-    adjustments = _visit_adjustments(visits)
-    flags = {p.visit_id: p.flags
-             for p in with_flags([_point(v, getattr(v, "measurement", None), adjustments) for v in visits])}
+    visits = with_adjusted(visit_list(user=user, patient=patient))
+    flags = {p.visit_id: p.flags for p in with_flags([_point(v, getattr(v, "measurement", None), v.adjusted)
+                                                      for v in visits])}
     for v in visits:
         v.plausibility_flags = flags.get(v.pk, ())
-        v.adjusted = measurement_adjusted(getattr(v, "measurement", None), adjustments=adjustments)
     return visits
 
 
