@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _free_segment(c):
-    """A short vertical line on the image that crosses no hair the engine found."""
+    """A short vertical line on the image that crosses no hair the engine found, or None.
+
+    The fixture's images hold 6 to 11 hairs on 2.4 x 3.2 mm; the most crowded has no such place."""
     from anagen.trichoscopy import ImageAnalysis
     from anagen.trichoscopy.corrections import lines_overlap
 
@@ -32,13 +34,16 @@ def _free_segment(c):
             seg = ((x, y), (x + 4, y + 50))
             if not any(lines_overlap(seg, h.centreline, tolerance_px=25, share=0.01) for h in auto.hairs):
                 return (x, y, x + 4, y + 50)
-    raise AssertionError("no free place on the test image")
+    return None
 
 
 def test_the_evaluator_reads_a_coded_image_and_signs(page, browser_login, coded, evaluator):
     from anagen.studies.models import CodedImage, Reading
 
-    first = sorted(coded, key=lambda c: c.order_key)[0]
+    # The first image in the reader's order with room for a drawn hair (codes are random, so the
+    # order differs from run to run).
+    in_order = sorted(CodedImage.objects.filter(pk__in=[c.pk for c in coded]), key=lambda c: c.order_key)
+    first = next(c for c in in_order if _free_segment(c))
     browser_login(evaluator)
     assert page.url.rstrip("/").endswith("/studies/reading")
     assert page.locator("h1").inner_text() == "Blinded reading"
