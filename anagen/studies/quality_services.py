@@ -48,9 +48,13 @@ def _subject_in_study(actor, subject: Subject) -> Subject:
     return subject
 
 
-def _visit_of(subject: Subject, visit):
+def _visit_of(actor, subject: Subject, visit):
+    """The subject's own assessment visit, held at a clinic the actor works at (a visit the patient
+    made at another clinic of the group is not the actor's to record on)."""
     if visit is not None and visit.patient_id != subject.patient_id:
         raise ActionError("That assessment visit is not this subject's.", field="visit")
+    if visit is not None and not actor.can_see_clinic(visit.clinic_id):
+        raise NotFound("No such assessment visit at a clinic you work at.")
     return visit
 
 
@@ -64,7 +68,7 @@ def query_raise(*, actor, subject: Subject, data_point: str, question: str, visi
     _check_study_role(actor, subject.study, RAISE_ROLES, "raise a data query")
     check_not_locked(subject.study)
     return DataQuery.objects.create(
-        study=subject.study, subject=subject, visit=_visit_of(subject, visit), data_point=_data_point(data_point),
+        study=subject.study, subject=subject, visit=_visit_of(actor, subject, visit), data_point=_data_point(data_point),
         question=_text(question, "question", "question", 2000, required=True), raised_by=actor,
         raised_at=timezone.now())
 
@@ -158,7 +162,7 @@ def side_value_record(*, actor, subject: Subject, visit, side: str, density_per_
     check_not_locked(subject.study)
     if subject.study.design != Design.SPLIT_SCALP:
         raise ActionError("Per-side values belong to split-scalp studies.", code="not_split_scalp")
-    _visit_of(subject, visit)
+    _visit_of(actor, subject, visit)
     if side not in Side.values:
         raise ActionError("Choose the left or the right side.", field="side")
     try:

@@ -69,11 +69,13 @@ class SideValueForm(forms.Form):
                                       "Once it is read blind, the analysis takes the blinded reading.")
 
 
-def _side_visit_choices(subjects) -> list[tuple[str, str]]:
+def _side_visit_choices(user, subjects) -> list[tuple[str, str]]:
+    """The subjects' assessment visits held at a clinic the user works at."""
     from anagen.assessments.models import AssessmentVisit
 
     by_patient = {s.patient_id: s for s in subjects}
-    visits = AssessmentVisit.objects.filter(patient_id__in=list(by_patient)).order_by("patient_id", "visit_date")
+    visits = (AssessmentVisit.objects.filter(patient_id__in=list(by_patient), clinic_id__in=list(user.clinic_ids))
+              .order_by("patient_id", "visit_date", "pk"))
     return [(f"{by_patient[v.patient_id].pk}:{v.pk}", f"{by_patient[v.patient_id].code}, {date_text(v.visit_date)}")
             for v in visits]
 
@@ -151,7 +153,7 @@ def _quality_context(request, study, **extra) -> dict:
     can_record_sides = split and role in quality_services.SIDE_VALUE_ROLES
     if can_record_sides:
         randomized = list(subjects.filter(allocation__isnull=False))
-        side_form.fields["visit"].choices = _side_visit_choices(randomized)
+        side_form.fields["visit"].choices = _side_visit_choices(request.user, randomized)
         side_form.fields["image"].widget.choices = _side_image_choices(request.user, randomized)
     return {
         "study": study, "role": role, "split": split, "side_form": side_form,
@@ -224,7 +226,7 @@ def quality(request, pk: int):
         elif action == "side_value":
             form = extra["side_form"] = SideValueForm(request.POST)
             subjects = selectors.subject_list(user=request.user, study=study).filter(allocation__isnull=False)
-            form.fields["visit"].choices = _side_visit_choices(subjects)
+            form.fields["visit"].choices = _side_visit_choices(request.user, subjects)
             if not form.is_valid():
                 raise ActionError("Choose the subject's visit and the side, and give the density (0 to 1000 hairs/cm²).")
             subject_pk, visit_pk = form.cleaned_data["visit"].split(":")

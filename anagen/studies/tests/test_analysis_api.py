@@ -115,3 +115,28 @@ def test_side_values_recorded_and_corrected_for_a_split_scalp_subject(split_stud
     assert _post(client, url, {"visit_id": visit.pk, "side": "left", "density_per_cm2": 121.0,
                                "image_id": image.pk}).status_code == 201
     assert SideMeasurement.objects.get(side="left").source_image == image
+
+
+def test_a_visit_at_a_clinic_the_user_does_not_work_at_is_not_found(split_study, make_patient, clinic, clinic_b,
+                                                                   api_client, clinician, statistician):
+    from datetime import date
+
+    from anagen.assessments.models import AssessmentVisit
+    from anagen.core.errors import NotFound
+    from anagen.studies import services
+    from anagen.studies.models import SideMeasurement
+    from anagen.studies.quality_services import query_raise, side_value_record
+    from anagen.studies.randomization import subject_randomize
+
+    subject = services.subject_enrol(actor=clinician, study=split_study, patient=make_patient(clinic))
+    subject_randomize(actor=clinician, subject=subject)
+    # The same patient seen at another clinic of the group, where the clinician does not work.
+    elsewhere = AssessmentVisit.objects.create(patient=subject.patient, clinic=clinic_b, visit_date=date.today())
+    url = f"/api/v1/studies/{split_study.pk}/subjects/{subject.pk}/side-values"
+    r = _post(api_client(clinician), url, {"visit_id": elsewhere.pk, "side": "left", "density_per_cm2": 120.5})
+    assert r.status_code == 404 and "clinic you work at" in r.json()["detail"]
+    with pytest.raises(NotFound):
+        side_value_record(actor=clinician, subject=subject, visit=elsewhere, side="left", density_per_cm2=120.5)
+    with pytest.raises(NotFound):
+        query_raise(actor=statistician, subject=subject, data_point="density", question="Is it right?", visit=elsewhere)
+    assert not SideMeasurement.objects.exists()

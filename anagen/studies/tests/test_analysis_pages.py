@@ -280,6 +280,12 @@ def test_the_side_value_form_links_the_halfs_photograph_and_the_reading_becomes_
     page = client.get(url).content.decode()
     assert "Photograph of this half" in page and _offered(page, image)
     assert not _offered(page, voided) and not _offered(page, other_clinic)
+    # The visit at the clinic the clinician does not work at is neither offered nor taken.
+    assert f'value="{subject.pk}:{visit.pk}"' in page and f'value="{subject.pk}:{elsewhere.pk}"' not in page
+    r = client.post(url, {"action": "side_value", "visit": f"{subject.pk}:{elsewhere.pk}", "side": "left",
+                          "density_per_cm2": "120"})
+    assert r.status_code == 400 and "Choose the subject&#x27;s visit" in r.content.decode()
+    assert not SideMeasurement.objects.exists()
     r = client.post(url, {"action": "side_value", "visit": f"{subject.pk}:{visit.pk}", "side": "left",
                           "density_per_cm2": "120", "image": str(image.pk)})
     assert r.status_code == 302
