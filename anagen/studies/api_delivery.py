@@ -32,6 +32,9 @@ class SyringeOut(Schema):
     blinded: bool
     arm: str | None = Field(None, description="Unblinded members only.")
     lot: str | None = Field(None, description="Unblinded members only.")
+    discarded_at: datetime | None = Field(None, description="Set when the syringe was discarded before use.")
+    discarded_by: str | None = None
+    discard_reason: str | None = Field(None, description="Unblinded members only.")
 
 
 class SyringeIn(Schema):
@@ -58,6 +61,19 @@ class InjectionIn(Schema):
     anaesthesia_detail: str = Field("", max_length=200)
     needle: str = Field("", max_length=60)
     notes: str = Field("", max_length=5000)
+
+
+class DiscardIn(Schema):
+    visit_code: str = Field(..., max_length=20)
+    side: str = Field("", max_length=2)
+    reason: str = Field(..., max_length=500)
+
+
+class RefillIn(Schema):
+    visit_code: str = Field(..., max_length=20)
+    side: str = Field("", max_length=2)
+    lot_id: Id = Field(..., description="A lot set aside for the arm this side gets.")
+    quantity_ml: Decimal = Field(..., gt=0, le=50)
 
 
 class StudyLotOut(Schema):
@@ -138,6 +154,35 @@ def injection_create(request, study_id: Id, subject_id: Id, payload: InjectionIn
     _, subject = _subject(request, study_id, subject_id)
     procedure = delivery.injection_record(actor=request.user, subject=subject, **payload.dict())
     return Status(201, blinding.syringe_view(request.user, procedure.study_syringe).as_dict())
+
+
+def _preparer(request, study_id, subject_id):
+    study, subject = _subject(request, study_id, subject_id)
+    if blinding.study_role(request.user, study) not in delivery.PREPARER_ROLES:
+        raise PermissionDenied("Only the study's unblinded pharmacist discards and refills study syringes.")
+    return study, subject
+
+
+@router.post("/{study_id}/subjects/{subject_id}/treatment/discards", response={201: SyringeOut}, exclude_unset=True,
+             summary="Discard a spoiled syringe before it is given, with the reason (unblinded pharmacist)")
+def discard_create(request, study_id: Id, subject_id: Id, payload: DiscardIn):
+    _, subject = _preparer(request, study_id, subject_id)
+    syringe = delivery.syringe_discard(actor=request.user, subject=subject, **payload.dict())
+    return Status(201, blinding.syringe_view(request.user, syringe).as_dict())
+
+
+@router.post("/{study_id}/subjects/{subject_id}/treatment/refills", response={201: SyringeOut}, exclude_unset=True,
+             summary="Fill a new syringe for a side whose syringe was discarded (unblinded pharmacist)")
+def refill_create(request, study_id: Id, subject_id: Id, payload: RefillIn):
+    from anagen.treatments.models import Lot
+
+    _, subject = _preparer(request, study_id, subject_id)
+    lot = Lot.objects.filter(pk=payload.lot_id, clinic_id__in=list(request.user.clinic_ids)).first()
+    if lot is None:
+        raise Http404(f"No lot {payload.lot_id} at your clinics.")
+    syringe = delivery.syringe_refill(actor=request.user, subject=subject, visit_code=payload.visit_code,
+                                      side=payload.side, source=lot, quantity=payload.quantity_ml)
+    return Status(201, blinding.syringe_view(request.user, syringe).as_dict())
 
 
 @router.get("/{study_id}/lots", response=list[StudyLotOut], summary="The study's lots and their arms (unblinded pharmacist)")

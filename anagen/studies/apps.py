@@ -53,8 +53,10 @@ class StudiesConfig(AppConfig):
 
         track(StudyLot, include_fields=["study", "added_by", "added_at"])
         track(Preparation)
+        # A discard is logged with who and when; its reason, written by the unblinded preparer and
+        # free to name the product, stays on the syringe, shown to the unblinded only.
         track(Syringe, include_fields=["preparation", "side", "label", "quantity", "procedure", "injected_by",
-                                       "injected_at"])
+                                       "injected_at", "filled_at", "filled_by", "discarded_at", "discarded_by"])
         blinded.register(hidden_lot_ids=blinding.hidden_lot_ids, procedure_notes=blinding.procedure_notes)
         from .sections import register_patient_section
 

@@ -124,14 +124,17 @@ class SyringeView:
     visible: bool
     arm: str | None = None  # "MG: Micrograft suspension"
     lot: str | None = None  # "Micrograft suspension lot A-1"
+    discarded_at: object | None = None
+    discarded_by: str | None = None
+    discard_reason: str | None = None  # the unblinded preparer's words: for the unblinded only
 
     def as_dict(self) -> dict:
         out = {"id": self.id, "label": self.label, "side": self.side or None, "quantity_ml": self.quantity,
                "visit_code": self.visit_code, "prepared_at": self.prepared_at, "prepared_by": self.prepared_by,
                "injected_at": self.injected_at, "injected_by": self.injected_by, "procedure_id": self.procedure_id,
-               "blinded": not self.visible}
+               "blinded": not self.visible, "discarded_at": self.discarded_at, "discarded_by": self.discarded_by}
         if self.visible:
-            out.update(arm=self.arm, lot=self.lot)
+            out.update(arm=self.arm, lot=self.lot, discard_reason=self.discard_reason)
         return out
 
 
@@ -140,10 +143,13 @@ def syringe_view(user, syringe) -> SyringeView:
     visible = can_see_assignment(user, prep.subject)
     return SyringeView(
         id=syringe.pk, label=syringe.label, side=syringe.side, quantity=syringe.quantity, visit_code=prep.visit_code,
-        prepared_at=prep.prepared_at, prepared_by=str(prep.prepared_by), injected_at=syringe.injected_at,
+        prepared_at=syringe.filled_at or prep.prepared_at,
+        prepared_by=str(syringe.filled_by if syringe.filled_by_id else prep.prepared_by), injected_at=syringe.injected_at,
         injected_by=str(syringe.injected_by) if syringe.injected_by_id else None, procedure_id=syringe.procedure_id,
         visible=visible, arm=str(syringe.arm) if visible else None,
-        lot=syringe.contents if visible else None)
+        lot=syringe.contents if visible else None, discarded_at=syringe.discarded_at,
+        discarded_by=str(syringe.discarded_by) if syringe.discarded_by_id else None,
+        discard_reason=syringe.discard_reason if visible else None)
 
 
 def procedure_notes(user, procedure_ids) -> dict[int, str]:

@@ -22,6 +22,10 @@ Three steps, each one transaction, each audited with its actor:
    syringe of the visit is given, the samples they held are marked implanted in their chain of
    custody (one time for all, so its time cannot tell the sides apart).
 
+A spoiled syringe is discarded by the preparer before it is given (:func:`syringe_discard`: who,
+when, why; a lot's volume leaves the stock) and its side filled again (:func:`syringe_refill`, the
+same checks); the injector is told only that the syringe was discarded and is being replaced.
+
 Refused: a subject who is not randomized or no longer taking part, a visit not in the protocol,
 a side a parallel study does not have, a second preparation of the same visit, a second
 injection of the same syringe, and anything after the database lock (``check_not_locked``).
@@ -154,8 +158,7 @@ def preparation_record(*, actor, subject: Subject, visit_code: str, modality, sy
 
     ``syringes`` maps a side ("L", "R"; "" for a parallel study) to ``(lot, quantity_ml)``.
     """
-    from anagen.treatments import rules
-    from anagen.treatments.models import AutologousSample, Lot, Modality
+    from anagen.treatments.models import Modality
 
     subject = _subject(subject)
     study = subject.study
@@ -183,39 +186,8 @@ def preparation_record(*, actor, subject: Subject, visit_code: str, modality, sy
         raise Conflict(f"The study product of {subject.code} for {codes[visit_code]} is already prepared.",
                        code="already_prepared")
     today = timezone.localdate()
-    rows = []
-    for side in wanted:
-        lot, qty = given[side]
-        qty = _quantity(qty, side)
-        arm = _arm_for(study, subject.allocation, side)
-        where = f"side {side}" if side else "the syringe"
-        if isinstance(lot, AutologousSample):
-            rows.append((side, arm, None, _sample_for(lot, subject=subject, modality=modality, arm=arm, where=where),
-                         qty))
-            continue
-        if modality.sample_kind and not arm.is_placebo:
-            raise ActionError(f"{where[0].upper()}{where[1:]} gets {arm.name}: {modality.name} implants the subject's "
-                              f"own {modality.get_sample_kind_display().lower()}; choose the subject's released "
-                              "sample for it, not a lot.", field="syringes", code="sample_required")
-        study_lot = StudyLot.objects.filter(study=study, lot_id=getattr(lot, "pk", None)).select_related("arm").first()
-        if study_lot is None:
-            raise ActionError(f"The lot for {where} is not set aside for this study; set it aside for its arm "
-                              "first.", field="syringes")
-        if study_lot.arm_id != arm.pk:
-            raise ActionError(f"{where[0].upper()}{where[1:]} gets {arm} but the lot chosen is set aside for "
-                              f"{study_lot.arm}; choose a lot of {arm.name}.", field="syringes",
-                              code="wrong_arm")
-        current = Lot.objects.select_related("product", "clinic").get(pk=lot.pk)
-        if current.clinic_id != subject.site_id:
-            raise ActionError(f"{current} is stock of {current.clinic.name}; use a lot held at {subject.site.name}.",
-                              field="syringes")
-        refusal = rules.lot_refusal(lot_number=current.lot_number, product=current.product.name,
-                                    expires_on=current.expires_on, recalled=current.recalled,
-                                    recall_reason=current.recall_reason, quantity_on_hand=current.quantity_on_hand,
-                                    quantity=qty, unit=current.product.unit, on=today)
-        if refusal:
-            raise ActionError(refusal, field="syringes", code="lot_refused")
-        rows.append((side, arm, current, None, qty))
+    rows = [_filled(study=study, subject=subject, modality=modality, side=side, source=given[side][0],
+                    quantity=given[side][1], today=today) for side in wanted]
     with acting_as(actor):
         prep = Preparation.objects.create(subject=subject, visit_code=visit_code, modality=modality,
                                           prepared_by=actor, prepared_at=timezone.now())
@@ -223,6 +195,43 @@ def preparation_record(*, actor, subject: Subject, visit_code: str, modality, sy
             Syringe.objects.create(preparation=prep, side=side, label=syringe_label(side), arm=arm, lot=lot,
                                    sample=sample, quantity=qty)
     return prep
+
+
+def _filled(*, study: Study, subject: Subject, modality, side: str, source, quantity, today: date) -> tuple:
+    """One syringe's contents checked: ``(side, arm, lot, sample, quantity)``. ``source`` is a lot set
+    aside for the side's arm, usable today with the stock, or, on the active side of a treatment
+    that implants the patient's own material, the subject's released sample."""
+    from anagen.treatments import rules
+    from anagen.treatments.models import AutologousSample, Lot
+
+    qty = _quantity(quantity, side)
+    arm = _arm_for(study, subject.allocation, side)
+    where = f"side {side}" if side else "the syringe"
+    if isinstance(source, AutologousSample):
+        return side, arm, None, _sample_for(source, subject=subject, modality=modality, arm=arm, where=where), qty
+    if modality.sample_kind and not arm.is_placebo:
+        raise ActionError(f"{where[0].upper()}{where[1:]} gets {arm.name}: {modality.name} implants the subject's "
+                          f"own {modality.get_sample_kind_display().lower()}; choose the subject's released "
+                          "sample for it, not a lot.", field="syringes", code="sample_required")
+    study_lot = StudyLot.objects.filter(study=study, lot_id=getattr(source, "pk", None)).select_related("arm").first()
+    if study_lot is None:
+        raise ActionError(f"The lot for {where} is not set aside for this study; set it aside for its arm "
+                          "first.", field="syringes")
+    if study_lot.arm_id != arm.pk:
+        raise ActionError(f"{where[0].upper()}{where[1:]} gets {arm} but the lot chosen is set aside for "
+                          f"{study_lot.arm}; choose a lot of {arm.name}.", field="syringes",
+                          code="wrong_arm")
+    current = Lot.objects.select_related("product", "clinic").get(pk=source.pk)
+    if current.clinic_id != subject.site_id:
+        raise ActionError(f"{current} is stock of {current.clinic.name}; use a lot held at {subject.site.name}.",
+                          field="syringes")
+    refusal = rules.lot_refusal(lot_number=current.lot_number, product=current.product.name,
+                                expires_on=current.expires_on, recalled=current.recalled,
+                                recall_reason=current.recall_reason, quantity_on_hand=current.quantity_on_hand,
+                                quantity=qty, unit=current.product.unit, on=today)
+    if refusal:
+        raise ActionError(refusal, field="syringes", code="lot_refused")
+    return side, arm, current, None, qty
 
 
 def _sample_for(sample, *, subject: Subject, modality, arm, where: str):
@@ -264,10 +273,11 @@ def _record_implant_if_all_given(*, actor, prep: Preparation, subject: Subject) 
     from anagen.treatments.models import AutologousSample, CustodyEvent
 
     syringes = list(prep.syringes.all())
-    if any(s.procedure_id is None for s in syringes):
+    in_use = [s for s in syringes if not s.discarded]
+    if any(s.procedure_id is None for s in in_use) or {s.side for s in in_use} != set(sides(subject.study)):
         return
     now = timezone.now()
-    for s in syringes:
+    for s in in_use:
         if s.sample_id is None:
             continue
         sample = AutologousSample.objects.select_for_update().get(pk=s.sample_id)
@@ -303,8 +313,11 @@ def injection_record(*, actor, subject: Subject, visit_code: str, side: str = ""
     if prep is None:
         raise Conflict(f"No study product is prepared for {subject.code} at this visit: the unblinded preparer "
                        "prepares and labels the syringes first.", code="not_prepared")
-    syringe = Syringe.objects.select_for_update().filter(preparation=prep, side=side).first()
-    if syringe is None:  # cannot happen for a preparation made by the service; said plainly all the same
+    syringe = Syringe.objects.select_for_update().filter(preparation=prep, side=side, discarded_at__isnull=True).first()
+    if syringe is None:
+        if prep.syringes.filter(side=side).exists():
+            raise Conflict(f"The syringe '{label}' of {subject.code} was discarded: the unblinded preparer fills a new "
+                           "one first.", code="not_prepared")
         raise Conflict(f"There is no syringe '{label}' for this visit.", code="not_prepared")
     if syringe.procedure_id is not None:
         raise Conflict(f"The syringe '{label}' of {subject.code} was already given, on "
@@ -338,6 +351,84 @@ def injection_record(*, actor, subject: Subject, visit_code: str, side: str = ""
     return procedure
 
 
+# --- a spoiled syringe ----------------------------------------------------------------------------
+
+def _preparation_for_change(actor, subject: Subject, visit_code: str, what: str) -> tuple[Subject, Preparation]:
+    subject = _subject(subject)
+    _check_study_role(actor, subject.study, PREPARER_ROLES, what)
+    if not actor.can_see_clinic(subject.site_id):
+        raise NotFound("No such subject at a clinic you work at.")
+    check_not_locked(subject.study)
+    _check_taking_part(subject)
+    prep = (Preparation.objects.select_for_update().select_related("modality")
+            .filter(subject=subject, visit_code=(visit_code or "").strip()).first())
+    if prep is None:
+        raise Conflict(f"No study product is prepared for {subject.code} at this visit.", code="not_prepared")
+    return subject, prep
+
+
+@transaction.atomic
+def syringe_discard(*, actor, subject: Subject, visit_code: str, side: str = "", reason: str) -> Syringe:
+    """The unblinded preparer discards a spoiled syringe (dropped, contaminated, drawn wrong) before
+    it is given. The record stays, with who, when and why; a lot's volume is taken from its stock
+    (the product is used up); the side is then filled again (:func:`syringe_refill`)."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Greatest
+
+    from anagen.treatments.models import Lot
+
+    subject, prep = _preparation_for_change(actor, subject, visit_code, "discard a study syringe")
+    side = _check_side(subject.study, side)
+    label = syringe_label(side)
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ActionError("Say why the syringe is discarded (for example 'dropped on the floor').", field="reason",
+                          code="required")
+    if len(reason) > 500:
+        raise ActionError("Keep the reason under 500 characters.", field="reason")
+    syringe = (Syringe.objects.select_for_update()
+               .filter(preparation=prep, side=side, discarded_at__isnull=True).first())
+    if syringe is None:
+        raise Conflict(f"There is no syringe '{label}' in use for this visit.", code="not_prepared")
+    if syringe.procedure_id is not None:
+        raise Conflict(f"The syringe '{label}' was already given: it cannot be discarded.", code="already_injected")
+    if syringe.sample_id is not None:
+        # The sample's chain of custody is open to blinded clinicians: a sample discarded beside a
+        # replaced syringe would tell them which side is active.
+        raise Conflict(f"The syringe '{label}' holds the subject's own sample: it is not discarded and replaced "
+                       "here, since the sample's fate would show blinded staff which side is active. Keep it "
+                       "aside and report a protocol deviation ('Procedure not per protocol').",
+                       code="sample_syringe")
+    with acting_as(actor):
+        syringe.discarded_at, syringe.discarded_by, syringe.discard_reason = timezone.now(), actor, reason
+        syringe.save(update_fields=["discarded_at", "discarded_by", "discard_reason"])
+        if syringe.lot_id:  # never below nothing: a stock count made since may have taken it already
+            Lot.objects.filter(pk=syringe.lot_id).update(quantity_on_hand=Greatest(
+                F("quantity_on_hand") - syringe.quantity, Value(Decimal("0")), output_field=models.DecimalField()))
+    return syringe
+
+
+@transaction.atomic
+def syringe_refill(*, actor, subject: Subject, visit_code: str, side: str = "", source, quantity) -> Syringe:
+    """The unblinded preparer fills a new syringe for a side whose syringe was discarded: same
+    label, same arm (from the allocation), the same checks as the first preparation."""
+    subject, prep = _preparation_for_change(actor, subject, visit_code, "fill a study syringe")
+    study = subject.study
+    side = _check_side(study, side)
+    label = syringe_label(side)
+    if prep.syringes.filter(side=side, discarded_at__isnull=True).exists():
+        raise Conflict(f"The syringe '{label}' of this visit is still in use: discard it first if it is spoiled.",
+                       code="already_prepared")
+    if source is None:
+        what = "the lot (or, on the active side, the subject's own sample)" if prep.modality.sample_kind else "the lot"
+        raise ActionError(f"Choose {what} for the new syringe.", field="syringes", code="required")
+    side, arm, lot, sample, qty = _filled(study=study, subject=subject, modality=prep.modality, side=side,
+                                          source=source, quantity=quantity, today=timezone.localdate())
+    with acting_as(actor):
+        return Syringe.objects.create(preparation=prep, side=side, label=label, arm=arm, lot=lot, sample=sample,
+                                      quantity=qty, filled_at=timezone.now(), filled_by=actor)
+
+
 def to_prepare(*, user) -> list[dict]:
     """For the unblinded preparer's home page: per study (not locked) where ``user`` prepares the
     product, the subjects taking part at the user's clinics, with how many of their protocol
@@ -364,5 +455,6 @@ def to_prepare(*, user) -> list[dict]:
 def preparations_for(*, subject: Subject):
     return (Preparation.objects.filter(subject=subject)
             .prefetch_related("syringes__arm", "syringes__lot__product", "syringes__injected_by",
+                              "syringes__filled_by", "syringes__discarded_by",
                               "syringes__procedure")
             .select_related("prepared_by", "modality", "subject__study").order_by("prepared_at", "pk"))

@@ -256,6 +256,32 @@ class PreparationForm(forms.Form):
         return out
 
 
+class DiscardForm(forms.Form):
+    """The unblinded preparer discards one spoiled syringe, saying why."""
+
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="What happened to it (for example 'dropped on the floor'). Shown to the "
+                                       "study's unblinded members only.")
+
+    def __init__(self, *args, side: str, **kwargs):
+        kwargs.setdefault("prefix", f"discard_{side or 'X'}")
+        super().__init__(*args, **kwargs)
+
+
+class RefillForm(forms.Form):
+    """The unblinded preparer fills a new syringe for a side whose syringe was discarded."""
+
+    lot = forms.ModelChoiceField(queryset=None)
+    quantity = forms.DecimalField(min_value=0, max_digits=8, decimal_places=2, label="Volume (ml)")
+
+    def __init__(self, *args, side: str, arm, study_lots, **kwargs):
+        kwargs.setdefault("prefix", f"refill_{side or 'X'}")
+        super().__init__(*args, **kwargs)
+        where = f"side {side}" if side else "the syringe"
+        self.fields["lot"].queryset = study_lots.filter(arm=arm)
+        self.fields["lot"].label = f"Lot for {where} ({arm})"
+
+
 class InjectionForm(forms.Form):
     """The blinded injector's form for one labelled syringe: the procedure record's fields."""
 

@@ -8,7 +8,8 @@
   one protocol visit: per side for a split-scalp study (the active product on the allocated
   side, the placebo on the other), one syringe for a parallel study (the subject's arm).
 - :class:`Syringe`: one syringe, labelled ``study product, side L`` (``study product`` for a
-  parallel study). The blinded injector sees the label only; the injection is recorded through
+  parallel study). A spoiled one is discarded (kept, with who, when and why) and the side filled
+  again. The blinded injector sees the label only; the injection is recorded through
   the clinic's procedure record (:func:`anagen.treatments.services.procedure_record`, with the
   syringe's lot) and the syringe keeps the procedure it went into.
 
@@ -86,11 +87,25 @@ class Syringe(models.Model):
     injected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     injected_at = models.DateTimeField(null=True, blank=True)
+    # A syringe filled again after a discard: when and by whom (the first ones: the preparation's).
+    filled_at = models.DateTimeField(null=True, blank=True)
+    filled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    # A spoiled syringe (dropped, contaminated, drawn wrong) is discarded by the unblinded preparer
+    # before it is given, with a reason, and the side filled again; the record stays.
+    discarded_at = models.DateTimeField(null=True, blank=True)
+    discarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    discard_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["preparation", "side", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["preparation", "side"], name="studies_one_syringe_per_side"),
+            # One syringe in use per side; the discarded ones stay beside it.
+            models.UniqueConstraint(fields=["preparation", "side"], condition=models.Q(discarded_at__isnull=True),
+                                    name="studies_one_syringe_per_side"),
+            models.CheckConstraint(condition=models.Q(discarded_at__isnull=True) | models.Q(procedure__isnull=True),
+                                   name="studies_syringe_given_or_discarded"),
             models.CheckConstraint(condition=(models.Q(lot__isnull=False, sample__isnull=True)
                                               | models.Q(lot__isnull=True, sample__isnull=False)),
                                    name="studies_syringe_lot_or_sample"),
@@ -109,3 +124,7 @@ class Syringe(models.Model):
     @property
     def injected(self) -> bool:
         return self.procedure_id is not None
+
+    @property
+    def discarded(self) -> bool:
+        return self.discarded_at is not None

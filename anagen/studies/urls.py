@@ -62,4 +62,6 @@ urlpatterns += [
     path("<int:pk>/subjects/<int:subject_pk>/treatment", views_delivery.treatment, name="treatment"),
     path("<int:pk>/subjects/<int:subject_pk>/treatment/prepare", views_delivery.prepare, name="prepare"),
     path("<int:pk>/subjects/<int:subject_pk>/treatment/inject", views_delivery.inject, name="inject"),
+    path("<int:pk>/subjects/<int:subject_pk>/treatment/discard", views_delivery.discard, name="discard"),
+    path("<int:pk>/subjects/<int:subject_pk>/treatment/refill", views_delivery.refill, name="refill"),
 ]

@@ -17,7 +17,7 @@ from anagen.core.permissions import role_required
 
 from . import blinding, delivery, selectors
 from .lock import is_locked
-from .forms import InjectionForm, PreparationForm, StudyLotForm
+from .forms import DiscardForm, InjectionForm, PreparationForm, RefillForm, StudyLotForm
 from .views import STUDY_PAGE_ROLES, _form_error
 
 
@@ -81,22 +81,33 @@ def _preparation_form(request, study, subject, data=None):
                            samples=delivery.released_samples(user=request.user, subject=subject))
 
 
-def _treatment_page(request, study, subject, *, prep_form=None, inject_forms=None, status=200):
+def _treatment_page(request, study, subject, *, prep_form=None, inject_forms=None, change_forms=None, status=200):
     user = request.user
+    assignment = blinding.assignment_view(user, subject)
+    can_prepare = (_is_preparer(user, study) and assignment.randomized and subject.status == "randomized"
+                   and not is_locked(study))
+    change_forms = change_forms or {}
     preparations = []
     for prep in delivery.preparations_for(subject=subject):
         rows = []
         for syringe in prep.syringes.all():
             view = blinding.syringe_view(user, syringe)
-            form = None
-            if not syringe.injected and _is_injector(user, study):
+            form = discard_form = None
+            if not syringe.injected and not syringe.discarded and _is_injector(user, study):
                 form = (inject_forms or {}).get((prep.visit_code, syringe.side)) or InjectionForm(
                     side=syringe.side, initial={"performed_on": timezone.localdate()})
-            rows.append((view, form))
-        preparations.append((prep, rows))
-    assignment = blinding.assignment_view(user, subject)
-    can_prepare = (_is_preparer(user, study) and assignment.randomized and subject.status == "randomized"
-                   and not is_locked(study))
+            if can_prepare and not syringe.injected and not syringe.discarded and not syringe.sample_id:
+                discard_form = change_forms.get(("discard", prep.visit_code, syringe.side)) or DiscardForm(
+                    side=syringe.side)
+            rows.append((view, form, discard_form))
+        refills = []
+        if can_prepare:
+            in_use = {s.side for s in prep.syringes.all() if not s.discarded}
+            for side in delivery.sides(study):
+                if side not in in_use:
+                    refills.append((side, change_forms.get(("refill", prep.visit_code, side)) or _refill_form(
+                        request, study, subject, side)))
+        preparations.append((prep, rows, refills))
     if can_prepare and prep_form is None:
         prep_form = _preparation_form(request, study, subject)
     return render(request, "studies/delivery/treatment.html", {
@@ -104,6 +115,11 @@ def _treatment_page(request, study, subject, *, prep_form=None, inject_forms=Non
         "prep_form": prep_form if can_prepare else None, "is_injector": _is_injector(user, study),
         "sees_study_pages": user.has_role(*STUDY_PAGE_ROLES),
     }, status=status)
+
+
+def _refill_form(request, study, subject, side, data=None):
+    return RefillForm(data, side=side, arm=delivery._arm_for(study, subject.allocation, side),
+                      study_lots=delivery.lots_for_preparer(user=request.user, study=study))
 
 
 @role_required(*DELIVERY_PAGE_ROLES)
@@ -166,3 +182,67 @@ def inject(request, pk: int, subject_pk: int):
             messages.success(request, f"Injection recorded as procedure {procedure.pk}.")
             return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
     return _treatment_page(request, study, subject, inject_forms={(visit_code, side): form}, status=status)
+
+
+def _preparer_subject(request, pk, subject_pk):
+    study = selectors.study_get(user=request.user, pk=pk)
+    check_delivery_access(request.user, study)
+    subject = selectors.subject_get(user=request.user, study=study, pk=subject_pk)
+    if not _is_preparer(request.user, study):
+        raise PermissionDenied("Only the study's unblinded pharmacist discards and refills study syringes.")
+    if not hasattr(subject, "allocation"):
+        raise PermissionDenied(f"{subject.code} has not been randomized.")
+    return study, subject
+
+
+def _posted_side(request) -> str:
+    side = request.POST.get("side", "").strip().upper()
+    return side if len(side) <= 1 else "X"
+
+
+@role_required(*DELIVERY_PAGE_ROLES)
+@require_POST
+def discard(request, pk: int, subject_pk: int):
+    """The unblinded preparer discards a spoiled syringe before it is given."""
+    study, subject = _preparer_subject(request, pk, subject_pk)
+    visit_code, side = request.POST.get("visit_code", ""), _posted_side(request)
+    form = DiscardForm(request.POST, side=side)
+    status = 400
+    if form.is_valid():
+        try:
+            syringe = delivery.syringe_discard(actor=request.user, subject=subject, visit_code=visit_code, side=side,
+                                               reason=form.cleaned_data["reason"])
+        except ActionError as exc:
+            _form_error(form, exc)
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, f"'{syringe.label}' of visit {visit_code} is discarded; fill a new one below.")
+            return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
+    return _treatment_page(request, study, subject, change_forms={("discard", visit_code, side): form}, status=status)
+
+
+@role_required(*DELIVERY_PAGE_ROLES)
+@require_POST
+def refill(request, pk: int, subject_pk: int):
+    """The unblinded preparer fills a new syringe for a side whose syringe was discarded."""
+    study, subject = _preparer_subject(request, pk, subject_pk)
+    visit_code, side = request.POST.get("visit_code", ""), _posted_side(request)
+    if side not in delivery.sides(study):
+        messages.error(request, "Choose a side of this study's syringes.")
+        return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
+    form = _refill_form(request, study, subject, side, request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            syringe = delivery.syringe_refill(actor=request.user, subject=subject, visit_code=visit_code, side=side,
+                                              source=form.cleaned_data["lot"].lot,
+                                              quantity=form.cleaned_data["quantity"])
+        except ActionError as exc:
+            _form_error(form, exc)
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, f"A new '{syringe.label}' is filled and labelled for visit {visit_code}.")
+            return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
+    return _treatment_page(request, study, subject, change_forms={("refill", visit_code, side): form}, status=status)
