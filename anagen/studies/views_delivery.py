@@ -200,26 +200,35 @@ def _posted_side(request) -> str:
     return side if len(side) <= 1 else "X"
 
 
+def _syringe_change(request, study, subject, *, kind: str, visit_code: str, side: str, form, act, done):
+    """Run ``act(cleaned_data)`` for a valid form; then back to the treatment page with ``done(syringe)``
+    said, or the page again with the form's errors."""
+    status = 400
+    if form.is_valid():
+        try:
+            syringe = act(form.cleaned_data)
+        except ActionError as exc:
+            _form_error(form, exc)
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, done(syringe))
+            return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
+    return _treatment_page(request, study, subject, change_forms={(kind, visit_code, side): form}, status=status)
+
+
 @role_required(*DELIVERY_PAGE_ROLES)
 @require_POST
 def discard(request, pk: int, subject_pk: int):
     """The unblinded preparer discards a spoiled syringe before it is given."""
     study, subject = _preparer_subject(request, pk, subject_pk)
     visit_code, side = request.POST.get("visit_code", ""), _posted_side(request)
-    form = DiscardForm(request.POST, side=side)
-    status = 400
-    if form.is_valid():
-        try:
-            syringe = delivery.syringe_discard(actor=request.user, subject=subject, visit_code=visit_code, side=side,
-                                               reason=form.cleaned_data["reason"])
-        except ActionError as exc:
-            _form_error(form, exc)
-            messages.error(request, exc.message)
-            status = exc.status
-        else:
-            messages.success(request, f"'{syringe.label}' of visit {visit_code} is discarded; fill a new one below.")
-            return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
-    return _treatment_page(request, study, subject, change_forms={("discard", visit_code, side): form}, status=status)
+    return _syringe_change(
+        request, study, subject, kind="discard", visit_code=visit_code, side=side,
+        form=DiscardForm(request.POST, side=side),
+        act=lambda d: delivery.syringe_discard(actor=request.user, subject=subject, visit_code=visit_code, side=side,
+                                               reason=d["reason"]),
+        done=lambda syringe: f"'{syringe.label}' of visit {visit_code} is discarded; fill a new one below.")
 
 
 @role_required(*DELIVERY_PAGE_ROLES)
@@ -231,18 +240,9 @@ def refill(request, pk: int, subject_pk: int):
     if side not in delivery.sides(study):
         messages.error(request, "Choose a side of this study's syringes.")
         return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
-    form = _refill_form(request, study, subject, side, request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            syringe = delivery.syringe_refill(actor=request.user, subject=subject, visit_code=visit_code, side=side,
-                                              source=form.cleaned_data["lot"].lot,
-                                              quantity=form.cleaned_data["quantity"])
-        except ActionError as exc:
-            _form_error(form, exc)
-            messages.error(request, exc.message)
-            status = exc.status
-        else:
-            messages.success(request, f"A new '{syringe.label}' is filled and labelled for visit {visit_code}.")
-            return redirect("studies:treatment", pk=study.pk, subject_pk=subject.pk)
-    return _treatment_page(request, study, subject, change_forms={("refill", visit_code, side): form}, status=status)
+    return _syringe_change(
+        request, study, subject, kind="refill", visit_code=visit_code, side=side,
+        form=_refill_form(request, study, subject, side, request.POST),
+        act=lambda d: delivery.syringe_refill(actor=request.user, subject=subject, visit_code=visit_code, side=side,
+                                              source=d["lot"].lot, quantity=d["quantity"]),
+        done=lambda syringe: f"A new '{syringe.label}' is filled and labelled for visit {visit_code}.")
