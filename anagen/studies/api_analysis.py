@@ -6,7 +6,7 @@ and the same refusals as the pages: ``{"detail", "code"}`` (``locked``, ``open_q
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -35,6 +35,8 @@ def _not_evaluator(request, study) -> None:
 class QueryOut(Schema):
     id: int
     subject: str
+    visit_id: int | None = Field(None, description="The assessment visit the query is about, if any.")
+    visit_date: date | None = None
     data_point: str
     question: str
     status: str
@@ -47,7 +49,8 @@ class QueryOut(Schema):
 
 
 def _query_out(q: DataQuery) -> dict:
-    return {"id": q.pk, "subject": q.subject.code, "data_point": q.data_point, "question": q.question,
+    return {"id": q.pk, "subject": q.subject.code, "visit_id": q.visit_id,
+            "visit_date": q.visit.visit_date if q.visit_id else None, "data_point": q.data_point, "question": q.question,
             "status": q.status, "raised_by": str(q.raised_by), "raised_at": q.raised_at, "answer": q.answer,
             "answered_at": q.answered_at, "close_note": q.close_note, "closed_at": q.closed_at}
 
@@ -61,11 +64,13 @@ def query_list(request, study_id: Id):
     study = _study(request, study_id)
     _not_evaluator(request, study)
     return [_query_out(q) for q in DataQuery.objects.filter(study=study, subject__in=_subjects(request, study))
-            .select_related("subject", "raised_by")]
+            .select_related("subject", "visit", "raised_by")]
 
 
 class QueryIn(Schema):
     subject_id: int
+    visit_id: int | None = Field(None, description="Optional: the subject's own assessment visit, held at a clinic "
+                                                   "you work at, that the data point was recorded at.")
     data_point: str
     question: str
 
@@ -74,14 +79,22 @@ class QueryIn(Schema):
 def query_raise(request, study_id: Id, payload: QueryIn):
     study = _study(request, study_id)
     subject = selectors.subject_get(user=request.user, study=study, pk=payload.subject_id)
+    visit = None
+    if payload.visit_id is not None:
+        from anagen.assessments.models import AssessmentVisit
+        from anagen.core.errors import NotFound
+
+        visit = AssessmentVisit.objects.filter(pk=payload.visit_id).first()
+        if visit is None:  # the service answers the same for a visit at another clinic
+            raise NotFound("No such assessment visit at a clinic you work at.", code="no_visit")
     q = quality_services.query_raise(actor=request.user, subject=subject, data_point=payload.data_point,
-                                     question=payload.question)
+                                     question=payload.question, visit=visit)
     return Status(201, _query_out(q))
 
 
 def _query(request, study, query_id: Id) -> DataQuery:
     try:
-        return DataQuery.objects.select_related("subject", "raised_by").get(
+        return DataQuery.objects.select_related("subject", "visit", "raised_by").get(
             study=study, pk=query_id, subject__in=_subjects(request, study))
     except DataQuery.DoesNotExist:
         raise Http404("No such query in this study at a clinic you work at.") from None

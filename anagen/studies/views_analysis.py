@@ -39,6 +39,10 @@ from .views import STUDY_PAGE_ROLES
 
 class RaiseForm(forms.Form):
     subject = forms.ChoiceField()
+    # A plain field shown as a select: a visit that is not offered (another subject's, another
+    # clinic's) gets the service's message, not a generic "not one of the choices".
+    visit = forms.CharField(required=False, label="Assessment visit (optional)", widget=forms.Select,
+                            help_text="The subject's visit the data point was recorded at, if the query is about one.")
     data_point = forms.CharField(max_length=120, help_text="e.g. density_per_cm2 at week 12")
     question = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -69,15 +73,41 @@ class SideValueForm(forms.Form):
                                       "Once it is read blind, the analysis takes the blinded reading.")
 
 
-def _side_visit_choices(user, subjects) -> list[tuple[str, str]]:
-    """The subjects' assessment visits held at a clinic the user works at."""
+def _subject_visits(user, subjects) -> list[tuple]:
+    """(subject, visit) for the subjects' assessment visits held at a clinic the user works at,
+    by subject code and visit date."""
     from anagen.assessments.models import AssessmentVisit
 
     by_patient = {s.patient_id: s for s in subjects}
-    visits = (AssessmentVisit.objects.filter(patient_id__in=list(by_patient), clinic_id__in=list(user.clinic_ids))
-              .order_by("patient_id", "visit_date", "pk"))
-    return [(f"{by_patient[v.patient_id].pk}:{v.pk}", f"{by_patient[v.patient_id].code}, {date_text(v.visit_date)}")
-            for v in visits]
+    visits = AssessmentVisit.objects.filter(patient_id__in=list(by_patient), clinic_id__in=list(user.clinic_ids))
+    return sorted(((by_patient[v.patient_id], v) for v in visits),
+                  key=lambda sv: (sv[0].code, sv[1].visit_date, sv[1].pk))
+
+
+def _side_visit_choices(user, subjects) -> list[tuple[str, str]]:
+    """The subjects' assessment visits held at a clinic the user works at."""
+    return [(f"{s.pk}:{v.pk}", f"{s.code}, {date_text(v.visit_date)}") for s, v in _subject_visits(user, subjects)]
+
+
+def _query_visit_choices(user, subjects) -> list[tuple[str, str]]:
+    """The raise form's visit select: none, then each subject's visits at the user's clinics
+    (subject code and visit date, never a patient name)."""
+    return [("", "None: not about one visit"),
+            *((str(v.pk), f"{s.code}, visit of {date_text(v.visit_date)}") for s, v in _subject_visits(user, subjects))]
+
+
+def _query_visit(value: str):
+    """The posted visit of a query, or None; the service checks it is the subject's and held at a
+    clinic the user works at."""
+    from anagen.assessments.models import AssessmentVisit
+    from anagen.core.errors import NotFound
+
+    if not value:
+        return None
+    visit = AssessmentVisit.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    if visit is None:
+        raise NotFound("No such assessment visit at a clinic you work at.")
+    return visit
 
 
 def _side_images(user, patient_ids):
@@ -146,6 +176,7 @@ def _quality_context(request, study, **extra) -> dict:
     raise_form = extra.pop("raise_form", None) or RaiseForm()
     sdv_form = extra.pop("sdv_form", None) or SdvForm()
     raise_form.fields["subject"].choices = choices
+    raise_form.fields["visit"].widget.choices = _query_visit_choices(request.user, subjects)
     sdv_form.fields["subject"].choices = choices
     role = blinding.study_role(request.user, study)
     split = study.design == "split_scalp"
@@ -163,7 +194,7 @@ def _quality_context(request, study, **extra) -> dict:
                         .order_by("subject__code", "visit__visit_date", "side") if split else []), "locked": lock.is_locked(study), "last_event": lock.last_event(study),
         "events": study.lock_events.select_related("by").order_by("-at", "-id"),
         "queries": DataQuery.objects.filter(study=study, subject__in=subjects)
-        .select_related("subject", "raised_by", "answered_by", "closed_by"),
+        .select_related("subject", "visit", "raised_by", "answered_by", "closed_by"),
         "verifications": SourceVerification.objects.filter(study=study, subject__in=subjects)
         .select_related("subject", "verified_by"),
         "raise_form": raise_form, "sdv_form": sdv_form,
@@ -202,9 +233,11 @@ def quality(request, pk: int):
             if not form.is_valid():
                 raise ActionError("Fill in the subject, the data point and the question.")
             subject = selectors.subject_get(user=request.user, study=study, pk=form.cleaned_data["subject"])
+            visit = _query_visit(form.cleaned_data["visit"])
             quality_services.query_raise(actor=request.user, subject=subject, data_point=form.cleaned_data["data_point"],
-                                         question=form.cleaned_data["question"])
-            messages.success(request, f"Query raised on {subject.code}.")
+                                         question=form.cleaned_data["question"], visit=visit)
+            messages.success(request, f"Query raised on {subject.code}"
+                                      + (f", visit of {date_text(visit.visit_date)}." if visit else "."))
         elif action == "answer":
             query = _query(study, request)
             quality_services.query_answer(actor=request.user, query=query, answer=request.POST.get("answer", ""))
@@ -254,7 +287,7 @@ def quality(request, pk: int):
     except ActionError as exc:
         extra["error"] = exc.message
         return render(request, "studies/analysis/quality.html", _quality_context(request, study, **extra),
-                      status=exc.status if exc.status in (400, 409) else 400)
+                      status=exc.status if exc.status in (400, 404, 409) else 400)
     return redirect("studies:quality", pk=study.pk)
 
 
