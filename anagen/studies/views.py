@@ -215,7 +215,14 @@ def _subject_page(request, study, subject, *, end_form=None, code_break_form=Non
     no_data = {s.window.code for s in deviations.visits_without_data(states)}
     visits = subject.protocol_version.content.get("visits") or []
     role = blinding.study_role(request.user, study)
+    # The data-quality page's rule: every team member but the evaluators (who get no subject page).
+    sees_quality = role is not None and role != StudyRole.EVALUATOR
     return render(request, "studies/subject_detail.html", {
+        "sees_quality": sees_quality,
+        "queries": (subject.queries.select_related("visit", "raised_by", "answered_by", "closed_by")
+                    .order_by("-raised_at", "-pk") if sees_quality else []),
+        "verifications": (subject.verifications.select_related("verified_by").order_by("data_point")
+                          if sees_quality else []),
         "schedule": [(s, s.window.code in no_data) for s in states],
         "can_book": request.user.has_role(Role.COORDINATOR, Role.CLINICIAN),
         "study": study, "subject": subject, "assignment": assignment,
