@@ -69,7 +69,13 @@ def test_the_raise_form_offers_the_subjects_visits_and_the_table_shows_the_date(
     r = client.post(url, {"action": "raise", "subject": randomized_subject.pk, "visit": own.pk,
                           "data_point": "density_per_cm2", "question": "Twice the baseline: please check."})
     assert r.status_code == 302
-    assert DataQuery.objects.get().visit == own
+    query = DataQuery.objects.get()
+    assert query.visit == own
+    # Audited with its actor, the visit among the recorded fields.
+    from auditlog.models import LogEntry
+
+    entry = LogEntry.objects.get_for_object(query).get()
+    assert entry.actor == statistician and "visit" in entry.changes_dict
     page = client.get(url).content.decode()
     assert "<th class=\"nowrap\">Visit</th>" in page and date_text(own.visit_date) in page
     # Without a visit, as before.
