@@ -82,7 +82,8 @@ def test_forest_plot_with_several_active_arms_has_each_arm_against_the_control_b
     joint = A.ancova_against_control(df, visit_week=24)
     assert [r.estimate for r in rows if r.overall] == pytest.approx([c.effect.estimate for c in joint.contrasts])
     women = A.ancova_against_control(df[df["sex"] == "F"], visit_week=24)
-    assert rows[1].estimate == pytest.approx(women.contrasts[0].effect.estimate) and rows[1].n == women.contrasts[0].effect.n
+    assert rows[1].estimate == pytest.approx(women.contrasts[0].effect.estimate)
+    assert rows[1].n == women.contrasts[0].effect.n
     chart = F.forest_plot(rows, xlabel="Effect, each active arm - placebo (hairs/cm²)")
     _check(chart, "forest_multi_arm", "exosome micro-needling: sex M", "each active arm - placebo",
            f"{rows[0].estimate:.1f} ({rows[0].ci[0]:.1f} to {rows[0].ci[1]:.1f})  n={rows[0].n}")
