@@ -133,6 +133,8 @@ def test_the_page_pdf_csv_and_api_show_the_active_arms_against_each_other(three_
     page = client.get(f"/studies/{three_arm.pk}/results/").content.decode()
     assert "Active arms compared with each other" in page
     assert "Exosome injection - Exosome micro-needling" in page
+    assert "Each active arm against Saline placebo, by sex" in page  # the forest plot's SVG, inline
+    assert "Exosome micro-needling: sex F" in page
     csv_text = client.get(f"/studies/{three_arm.pk}/results/effects.csv").content.decode()
     rows = [r for r in csv_text.splitlines() if "Exosome injection - Exosome micro-needling" in r]
     assert len(rows) == 2 and all("Holm-adjusted p" in r for r in rows)  # ITT and per protocol
