@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 
 from django import forms
@@ -402,6 +403,11 @@ def _table(res, table: str) -> tuple[list[str], list[list]]:
         return ["characteristic", *res.baseline["columns"]], [[label, *cells] for label, cells in res.baseline["rows"]]
     if table == "effects":
         effects = [*(res.primary.results if res.primary else ()), *(res.per_protocol.results if res.per_protocol else ())]
+        # the active arms against each other (studies with at least two), noted like the primary rows
+        for between in (res.between_active, res.between_active_pp):
+            if between is not None:
+                effects += [dataclasses.replace(c.effect, note=analysis_services.multiplicity_note(c))
+                            for c in between.contrasts]
         if res.supporting is not None:
             effects += list(getattr(res.supporting, "effects", None) or [res.supporting])
         return (["method", "analysis_set", "contrast", "visit_week", "estimate", "ci_lower", "ci_upper", "p_value",
