@@ -16,7 +16,8 @@ Which analysis answers which design
   :func:`repeated_mixed_model` for all visits at once.
 - **Parallel studies with several active arms**: :func:`ancova_against_control` (one ANCOVA
   with arm as a factor; each active arm against the control, Holm-adjusted p-values and
-  Bonferroni simultaneous intervals).
+  Bonferroni simultaneous intervals); :func:`ancova_between_active_arms` compares the active
+  arms with each other from the same model (its own family for Holm and Bonferroni).
 - :func:`primary_analysis` picks the design's primary analysis; :func:`fixed_sequence`
   controls multiplicity when several endpoints are declared in order.
 
@@ -764,6 +765,30 @@ class ArmsAgainstControl(Result):
     df: float | None = None
 
 
+@dataclass(frozen=True)
+class ActiveArmsCompared(Result):
+    """The active arms compared with each other, pair by pair, from one ANCOVA over every arm.
+
+    ``control`` is the arm left out of these comparisons (it is in the model); each contrast is
+    ``first - second`` in the order of the arms' names, its ``p_adjusted`` and
+    ``ci_simultaneous`` are over the family of these pairwise comparisons.
+    """
+
+    method: str
+    design: str
+    analysis_set: str
+    endpoint: str
+    visit_week: int
+    control: str
+    adjustment: str
+    confidence: float
+    n: int
+    n_missing: int
+    counts: tuple[GroupCount, ...]
+    contrasts: tuple[ArmContrast, ...]
+    df: float | None = None
+
+
 def holm(p_values: Sequence[float | None]) -> list[float | None]:
     """Holm's step-down adjusted p-values (Holm 1979); ``None`` stays ``None`` and is not counted.
 
@@ -780,28 +805,20 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
     return out
 
 
-def ancova_against_control(df: pd.DataFrame, *, visit_week: int | None = None, analysis_set: str = "itt",
-                           endpoint: str | None = None, control: str | None = None,
-                           confidence: float = 0.95) -> ArmsAgainstControl:
-    """Parallel study with two or more active arms: each against the control, one model.
+@dataclass(frozen=True)
+class _Joint:
+    rows: pd.DataFrame  # the analysis set's rows of every arm, with "change"
+    at: pd.DataFrame  # one row per subject measured at the visit
+    endpoint: str
+    control: str
+    actives: list[str]
+    week: int
+    counts: list[GroupCount]
 
-    ``change_i = β0 + Σ_k β_k·[arm_i = k] + γ·baseline_i + ε_i`` fitted by least squares to the
-    subjects of every arm measured at the visit (arm as a factor, the control as reference, so
-    the residual variance is pooled over all arms); the effect of arm ``k`` is ``β_k`` with its
-    t interval (``n - (K + 1)`` degrees of freedom for ``K`` arms). Equal to
-    ``statsmodels.formula.api.ols("change ~ C(arm, Treatment(control)) + baseline")``. With two
-    arms it is :func:`ancova`.
 
-    Multiplicity: the ``K - 1`` comparisons with the control are one family. The p-values are
-    Holm-adjusted (step-down Bonferroni: strong control of the family-wise error rate at
-    ``1 - confidence`` with no assumption on how the comparisons correlate), and the
-    simultaneous intervals are Bonferroni (each at ``1 - (1 - confidence) / (K - 1)``). Dunnett's
-    procedure would be a little less conservative, as it uses the correlation through the shared
-    control; Holm and Bonferroni are chosen for being exact to compute and easy to check.
-
-    The control is the arm called placebo, control, vehicle or sham unless ``control`` names it.
-    """
-    _check_confidence(confidence)
+def _joint_rows(df: pd.DataFrame, *, visit_week: int | None, analysis_set: str, endpoint: str | None,
+                control: str | None) -> _Joint:
+    """The subjects of every arm measured at the visit, for the ANCOVA with arm as a factor."""
     df = ensure(df)
     if design_of(df) != PARALLEL:
         raise DatasetError("each arm against the control is for parallel studies; a split-scalp study has two "
@@ -841,11 +858,42 @@ def ancova_against_control(df: pd.DataFrame, *, visit_week: int | None = None, a
     if n < k + 3:
         raise DatasetError(f"ANCOVA with {k + 1} arms needs at least {k + 3} subjects measured at week {week}; "
                            f"there are {n}.")
-    y = at["change"].to_numpy(float)
     baseline = at["baseline"].to_numpy(float)
     if np.ptp(baseline) == 0:
         raise DatasetError(f"every subject has the same baseline ({baseline[0]:g}); ANCOVA cannot adjust for it. "
                            "Check the baseline column.")
+    return _Joint(rows=rows, at=at, endpoint=endpoint, control=control, actives=actives, week=week,
+                  counts=counts)
+
+
+def ancova_against_control(df: pd.DataFrame, *, visit_week: int | None = None, analysis_set: str = "itt",
+                           endpoint: str | None = None, control: str | None = None,
+                           confidence: float = 0.95) -> ArmsAgainstControl:
+    """Parallel study with two or more active arms: each against the control, one model.
+
+    ``change_i = β0 + Σ_k β_k·[arm_i = k] + γ·baseline_i + ε_i`` fitted by least squares to the
+    subjects of every arm measured at the visit (arm as a factor, the control as reference, so
+    the residual variance is pooled over all arms); the effect of arm ``k`` is ``β_k`` with its
+    t interval (``n - (K + 1)`` degrees of freedom for ``K`` arms). Equal to
+    ``statsmodels.formula.api.ols("change ~ C(arm, Treatment(control)) + baseline")``. With two
+    arms it is :func:`ancova`.
+
+    Multiplicity: the ``K - 1`` comparisons with the control are one family. The p-values are
+    Holm-adjusted (step-down Bonferroni: strong control of the family-wise error rate at
+    ``1 - confidence`` with no assumption on how the comparisons correlate), and the
+    simultaneous intervals are Bonferroni (each at ``1 - (1 - confidence) / (K - 1)``). Dunnett's
+    procedure would be a little less conservative, as it uses the correlation through the shared
+    control; Holm and Bonferroni are chosen for being exact to compute and easy to check.
+
+    The control is the arm called placebo, control, vehicle or sham unless ``control`` names it.
+    """
+    _check_confidence(confidence)
+    joint = _joint_rows(df, visit_week=visit_week, analysis_set=analysis_set, endpoint=endpoint, control=control)
+    rows, at, endpoint, control, actives, week, counts = (joint.rows, joint.at, joint.endpoint, joint.control,
+                                                          joint.actives, joint.week, joint.counts)
+    n, k = len(at), len(actives)
+    y = at["change"].to_numpy(float)
+    baseline = at["baseline"].to_numpy(float)
     X = np.column_stack([np.ones(n), *((at["arm"] == a).to_numpy(float) for a in actives), baseline])
     beta, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
     dof = n - rank
@@ -883,6 +931,86 @@ def ancova_against_control(df: pd.DataFrame, *, visit_week: int | None = None, a
         confidence=confidence, n=n, n_missing=sum(c.n_missing for c in counts), counts=tuple(counts),
         contrasts=tuple(ArmContrast(effect=e, p_adjusted=p, ci_simultaneous=ci)
                         for e, p, ci in zip(effects, adjusted, simultaneous)), df=float(dof))
+
+
+def ancova_between_active_arms(df: pd.DataFrame, *, visit_week: int | None = None, analysis_set: str = "itt",
+                               endpoint: str | None = None, control: str | None = None,
+                               confidence: float = 0.95) -> ActiveArmsCompared:
+    """Parallel study with two or more active arms: the active arms against each other.
+
+    The model is the one of :func:`ancova_against_control` (change on the arm as a factor and
+    the baseline, every arm, the control included, so the residual variance is pooled over all
+    arms), fitted with ``statsmodels`` ``OLS``; the difference between active arms ``a`` and
+    ``b`` is the linear contrast ``β_a - β_b``, with its t interval and test from the fit's
+    ``t_test`` (``n - (K + 1)`` degrees of freedom for ``K`` arms). Each contrast is
+    ``first - second``, the arms in the order of their names.
+
+    Multiplicity: the ``m = A (A - 1) / 2`` comparisons between the ``A`` active arms are their
+    own family (separate from the comparisons with the control): Holm-adjusted p-values and
+    Bonferroni simultaneous intervals (each at ``1 - (1 - confidence) / m``). Tukey's procedure
+    would be a little less conservative; Holm and Bonferroni are exact to compute and easy to
+    check, as for the comparisons with the control.
+
+    Raises :class:`~anagen.evidence.dataset.DatasetError` when the study has fewer than two
+    active arms (nothing to compare) and for what :func:`ancova_against_control` refuses.
+    """
+    import itertools
+
+    import statsmodels.api as sm
+
+    _check_confidence(confidence)
+    joint = _joint_rows(df, visit_week=visit_week, analysis_set=analysis_set, endpoint=endpoint, control=control)
+    rows, at, endpoint, control, actives, week, counts = (joint.rows, joint.at, joint.endpoint, joint.control,
+                                                          joint.actives, joint.week, joint.counts)
+    if len(actives) < 2:
+        raise DatasetError(f"the dataset has one active arm ({', '.join(actives)}) besides {control}; comparing "
+                           "active arms with each other needs at least two.")
+    n = len(at)
+    y = at["change"].to_numpy(float)
+    X = np.column_stack([np.ones(n), *((at["arm"] == a).to_numpy(float) for a in actives),
+                         at["baseline"].to_numpy(float)])
+    fit = sm.OLS(y, X).fit()
+    pairs = list(itertools.combinations(range(len(actives)), 2))
+    m = len(pairs)
+    contrast_matrix = np.zeros((m, X.shape[1]))
+    for r, (i, j) in enumerate(pairs):
+        contrast_matrix[r, 1 + i], contrast_matrix[r, 1 + j] = 1.0, -1.0
+    dof = float(fit.df_resid)
+    estimates = contrast_matrix @ fit.params
+    exact = float(fit.ssr) / dof <= 1e-12 * max(1.0, float(y @ y) / n)
+    if not exact:
+        test = fit.t_test(contrast_matrix)
+        ci = test.conf_int(alpha=1 - confidence)
+        ci_simultaneous = test.conf_int(alpha=(1 - confidence) / m)
+        t_values, p_values = np.atleast_1d(test.tvalue).ravel(), np.atleast_1d(test.pvalue).ravel()
+    method = (f"ANCOVA: change ~ arm + baseline, active arms against each other ({ANALYSIS_SETS[analysis_set]}; "
+              f"{control} in the model)")
+    n_unblinded = int(rows.loc[rows["unblinded"], "subject"].nunique())
+    effects, simultaneous = [], []
+    for r, (i, j) in enumerate(pairs):
+        first, second = actives[i], actives[j]
+        pair_counts = tuple(c for c in counts if c.arm in (first, second))
+        base = dict(method=method, design=PARALLEL, analysis_set=analysis_set, endpoint=endpoint, visit_week=week,
+                    contrast=f"{first} - {second}", confidence=confidence, estimate=float(estimates[r]),
+                    n=sum(c.n_analysed for c in pair_counts), n_missing=sum(c.n_missing for c in pair_counts),
+                    counts=pair_counts, n_unblinded=n_unblinded, df=dof)
+        if exact:
+            effects.append(Effect(**base, ci=(None, None), p_value=None,
+                                  note="the model fits every subject exactly: no residual spread, so no interval "
+                                       "or test."))
+            simultaneous.append((None, None))
+            continue
+        effects.append(Effect(**base, ci=(float(ci[r, 0]), float(ci[r, 1])), p_value=float(p_values[r]),
+                              statistic=float(t_values[r])))
+        simultaneous.append((float(ci_simultaneous[r, 0]), float(ci_simultaneous[r, 1])))
+    adjusted = holm([e.p_value for e in effects])
+    return ActiveArmsCompared(
+        method=method, design=PARALLEL, analysis_set=analysis_set, endpoint=endpoint, visit_week=week,
+        control=control, adjustment=(f"Holm-adjusted p-values and Bonferroni simultaneous intervals over the {m} "
+                                     f"comparison{'s' if m != 1 else ''} between active arms"),
+        confidence=confidence, n=n, n_missing=sum(c.n_missing for c in counts), counts=tuple(counts),
+        contrasts=tuple(ArmContrast(effect=e, p_adjusted=p, ci_simultaneous=c)
+                        for e, p, c in zip(effects, adjusted, simultaneous)), df=dof)
 
 
 def primary_analysis(df: pd.DataFrame, *, visit_week: int | None = None, analysis_set: str = "itt",

@@ -5,7 +5,8 @@ a report can be searched and the numbers read by a screen reader) or PNG bytes:
 
 - :func:`mean_change_plot`: mean change from baseline over time by arm, with 95 % intervals;
 - :func:`spaghetti_plot`: every subject's (or scalp half's) change over time, arm means on top;
-- :func:`forest_plot`: effects with intervals, e.g. by subgroup (:func:`subgroup_effects`);
+- :func:`forest_plot`: effects with intervals, e.g. by subgroup (:func:`subgroup_effects`; with
+  several active arms, each against the control: :func:`subgroup_effects_against_control`);
 - :func:`bland_altman_plot`: differences against means with bias and limits of agreement;
 - :func:`consort_diagram`: the CONSORT 2010 participant flow, from counts
   (:class:`ConsortCounts`), for parallel studies and, counting participants and scalp halves,
@@ -199,6 +200,35 @@ def subgroup_effects(df: pd.DataFrame, by: str, analyse, **kwargs) -> list[Fores
         except ValueError:
             out.append(ForestRow(label=f"{_level_label(by, level)} (too few to analyse)", estimate=None, ci=(None, None)))
     return out
+
+
+def subgroup_effects_against_control(df: pd.DataFrame, by: str, **kwargs) -> list[ForestRow]:
+    """A parallel study with several active arms: for each active arm, its effect against the
+    control overall and per level of column ``by``, each from the joint ANCOVA
+    (:func:`anagen.evidence.analysis.ancova_against_control`, every arm in the model) fitted to
+    all subjects and to the subgroup's. Rows are labelled ``"<arm>: <level>"``; the overall
+    row of each arm is marked as such (a diamond in :func:`forest_plot`). ``kwargs`` go to
+    ``ancova_against_control`` (``visit_week``, ``analysis_set``, ``endpoint``, ``control``).
+    """
+    from anagen.evidence.analysis import ancova_against_control
+    from anagen.evidence.dataset import DatasetError
+
+    overall = ancova_against_control(df, **kwargs)
+    rows: list[ForestRow] = []
+    for count in overall.counts[1:]:  # the control first, then each active arm in contrast order
+        arm = count.arm
+
+        def analyse(frame, _arm=arm, **kw) -> Effect:
+            res = ancova_against_control(frame, **kw)
+            for c_count, contrast in zip(res.counts[1:], res.contrasts):
+                if c_count.arm == _arm:
+                    return contrast.effect
+            raise DatasetError(f"arm {_arm!r} has no subject in this subgroup.")
+
+        for r in subgroup_effects(df, by, analyse, **kwargs):
+            label = "all subjects" if r.overall else r.label
+            rows.append(ForestRow(label=f"{arm}: {label}", estimate=r.estimate, ci=r.ci, n=r.n, overall=r.overall))
+    return rows
 
 
 def _level_label(by: str, level: str) -> str:

@@ -345,6 +345,10 @@ class StudyResults:
     # Holm-adjusted p-values and Bonferroni simultaneous intervals), ITT and per protocol.
     against_control: object = None
     against_control_pp: object = None
+    # With at least two active arms: the active arms against each other, from the same model
+    # (their own family for Holm and Bonferroni), ITT and per protocol.
+    between_active: object = None
+    between_active_pp: object = None
 
     @property
     def effect(self):
@@ -398,7 +402,11 @@ def compute(study: Study, *, figures: bool = True, data: StudyData | None = None
             res.figures["spaghetti"] = _try(res, "Spaghetti plot", lambda: fig.spaghetti_plot(df, endpoint=data.endpoint))
             analyse = analysis.paired_difference if data.design == "split-scalp" else analysis.ancova
             if multi:
-                res.problems.append("Forest plot: the subgroup effects by sex are drawn for two-arm studies only.")
+                res.figures["forest"] = _try(res, "Forest plot", lambda: fig.forest_plot(
+                    fig.subgroup_effects_against_control(df, "sex", visit_week=data.primary_week,
+                                                         endpoint=data.endpoint, control=data.control),
+                    xlabel=f"Effect, each active arm - {data.control} ({fig.DENSITY_LABEL})",
+                    title=f"Each active arm against {data.control}, by sex (95 % CI)"))
             else:
                 res.figures["forest"] = _try(res, "Forest plot", lambda: fig.forest_plot(fig.subgroup_effects(
                     df, "sex", analyse, visit_week=data.primary_week, **kw)))
@@ -411,13 +419,14 @@ def compute(study: Study, *, figures: bool = True, data: StudyData | None = None
 def _against_control(res: StudyResults, data: StudyData, analysis) -> None:
     """More than two arms (parallel): each active arm against the control from one ANCOVA with
     arm as a factor (evidence library ``ancova_against_control``); the primary table shows its
-    contrasts, each noting its Holm-adjusted p-value and Bonferroni simultaneous interval."""
+    contrasts, each noting its Holm-adjusted p-value and Bonferroni simultaneous interval. The
+    active arms against each other come from the same model (``ancova_between_active_arms``)."""
     import dataclasses
 
     from anagen.evidence.analysis import PrimaryAnalysis
 
     def primary(result):
-        effects = tuple(dataclasses.replace(c.effect, note=_multiplicity_note(c)) for c in result.contrasts)
+        effects = tuple(dataclasses.replace(c.effect, note=multiplicity_note(c)) for c in result.contrasts)
         return PrimaryAnalysis(design=result.design, analysis_set=result.analysis_set, endpoint=result.endpoint,
                                visit_week=result.visit_week, results=effects)
 
@@ -428,9 +437,14 @@ def _against_control(res: StudyResults, data: StudyData, analysis) -> None:
             data.frame, visit_week=data.primary_week, analysis_set=s, endpoint=data.endpoint, control=data.control))
         setattr(res, attr, result)
         setattr(res, pp_attr, None if result is None else primary(result))
+    for attr, label, analysis_set in (("between_active", "Active arms compared with each other", "itt"),
+                                      ("between_active_pp", "Active arms compared with each other, per protocol",
+                                       "per_protocol")):
+        setattr(res, attr, _try(res, label, lambda s=analysis_set: analysis.ancova_between_active_arms(
+            data.frame, visit_week=data.primary_week, analysis_set=s, endpoint=data.endpoint, control=data.control)))
 
 
-def _multiplicity_note(contrast) -> str:
+def multiplicity_note(contrast) -> str:
     lo, hi = contrast.ci_simultaneous
     p = contrast.p_adjusted
     return ("Holm-adjusted p " + ("not computed" if p is None else f"{p:.4g}") + "; Bonferroni simultaneous CI "
@@ -463,6 +477,8 @@ def results_for(*, user, study: Study, figures: bool = True) -> StudyResults:
 # done on every request. The cache is the server's (Redis in production), never the browser's.
 
 CACHE_SECONDS = 24 * 3600
+# Raised when StudyResults gains a table, so a result cached before is computed again.
+RESULTS_SHAPE = 2
 
 
 def fingerprint(data: StudyData) -> str:
@@ -480,7 +496,7 @@ def fingerprint(data: StudyData) -> str:
     h.update(repr(data.adverse_events).encode())
     h.update(repr(data.deviations).encode())
     h.update(repr((data.locked_at, data.active, data.control, data.primary_week, data.design, data.arms,
-                   evidence_version)).encode())
+                   evidence_version, RESULTS_SHAPE)).encode())
     return h.hexdigest()
 
 

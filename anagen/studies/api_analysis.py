@@ -275,6 +275,8 @@ def results(request, study_id: Id):
         "supporting": res.supporting.to_dict() if res.supporting else None,
         "against_control": res.against_control.to_dict() if res.against_control else None,
         "against_control_per_protocol": res.against_control_pp.to_dict() if res.against_control_pp else None,
+        "between_active_arms": res.between_active.to_dict() if res.between_active else None,
+        "between_active_arms_per_protocol": res.between_active_pp.to_dict() if res.between_active_pp else None,
         "change_by_visit": res.change.to_dict() if res.change else None,
         "consort": None if consort is None else {
             "assessed": consort.assessed, "excluded": dict(consort.excluded), "randomized": consort.randomized,

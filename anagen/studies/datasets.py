@@ -257,7 +257,7 @@ def _adverse_events(subjects: list[tuple[Subject, SubjectRecord]], until: date |
         subject, record = by_patient[ae.patient_id]
         if ae.onset_on < record.randomized_on or (until is not None and ae.onset_on > until):
             continue
-        out.append({"subject": record.code, "arm": record.arm, "onset_on": ae.onset_on,
+        out.append({"id": ae.pk, "subject": record.code, "arm": record.arm, "onset_on": ae.onset_on,
                     "severity": ae.severity, "severity_label": ae.get_severity_display(), "serious": ae.serious,
                     "relation": ae.get_relation_display(), "description": ae.description})
     return out

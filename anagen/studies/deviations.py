@@ -2,8 +2,10 @@
 
 Each randomized subject's schedule is anchored on the day of randomization (``schedule.py``,
 pure). The visits held are the patient's assessment visits; matching them to the protocol's
-visits gives what is done, due, missed or held outside its window. A missed visit and a visit
-outside its window are deviations found from the records (``deviations_refresh``, idempotent,
+visits gives what is done, due, missed or held outside its window. A missed visit, a visit
+outside its window and, in a study whose treatment is given as study product (prepared
+syringes), a clinic procedure of a subject during the study that is not study product (a
+treatment outside the study) are deviations found from the records (``deviations_refresh``, idempotent,
 run from the dashboard and by the periodic work); a wrong treatment, an eligibility or consent
 problem is reported by a person. A visit outside its window is never refused: it is recorded,
 and listed here.
@@ -65,6 +67,35 @@ def subject_visit_states(subject: Subject, today: date | None = None) -> list[Vi
     held = list(AssessmentVisit.objects.filter(patient_id=subject.patient_id, visit_date__gte=windows[0].earliest_on)
                 .order_by("visit_date", "pk").values_list("pk", "visit_date"))
     return match_visits(windows, held, today or _today(), ended_on=subject.ended_on)
+
+
+def uses_study_product(study: Study) -> bool:
+    """Whether the study's treatment is given as study product (prepared syringes): only then is a
+    clinic procedure of a subject a treatment outside the study."""
+    from .models_delivery import Preparation
+
+    return Preparation.objects.filter(subject__study=study).exists()
+
+
+def treatments_outside_study(subject: Subject, today: date | None = None) -> dict[int, tuple[date, str]]:
+    """The subject's clinic procedures from the day of randomization to the end of participation
+    (the last protocol visit's window, the end of participation or today, whichever comes first)
+    that are not study product: procedure id -> (date, description). Nothing here names an arm: a
+    study syringe's procedure is left out whatever it held."""
+    from anagen.treatments.models import Procedure
+
+    anchor = subject_anchor(subject)
+    if anchor is None:
+        return {}
+    windows = visit_windows(subject.protocol_version.content.get("visits") or [], anchor)
+    last = windows[-1].latest_on if windows else None
+    until = min(d for d in (subject.ended_on, today or _today(), last) if d is not None)
+    procedures = (Procedure.objects.filter(patient_id=subject.patient_id, performed_on__gte=anchor,
+                                           performed_on__lte=until, study_syringe__isnull=True)
+                  .select_related("modality", "clinic").order_by("performed_on", "pk"))
+    return {p.pk: (p.performed_on, f"{p.modality.name} on {p.performed_on.isoformat()} at {p.clinic.name}, recorded "
+                                    f"as a clinic procedure during the study, not as study product.")
+            for p in procedures}
 
 
 def visits_without_data(states: list[VisitState]) -> list[VisitState]:
@@ -129,10 +160,15 @@ def deviations_refresh(*, actor, study: Study, today: date | None = None) -> tup
     opened = closed = 0
     subjects = Subject.objects.filter(study=study, status__in=FOLLOWED_STATUSES).select_related(
         "allocation", "protocol_version")
+    with_product = uses_study_product(study)
     for subject in subjects:
-        found = {(cat, code): text for cat, code, text in deviations(subject_visit_states(subject, today))}
-        existing = {(d.category, d.visit_code): d for d in subject.deviations.filter(detected=True)}
-        for key, text in found.items():
+        # (category, visit code, procedure id) -> (description, the day it happened)
+        found = {(cat, code, None): (text, today) for cat, code, text in deviations(subject_visit_states(subject, today))}
+        if with_product:
+            found.update({(DeviationCategory.OUTSIDE_TREATMENT, "", pk): (text, on)
+                          for pk, (on, text) in treatments_outside_study(subject, today).items()})
+        existing = {(d.category, d.visit_code, d.procedure_id): d for d in subject.deviations.filter(detected=True)}
+        for key, (text, on) in found.items():
             if key in existing:
                 d = existing[key]
                 if not d.is_open:  # it happened again after being closed as no longer found
@@ -140,8 +176,9 @@ def deviations_refresh(*, actor, study: Study, today: date | None = None) -> tup
                     d.save()
                     opened += 1
                 continue
-            Deviation.objects.create(subject=subject, category=key[0], visit_code=key[1], description=text,
-                                     detected=True, reported_by=actor, reported_at=now, occurred_on=today)
+            Deviation.objects.create(subject=subject, category=key[0], visit_code=key[1], procedure_id=key[2],
+                                     description=text, detected=True, reported_by=actor, reported_at=now,
+                                     occurred_on=on)
             opened += 1
         for key, d in existing.items():
             if key not in found and d.is_open:
@@ -160,8 +197,9 @@ def deviation_report(*, actor, subject: Subject, category: str, description: str
     if category not in DeviationCategory.values:
         raise ActionError("Choose a deviation category from the list.", field="category")
     if category in DETECTED_CATEGORIES:
-        raise ActionError("Missed visits and visits outside their window are found from the visit records; "
-                          "record the visit, then check the visits for deviations.", field="category")
+        raise ActionError("Missed visits, visits outside their window and treatments outside the study product are "
+                          "found from the records; record the visit or the procedure, then check the visits for "
+                          "deviations.", field="category")
     description = (description or "").strip()
     if not description:
         raise ActionError("Describe what happened.", field="description")

@@ -268,11 +268,14 @@ class DeviationCategory(models.TextChoices):
     ELIGIBILITY = "eligibility", "Eligibility criterion not met"
     CONSENT = "consent", "Consent"
     PROCEDURE = "procedure", "Procedure not per protocol"
+    OUTSIDE_TREATMENT = "outside_treatment", "Treatment outside the study product"
     OTHER = "other", "Other"
 
 
-# Found by comparing the held visits with the protocol's windows; the others are reported by people.
-DETECTED_CATEGORIES = frozenset({DeviationCategory.MISSED_VISIT, DeviationCategory.VISIT_OUT_OF_WINDOW})
+# Found from the records (the held visits against the protocol's windows; the subject's clinic
+# procedures that are not study product); the others are reported by people.
+DETECTED_CATEGORIES = frozenset({DeviationCategory.MISSED_VISIT, DeviationCategory.VISIT_OUT_OF_WINDOW,
+                                 DeviationCategory.OUTSIDE_TREATMENT})
 
 
 class Deviation(models.Model):
@@ -289,6 +292,9 @@ class Deviation(models.Model):
     reveals_allocation = models.BooleanField(default=False)
     detected = models.BooleanField(default=False, help_text="Found from the schedule rather than reported.")
     occurred_on = models.DateField(null=True, blank=True)
+    procedure = models.ForeignKey("treatments.Procedure", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", help_text="A treatment outside the study product: the clinic "
+                                                              "procedure found.")
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+", help_text="Empty when the nightly check found it.")
     reported_at = models.DateTimeField()
@@ -300,8 +306,11 @@ class Deviation(models.Model):
     class Meta:
         ordering = ["subject", "reported_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["subject", "category", "visit_code"], condition=models.Q(detected=True),
+            models.UniqueConstraint(fields=["subject", "category", "visit_code"],
+                                    condition=models.Q(detected=True, procedure__isnull=True),
                                     name="studies_deviation_detected_once"),
+            models.UniqueConstraint(fields=["subject", "procedure"], condition=models.Q(procedure__isnull=False),
+                                    name="studies_deviation_procedure_once"),
         ]
 
     def __str__(self) -> str:

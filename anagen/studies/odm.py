@@ -19,7 +19,11 @@ What is in it:
   the record it comes from; a value taken from a final blinded reading is audited by that
   reading's signature instead: the adjudicator, or the reader whose signature completed the
   mean, with the signing time, and in its ``SourceID`` the signed readings and the clinic's
-  record the reading replaces), and the study procedures. Then ``AuditRecords``: the audit trail
+  record the reading replaces), the study procedures, and two log events: ``SE.AE``, one
+  ``F.AE`` form per adverse event of the dataset (from randomization to the lock: onset, the
+  clinician's description, grade, seriousness, relation, action, outcome, resolution date) and
+  ``SE.DV``, one ``F.DV`` form per protocol deviation (category, visit, dates, found or reported,
+  description, closing). Then ``AuditRecords``: the audit trail
   (``anagen.audit``) of the subjects' study records, assessment visits and measurements, and the
   study's lock events: ``UserRef``, ``LocationRef`` (the subject's site, or the visit's clinic),
   ``DateTimeStamp``, ``ReasonForChange`` where the record carries one (an end-of-participation,
@@ -30,7 +34,8 @@ The blinded document (``blinded=True``, for blinded statisticians and investigat
 lock) has no randomization form, no arm or active side (no ``CL.ARM``, no ``IT.ARM``), no
 sequence number, no product or lot of a procedure, and none of the audit records that could
 carry the allocation: allocation corrections, code-breaks, deviation reports marked as revealing
-it, and any entry that changed an allocation field. Everything else is the same, so the blinded
+it, and any entry that changed an allocation field; such a deviation's form keeps its category,
+visit and dates, with the description masked and no closing note. Everything else is the same, so the blinded
 document does not change when an arm changes (the blinding crawl checks this).
 
 Nothing here checks who asks: :func:`odm_for` does, through the export rule of
@@ -135,6 +140,31 @@ def _items(*, split: bool, blinded: bool) -> dict[str, list[Item]]:
                 Item("IT.EXMOD", "modality", "text", "The procedure's modality", length=120),
                 Item("IT.EXLOT", "products", "text", "Products and lots used", length=2000)]),
         ],
+        "IG.AE": [
+            Item("IT.AESTDT", "onset_on", "date", "Date the adverse event began (from randomization to the lock)"),
+            Item("IT.AETERM", "description", "text", "The event as the clinician described it", length=2000),
+            Item("IT.AESEV", "severity", "integer", "Grade (CTCAE-style, 1 mild to 5 death)", "CL.AESEV"),
+            Item("IT.AESER", "serious", "integer", "Serious: death, life-threatening, hospitalisation, disability",
+                 "CL.NY"),
+            Item("IT.AEREL", "relation", "text", "Relation to the treatment in the clinician's judgement", "CL.AEREL",
+                 length=12),
+            Item("IT.AEACN", "action", "text", "Action taken", "CL.AEACN", length=16),
+            Item("IT.AEOUT", "outcome", "text", "Outcome", "CL.AEOUT", length=16),
+            Item("IT.AEENDT", "resolved_on", "date", "Date the event resolved"),
+        ],
+        "IG.DV": [
+            Item("IT.DVCAT", "category", "text", "Category of the protocol deviation", "CL.DVCAT", length=24),
+            Item("IT.DVVIS", "visit_code", "text", "The protocol visit it concerns, if any", length=20),
+            Item("IT.DVDT", "occurred_on", "date", "Date it occurred, when known"),
+            Item("IT.DVFND", "detected", "integer", "Found from the visit schedule (1) or reported by a person (0)",
+                 "CL.NY"),
+            Item("IT.DVREPDT", "reported_on", "date", "Date it was found or reported"),
+            Item("IT.DVTERM", "description", "text", "What happened" + (
+                "; a report that would reveal the allocation is masked" if blinded else ""), length=2000),
+            Item("IT.DVCLDT", "closed_on", "date", "Date it was closed"),
+            Item("IT.DVCLN", "closing_note", "text", "Why it was closed" + (
+                "; masked with the description" if blinded else ""), length=2000),
+        ],
     }
     if not blinded:
         groups["IG.RAND"] = [
@@ -147,11 +177,16 @@ def _items(*, split: bool, blinded: bool) -> dict[str, list[Item]]:
 
 
 GROUP_NAMES = {"IG.DM": ("Subject", "No"), "IG.DENS": ("Target-area density", "No"),
-               "IG.EX": ("Study procedure", "No"), "IG.RAND": ("Randomization (unblinded)", "No")}
+               "IG.EX": ("Study procedure", "No"), "IG.RAND": ("Randomization (unblinded)", "No"),
+               "IG.AE": ("Adverse event", "No"), "IG.DV": ("Protocol deviation", "No")}
 FORMS = (("F.DM", "Screening and participation", "No", "IG.DM"),
          ("F.RAND", "Randomization (unblinded)", "No", "IG.RAND"),
          ("F.DENS", "Target-area density", "No", "IG.DENS"),
-         ("F.EX", "Study procedure", "Yes", "IG.EX"))
+         ("F.EX", "Study procedure", "Yes", "IG.EX"),
+         ("F.AE", "Adverse event", "Yes", "IG.AE"),
+         ("F.DV", "Protocol deviation", "Yes", "IG.DV"))
+# The log events: one per subject, each holding a repeating form (one per event or deviation).
+LOG_EVENTS = (("SE.AE", "Adverse events", "F.AE"), ("SE.DV", "Protocol deviations", "F.DV"))
 
 
 def _week_name(visit: dict) -> str:
@@ -199,7 +234,8 @@ class _Builder:
                                   Description=f"Protocol version {version.number} of {self.study.title}")
         events = [("SE.SCR", "Screening and randomization", "Scheduled", ["F.DM", *([] if self.blinded else ["F.RAND"])]),
                   *((f"SE.W{int(v.get('week', 0))}", _week_name(v), "Scheduled", ["F.DENS"]) for v in self.visits()),
-                  ("SE.TRT", "Study treatment", "Unscheduled", ["F.EX"])]
+                  ("SE.TRT", "Study treatment", "Unscheduled", ["F.EX"]),
+                  *((oid, name, "Common", [form]) for oid, name, form in LOG_EVENTS)]
         mdv.Protocol = ODM.Protocol(StudyEventRef=[
             ODM.StudyEventRef(StudyEventOID=oid, OrderNumber=i, Mandatory="Yes" if oid == "SE.SCR" else "No")
             for i, (oid, *_rest) in enumerate(events, start=1)])
@@ -247,6 +283,15 @@ class _Builder:
                codelist("CL.STATUS", "Participation status", "text", STATUSES),
                codelist("CL.NY", "Yes or no", "integer", [(1, "Yes"), (0, "No")]),
                codelist("CL.SIDE", "Scalp half", "text", [("left", "Left half"), ("right", "Right half")])]
+        from anagen.treatments.models import AdverseEvent
+
+        from .models import DeviationCategory
+
+        out += [codelist("CL.AESEV", "Adverse event grade", "integer", AdverseEvent.Severity.choices),
+                codelist("CL.AEREL", "Relation to treatment", "text", AdverseEvent.Relation.choices),
+                codelist("CL.AEACN", "Action taken", "text", AdverseEvent.Action.choices),
+                codelist("CL.AEOUT", "Outcome", "text", AdverseEvent.Outcome.choices),
+                codelist("CL.DVCAT", "Deviation category", "text", DeviationCategory.choices)]
         if not self.blinded:
             out.append(codelist("CL.ARM", "Arm", "text",
                                 [(a.code, a.name) for a in self.study.arms.all()]))
@@ -335,10 +380,39 @@ class _Builder:
                      for n, p in enumerate(procedures, start=1) if p.performed_on >= record.randomized_on]
             if forms:
                 events.append(ODM.StudyEventData(StudyEventOID="SE.TRT", FormData=forms))
+        events += self.log_events(subject)
         created = trail.first_entry(("studies", "subject"), subject.pk)  # who screened the subject, when
         audit = {} if created is None else {"AuditRecord": self.audit_record(created, site)}
         return ODM.SubjectData(SubjectKey=subject.code, **audit, SiteRef=ODM.SiteRef(LocationOID=site),
                                StudyEventData=events)
+
+    def log_events(self, subject: Subject) -> list:
+        """The subject's adverse events (those of the dataset: from randomization to the lock) and
+        protocol deviations, one repeating form each; a deviation that would reveal the allocation
+        is masked in the blinded document (as on the deviations page)."""
+        from .deviations import MASKED
+
+        def day(value):
+            return None if value is None else timezone.localtime(value).date().isoformat()
+
+        adverse = [ODM.FormData(FormOID="F.AE", FormRepeatKey=str(n), ItemGroupData=[self.group("IG.AE", [
+            self.item("IT.AESTDT", ae.onset_on.isoformat()), self.item("IT.AETERM", ae.description),
+            self.item("IT.AESEV", ae.severity), self.item("IT.AESER", int(ae.serious)),
+            self.item("IT.AEREL", ae.relation), self.item("IT.AEACN", ae.action), self.item("IT.AEOUT", ae.outcome),
+            self.item("IT.AEENDT", ae.resolved_on.isoformat() if ae.resolved_on else None)])])
+            for n, ae in enumerate(self.adverse_events.get(subject.code, []), start=1)]
+        deviations = []
+        for n, d in enumerate(self.deviations.get(subject.pk, []), start=1):
+            masked = self.blinded and d.reveals_allocation
+            deviations.append(ODM.FormData(FormOID="F.DV", FormRepeatKey=str(n), ItemGroupData=[self.group("IG.DV", [
+                self.item("IT.DVCAT", d.category), self.item("IT.DVVIS", d.visit_code),
+                self.item("IT.DVDT", d.occurred_on.isoformat() if d.occurred_on else None),
+                self.item("IT.DVFND", int(d.detected)), self.item("IT.DVREPDT", day(d.reported_at)),
+                self.item("IT.DVTERM", MASKED if masked else d.description),
+                self.item("IT.DVCLDT", day(d.closed_at)),
+                self.item("IT.DVCLN", None if masked else d.closing_note)])]))
+        return [ODM.StudyEventData(StudyEventOID=oid, FormData=forms)
+                for (oid, _name, _form), forms in zip(LOG_EVENTS, (adverse, deviations)) if forms]
 
     def density_events(self, subject: Subject, trail) -> list:
         frame = self.data.frame
@@ -403,6 +477,18 @@ class _Builder:
                     ("assessments", "measurement"), m.pk, m.visit.clinic, m.source_image_id)
         # Who made each linked image's blinded reading final: a value read blind is audited by its signature.
         self.signatures = final_signatures(self.study, {s[3] for s in self.sources.values() if s[3] is not None})
+        from anagen.treatments.models import AdverseEvent
+
+        from .models import Deviation
+
+        # The dataset's adverse events (from randomization to the lock), in full.
+        by_id = AdverseEvent.objects.in_bulk([e["id"] for e in self.data.adverse_events])
+        self.adverse_events: dict[str, list] = {}
+        for e in self.data.adverse_events:
+            self.adverse_events.setdefault(e["subject"], []).append(by_id[e["id"]])
+        self.deviations: dict[int, list] = {}
+        for d in Deviation.objects.filter(subject__study=self.study).order_by("reported_at", "pk"):
+            self.deviations.setdefault(d.subject_id, []).append(d)
         self.procedures: dict[int, list] = {}
         for p in (Procedure.objects.filter(patient_id__in=list(subject_of_patient))
                   .select_related("modality").prefetch_related("product_uses__lot__product")

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 
 from django import forms
@@ -62,13 +63,30 @@ class SdvForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000)
 
 
+class VisitImageSelect(forms.Select):
+    """The photograph select: each option names its visit (``data-visit="<subject>:<visit>"``, the
+    visit select's value), so that the page's script can offer only the chosen visit's images.
+    Without the script every image is listed, grouped by subject and visit."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.visit_of: dict[str, str] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        visit = self.visit_of.get(str(value))
+        if visit:
+            option["attrs"]["data-visit"] = visit
+        return option
+
+
 class SideValueForm(forms.Form):
     visit = forms.ChoiceField(label="Subject and assessment visit")
     side = forms.ChoiceField(choices=[("left", "Left"), ("right", "Right")])
     density_per_cm2 = forms.FloatField(label="Target-area density (hairs/cm²)", min_value=0, max_value=1000)
     # A plain field shown as a select: an image that is not offered gets the service's message
     # (another patient's, another visit's, voided), not a generic "not one of the choices".
-    image = forms.CharField(required=False, label="Photograph of this half (optional)", widget=forms.Select,
+    image = forms.CharField(required=False, label="Photograph of this half (optional)", widget=VisitImageSelect,
                             help_text="The half's target-area image of that visit the value was counted from. "
                                       "Once it is read blind, the analysis takes the blinded reading.")
 
@@ -122,21 +140,25 @@ def _side_images(user, patient_ids):
             .order_by("visit__patient_id", "visit__visit_date", "visit_id", "uploaded_at", "id"))
 
 
-def _side_image_choices(user, subjects) -> list:
+def _side_image_choices(user, subjects) -> tuple[list, dict[str, str]]:
     """The photograph select: "none", then one group per subject and visit, each of its target images
-    by upload date (codes and dates only: the page names subjects by their codes)."""
+    by upload date (codes and dates only: the page names subjects by their codes); and per image
+    the visit select's value of its visit."""
     by_patient = {s.patient_id: s for s in subjects}
     per_visit: dict[int, list] = {}
     for image in _side_images(user, by_patient):
         per_visit.setdefault(image.visit_id, []).append(image)
     choices: list = [("", "None: the value as recorded")]
+    visit_of: dict[str, str] = {}
     for images in per_visit.values():
         visit = images[0].visit
-        group = f"{by_patient[visit.patient_id].code}, visit of {date_text(visit.visit_date)}"
+        subject = by_patient[visit.patient_id]
+        group = f"{subject.code}, visit of {date_text(visit.visit_date)}"
         choices.append((group, [(str(i.pk), f"Target image {n} of {len(images)}, uploaded "
                                             f"{datetime_text(timezone.localtime(i.uploaded_at))}")
                                 for n, i in enumerate(images, start=1)]))
-    return choices
+        visit_of.update({str(i.pk): f"{subject.pk}:{visit.pk}" for i in images})
+    return choices, visit_of
 
 
 def _side_image(user, value: str):
@@ -185,7 +207,8 @@ def _quality_context(request, study, **extra) -> dict:
     if can_record_sides:
         randomized = list(subjects.filter(allocation__isnull=False))
         side_form.fields["visit"].choices = _side_visit_choices(request.user, randomized)
-        side_form.fields["image"].widget.choices = _side_image_choices(request.user, randomized)
+        widget = side_form.fields["image"].widget
+        widget.choices, widget.visit_of = _side_image_choices(request.user, randomized)
     return {
         "study": study, "role": role, "split": split, "side_form": side_form,
         "can_record_sides": can_record_sides,
@@ -413,6 +436,11 @@ def _table(res, table: str) -> tuple[list[str], list[list]]:
         return ["characteristic", *res.baseline["columns"]], [[label, *cells] for label, cells in res.baseline["rows"]]
     if table == "effects":
         effects = [*(res.primary.results if res.primary else ()), *(res.per_protocol.results if res.per_protocol else ())]
+        # the active arms against each other (studies with at least two), noted like the primary rows
+        for between in (res.between_active, res.between_active_pp):
+            if between is not None:
+                effects += [dataclasses.replace(c.effect, note=analysis_services.multiplicity_note(c))
+                            for c in between.contrasts]
         if res.supporting is not None:
             effects += list(getattr(res.supporting, "effects", None) or [res.supporting])
         return (["method", "analysis_set", "contrast", "visit_week", "estimate", "ci_lower", "ci_upper", "p_value",

@@ -388,3 +388,68 @@ def test_each_arm_against_control_refuses_what_it_cannot_answer(split_study):
     with pytest.raises(DatasetError, match="name the control"):
         a.ancova_against_control(df)
     assert a.ancova_against_control(df, control="saline").control == "saline"
+
+
+def test_active_arms_against_each_other_recover_the_known_difference():
+    res = a.ancova_between_active_arms(three_arm_study())
+    assert res.control == "placebo" and res.visit_week == 24 and res.n == 180
+    assert [c.effect.contrast for c in res.contrasts] == ["exosome injection - exosome micro-needling"]
+    c = res.contrasts[0]
+    known = THREE_ARM_EFFECTS["exosome injection"] - THREE_ARM_EFFECTS["exosome micro-needling"]  # 6
+    assert c.effect.ci[0] < known < c.effect.ci[1] and c.effect.estimate == pytest.approx(known, abs=2.5)
+    assert c.effect.n == 120 and c.effect.n_missing == 0 and c.effect.df == 176
+    # one comparison: its family adjustment changes nothing
+    assert c.p_adjusted == pytest.approx(c.effect.p_value) and c.ci_simultaneous == pytest.approx(c.effect.ci)
+    assert "between active arms" in res.adjustment and "1 comparison " in res.adjustment
+    assert json.loads(res.to_json())["contrasts"][0]["effect"]["contrast"].startswith("exosome injection")
+
+
+def test_active_arms_against_each_other_equal_a_refit_with_another_reference_arm():
+    """Independent check: with an active arm as the reference of the factor, the coefficient of
+    another active arm is their difference, with its own interval, p and Bonferroni interval;
+    the Holm p-values come from statsmodels' multipletests."""
+    effects = {"placebo": 0.0, "A injection": 12.0, "B micro-needling": 6.0, "C topical": 3.0}
+    df = three_arm_study(n_per_arm=20, seed=5, effects=effects)
+    res = a.ancova_between_active_arms(df, visit_week=24)
+    assert [c.effect.contrast for c in res.contrasts] == [
+        "A injection - B micro-needling", "A injection - C topical", "B micro-needling - C topical"]
+    at = df[df["visit_week"] == 24].assign(change=lambda d: d["value"] - d["baseline"])
+    raw = []
+    for c in res.contrasts:
+        first, second = c.effect.contrast.split(" - ")
+        fit = smf.ols(f"change ~ C(arm, Treatment('{second}')) + baseline", data=at).fit()
+        name = f"C(arm, Treatment('{second}'))[T.{first}]"
+        assert c.effect.estimate == pytest.approx(fit.params[name], abs=1e-9)
+        assert c.effect.ci == pytest.approx(tuple(fit.conf_int(alpha=0.05).loc[name]), abs=1e-9)
+        assert c.ci_simultaneous == pytest.approx(tuple(fit.conf_int(alpha=0.05 / 3).loc[name]), abs=1e-9)
+        assert c.effect.p_value == pytest.approx(fit.pvalues[name], rel=1e-9)
+        assert c.effect.df == fit.df_resid == 80 - 5
+        raw.append(fit.pvalues[name])
+        known = effects[first] - effects[second]
+        assert c.ci_simultaneous[0] < known < c.ci_simultaneous[1]
+        assert c.effect.n == 40
+    from statsmodels.stats.multitest import multipletests
+
+    assert [c.p_adjusted for c in res.contrasts] == pytest.approx(list(multipletests(raw, method="holm")[1]),
+                                                                  rel=1e-12)
+    assert "3 comparisons" in res.adjustment
+    # the comparisons with the control come from the same model: same residual degrees of freedom
+    assert a.ancova_against_control(df, visit_week=24).df == res.df
+
+
+def test_active_arms_against_each_other_refuse_what_they_cannot_answer(parallel_study, split_study):
+    with pytest.raises(DatasetError, match="at least two"):
+        a.ancova_between_active_arms(parallel_study)
+    with pytest.raises(DatasetError, match="parallel"):
+        a.ancova_between_active_arms(split_study)
+    with pytest.raises(DatasetError, match="no visit at week 7"):
+        a.ancova_between_active_arms(three_arm_study(n_per_arm=5), visit_week=7)
+
+
+def test_active_arms_against_each_other_without_residual_spread_say_so():
+    df = three_arm_study(n_per_arm=4)
+    df["value"] = df["baseline"] + df["arm"].map({"placebo": 1.0, "exosome injection": 9.0,
+                                                  "exosome micro-needling": 4.0})
+    c = a.ancova_between_active_arms(df).contrasts[0]
+    assert c.effect.estimate == pytest.approx(5.0) and c.effect.ci == (None, None) and c.p_adjusted is None
+    assert "no residual spread" in c.effect.note

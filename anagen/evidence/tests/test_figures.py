@@ -70,6 +70,29 @@ def test_forest_plot_marks_a_subgroup_too_small_to_analyse(par):
     F.forest_plot(rows).svg()
 
 
+def test_forest_plot_with_several_active_arms_has_each_arm_against_the_control_by_sex():
+    from anagen.evidence.tests.test_analysis import three_arm_study
+
+    df = three_arm_study(n_per_arm=30, seed=2)
+    df["sex"] = np.where(df["subject"].str[-1].astype(int) % 2 == 0, "F", "M")
+    rows = F.subgroup_effects_against_control(df, "sex", visit_week=24)
+    assert [r.label for r in rows] == [
+        "exosome injection: all subjects", "exosome injection: sex F", "exosome injection: sex M",
+        "exosome micro-needling: all subjects", "exosome micro-needling: sex F", "exosome micro-needling: sex M"]
+    joint = A.ancova_against_control(df, visit_week=24)
+    assert [r.estimate for r in rows if r.overall] == pytest.approx([c.effect.estimate for c in joint.contrasts])
+    women = A.ancova_against_control(df[df["sex"] == "F"], visit_week=24)
+    assert rows[1].estimate == pytest.approx(women.contrasts[0].effect.estimate)
+    assert rows[1].n == women.contrasts[0].effect.n
+    chart = F.forest_plot(rows, xlabel="Effect, each active arm - placebo (hairs/cm²)")
+    _check(chart, "forest_multi_arm", "exosome micro-needling: sex M", "each active arm - placebo",
+           f"{rows[0].estimate:.1f} ({rows[0].ci[0]:.1f} to {rows[0].ci[1]:.1f})  n={rows[0].n}")
+    # an arm missing from a subgroup is listed without an estimate
+    lone = df[~((df["sex"] == "M") & (df["arm"] == "exosome injection"))]
+    rows = F.subgroup_effects_against_control(lone, "sex", visit_week=24)
+    assert any(r.estimate is None and r.label == "exosome injection: sex M (too few to analyse)" for r in rows)
+
+
 def test_bland_altman_plot_shows_bias_and_limits():
     rng = np.random.default_rng(4)
     truth = rng.normal(160, 30, 80)

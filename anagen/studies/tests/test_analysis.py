@@ -127,6 +127,8 @@ def test_parallel_study_recovers_the_effect_and_equals_the_library(quality_team,
     assert [(r.arm, r.visit_week, r.n) for r in res.change.rows] == [(r.arm, r.visit_week, r.n) for r in by_visit.rows]
     assert res.supporting.effects[-1].visit_week == 58
     assert {"consort", "mean_change", "spaghetti", "forest"} <= set(res.figures)
+    # two arms: no joint model over several active arms, no comparison between active arms
+    assert res.against_control is None and res.between_active is None and res.between_active_pp is None
 
 
 def test_split_scalp_study_recovers_the_effect_and_equals_the_library(split_study, clinician, make_patient, clinic,

@@ -238,7 +238,9 @@ def _target_image(visit, name):
 
 
 def _offered(page: str, image) -> bool:
-    return f'<option value="{image.pk}">Target image' in page
+    import re
+
+    return re.search(rf'<option value="{image.pk}" data-visit="\d+:{image.visit_id}">Target image', page) is not None
 
 
 @pytest.fixture

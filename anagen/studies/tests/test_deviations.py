@@ -114,7 +114,7 @@ def test_a_reported_wrong_treatment_that_reveals_the_arm_is_masked_for_blinded_m
 
 
 def test_reports_need_a_category_a_description_and_a_team_role(randomized, pharmacist, evaluator):
-    with pytest.raises(ActionError, match="found from the visit records"):
+    with pytest.raises(ActionError, match="found from the records"):
         deviations.deviation_report(actor=pharmacist, subject=randomized, category="missed_visit", description="x")
     with pytest.raises(ActionError, match="Describe"):
         deviations.deviation_report(actor=pharmacist, subject=randomized, category="other", description="  ")

@@ -1,6 +1,7 @@
 """A parallel study with three arms (exosome injection, exosome micro-needling, saline placebo):
-the results compare each active arm with the placebo through the evidence library, on the page,
-in the PDF, the CSV tables and the API, and recover the effects the records were written with."""
+the results compare each active arm with the placebo, and the active arms with each other, through
+the evidence library, on the page, in the PDF, the CSV tables and the API, and recover the effects
+the records were written with; the forest plot by sex has each active arm against the placebo."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ WEEKS = (4, 12, 23, 44, 58)
 
 @pytest.fixture
 def three_arm(statistician, clinician, unblinded_statistician, clinic, make_patient):
-    """36 randomized subjects whose week-23 change is 2 + the arm's effect + noise (SD 3)."""
+    """36 randomized subjects (men and women in turn) whose week-23 change is 2 + the arm's effect
+    + noise (SD 3)."""
     from anagen.assessments.models import AssessmentVisit, Measurement
     from anagen.studies import services
     from anagen.studies.models import Allocation, Subject
@@ -43,8 +45,9 @@ def three_arm(statistician, clinician, unblinded_statistician, clinic, make_pati
     RandomizationSecret.objects.filter(study=study).update(seed=20261203)
     rng = np.random.default_rng(7)
     anchor = timezone.localdate() - timedelta(days=420)
-    for _ in range(36):
-        subject = services.subject_enrol(actor=clinician, study=study, patient=make_patient(clinic))
+    for i in range(36):
+        patient = (make_patient(clinic, sex="female", diagnosis="female_aga") if i % 2 else make_patient(clinic))
+        subject = services.subject_enrol(actor=clinician, study=study, patient=patient)
         allocation = subject_randomize(actor=clinician, subject=subject)
         Allocation.objects.filter(pk=allocation.pk).update(
             randomized_at=timezone.make_aware(datetime.combine(anchor, time(10))))
@@ -101,3 +104,66 @@ def test_the_page_pdf_csv_and_api_show_each_arm_against_the_placebo(three_arm, l
     body = api_client(unblinded_statistician).get(f"/api/v1/studies/{three_arm.pk}/results").json()
     contrasts = body["against_control"]["contrasts"]
     assert len(contrasts) == 2 and all(c["p_adjusted"] is not None for c in contrasts)
+
+
+def test_the_active_arms_are_compared_with_each_other_and_recover_their_difference(three_arm):
+    from anagen.studies.analysis_services import compute
+
+    res = compute(three_arm, figures=False)
+    for between in (res.between_active, res.between_active_pp):
+        assert between is not None and between.control == "Saline placebo"
+        assert [c.effect.contrast for c in between.contrasts] == ["Exosome injection - Exosome micro-needling"]
+    c = res.between_active.contrasts[0]
+    known = EFFECTS["EI"] - EFFECTS["EM"]  # 12 hairs/cm² at week 23
+    assert c.effect.ci[0] < known < c.effect.ci[1], c.effect
+    assert c.ci_simultaneous[0] < known < c.ci_simultaneous[1]
+    # The same model as the comparisons with the placebo: the difference of their estimates.
+    against = {x.effect.contrast: x.effect.estimate for x in res.against_control.contrasts}
+    assert c.effect.estimate == pytest.approx(against["Exosome injection - Saline placebo"]
+                                              - against["Exosome micro-needling - Saline placebo"], abs=1e-9)
+    assert c.effect.df == res.against_control.df and c.effect.visit_week == 23
+    assert c.effect.n == sum(x.n_analysed for x in res.between_active.counts
+                             if x.arm != "Saline placebo")
+    assert "between active arms" in res.between_active.adjustment
+
+
+def test_the_page_pdf_csv_and_api_show_the_active_arms_against_each_other(three_arm, login, api_client,
+                                                                          unblinded_statistician):
+    client = login(unblinded_statistician)
+    page = client.get(f"/studies/{three_arm.pk}/results/").content.decode()
+    assert "Active arms compared with each other" in page
+    assert "Exosome injection - Exosome micro-needling" in page
+    assert "Each active arm against Saline placebo, by sex" in page  # the forest plot's SVG, inline
+    assert "Exosome micro-needling: sex F" in page
+    csv_text = client.get(f"/studies/{three_arm.pk}/results/effects.csv").content.decode()
+    rows = [r for r in csv_text.splitlines() if "Exosome injection - Exosome micro-needling" in r]
+    assert len(rows) == 2 and all("Holm-adjusted p" in r for r in rows)  # ITT and per protocol
+    from anagen.outcomes.tests.pdftext import pdf_text
+
+    text = pdf_text(client.get(f"/studies/{three_arm.pk}/results/report.pdf?uncompressed=1").content)
+    assert "Active arms compared with each other" in text
+    body = api_client(unblinded_statistician).get(f"/api/v1/studies/{three_arm.pk}/results").json()
+    for key in ("between_active_arms", "between_active_arms_per_protocol"):
+        (contrast,) = body[key]["contrasts"]
+        assert contrast["effect"]["contrast"] == "Exosome injection - Exosome micro-needling"
+        assert contrast["p_adjusted"] is not None and contrast["ci_simultaneous"][0] is not None
+
+
+def test_the_forest_plot_by_sex_has_each_active_arm_against_the_placebo(three_arm):
+    from anagen.studies.analysis_services import compute
+
+    res = compute(three_arm)
+    assert "forest" in res.figures and not any("Forest plot" in p for p in res.problems)
+    svg = res.figures["forest"].svg()
+    for label in ("Exosome injection: all subjects", "Exosome injection: sex F", "Exosome injection: sex M",
+                  "Exosome micro-needling: sex F", "Exosome micro-needling: sex M",
+                  "Each active arm against Saline placebo, by sex"):
+        assert label in svg, label
+    png = res.figures["forest"].png()
+    assert png.startswith(b"\x89PNG") and len(png) > 10000
+    from pathlib import Path
+
+    out = Path(__file__).resolve().parents[3] / "test-artifacts" / "studies"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "forest_three_arms.png").write_bytes(png)
+

@@ -370,3 +370,48 @@ def test_a_value_read_blind_is_audited_by_the_readings_signature(written, evalua
         # A value not read keeps the audit record of the clinic's measurement.
         clinic = _density_audit(xml, "S-003", 23)
         assert "assessments.measurement" in clinic["source"] and "reading" not in clinic["source"]
+
+
+def test_adverse_events_and_deviations_are_odm_forms_masked_where_they_would_unblind(written, clinician):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from anagen.studies.deviations import MASKED, deviation_close, deviation_report
+    from anagen.studies.models import Subject
+    from anagen.treatments.services import adverse_event_record
+
+    subject = Subject.objects.select_related("patient", "allocation").get(study=written, code="S-002")
+    randomized_on = timezone.localtime(subject.allocation.randomized_at).date()
+    adverse_event_record(actor=clinician, patient=subject.patient, description="Scalp erythema at the injection sites",
+                         onset_on=randomized_on + timedelta(days=3), severity=2, relation="probable", serious=False,
+                         action="treated", outcome="recovered", resolved_on=randomized_on + timedelta(days=10))
+    adverse_event_record(actor=clinician, patient=subject.patient, description="Headache the week before",
+                         onset_on=randomized_on - timedelta(days=7), severity=1, relation="unrelated")
+    plain = deviation_report(actor=clinician, subject=subject, category="procedure", visit_code="w12",
+                             description="Photograph taken without the target-area template",
+                             occurred_on=randomized_on + timedelta(days=84))
+    deviation_close(actor=clinician, deviation=plain, note="Retaken the same day")
+    deviation_report(actor=clinician, subject=subject, category="wrong_treatment", reveals_allocation=True,
+                     description="Given the Saline placebo kit on the left side by mistake")
+    full, blinded = (_document(written, blinded=b) for b in (False, True))
+    for xml in (full, blinded):
+        assert _structure_problems(xml) == []
+    ae = _items(full)["S-002"][("SE.AE", "")]
+    assert ae["IT.AETERM"] == "Scalp erythema at the injection sites" and ae["IT.AESEV"] == "2"
+    assert (ae["IT.AEREL"], ae["IT.AEACN"], ae["IT.AEOUT"], ae["IT.AESER"]) == ("probable", "treated", "recovered", "0")
+    assert ae["IT.AEENDT"] == (randomized_on + timedelta(days=10)).isoformat()
+    text = full.decode()
+    assert "Headache the week before" not in text  # before randomization: not a study event, as in the CSV
+    assert text.count('FormOID="F.AE"') == 2  # the definition's ref and the one event
+    forms = ET.fromstring(full).findall(".//odm:SubjectData[@SubjectKey='S-002']/odm:StudyEventData"
+                                        "[@StudyEventOID='SE.DV']/odm:FormData", NS)
+    values = [{i.get("ItemOID"): i.get("Value") for i in f.iterfind(".//odm:ItemData", NS)} for f in forms]
+    assert [f.get("FormRepeatKey") for f in forms] == ["1", "2"]
+    assert values[0]["IT.DVCAT"] == "procedure" and values[0]["IT.DVVIS"] == "w12"
+    assert values[0]["IT.DVCLN"] == "Retaken the same day" and values[0]["IT.DVFND"] == "0"
+    assert values[1]["IT.DVTERM"].startswith("Given the Saline placebo kit")
+    blinded_text = blinded.decode()
+    assert "Given the Saline placebo kit" not in blinded_text and MASKED in blinded_text
+    assert "Photograph taken without the target-area template" in blinded_text
+    assert "Scalp erythema" in blinded_text  # adverse events carry no arm: in the blinded document too
