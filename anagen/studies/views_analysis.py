@@ -62,6 +62,10 @@ class SdvForm(forms.Form):
     data_point = forms.CharField(max_length=120, help_text="e.g. baseline density_per_cm2")
     note = forms.CharField(required=False, max_length=2000)
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "sdv_%s")  # the page's forms share field names; ids stay unique
+        super().__init__(*args, **kwargs)
+
 
 class VisitImageSelect(forms.Select):
     """The photograph select: each option names its visit (``data-visit="<subject>:<visit>"``, the
@@ -89,6 +93,10 @@ class SideValueForm(forms.Form):
     image = forms.CharField(required=False, label="Photograph of this half (optional)", widget=VisitImageSelect,
                             help_text="The half's target-area image of that visit the value was counted from. "
                                       "Once it is read blind, the analysis takes the blinded reading.")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "side_%s")  # the query form has a visit select too
+        super().__init__(*args, **kwargs)
 
 
 def _subject_visits(user, subjects) -> list[tuple]:

@@ -12,7 +12,7 @@ from .test_analysis_pages import _target_image, split_subject  # noqa: F401 (fix
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-VISIBLE = ("Array.from(document.querySelectorAll('#id_image option'))"
+VISIBLE = ("Array.from(document.querySelectorAll('#side_image option'))"
            ".filter(o => !o.hidden).map(o => o.value)")
 
 
@@ -25,15 +25,18 @@ def test_the_photograph_select_follows_the_chosen_visit(page, browser_login, spl
     first = _target_image(earlier, f"early{earlier.pk}")
     browser_login(clinician)
     page.goto(f"/studies/{split_study.pk}/quality")
-    page.select_option("#id_visit", f"{subject.pk}:{earlier.pk}")
+    # The query form and the side-value form both have a visit select: every id on the page is its own.
+    ids = page.evaluate("Array.from(document.querySelectorAll('[id]')).map(e => e.id)")
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    page.select_option("#side_visit", f"{subject.pk}:{earlier.pk}")
     assert page.evaluate(VISIBLE) == ["", str(first.pk)]
-    page.select_option("#id_image", str(first.pk))
+    page.select_option("#side_image", str(first.pk))
     page.shot("earlier-visit")
-    page.select_option("#id_visit", f"{subject.pk}:{visit.pk}")
+    page.select_option("#side_visit", f"{subject.pk}:{visit.pk}")
     assert page.evaluate(VISIBLE) == ["", str(image.pk)]
-    assert page.input_value("#id_image") == ""  # the other visit's photograph is cleared
-    page.select_option("#id_image", str(image.pk))
-    page.fill("#id_density_per_cm2", "120")
+    assert page.input_value("#side_image") == ""  # the other visit's photograph is cleared
+    page.select_option("#side_image", str(image.pk))
+    page.fill("#side_density_per_cm2", "120")
     page.click("button:text(\"Record the side's value\")")
     page.wait_for_load_state()
     from anagen.studies.models import SideMeasurement

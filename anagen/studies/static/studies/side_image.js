@@ -4,8 +4,8 @@
 // the server refuses a photograph of another visit with its message.
 (function () {
   "use strict";
-  var visit = document.getElementById("id_visit");
-  var image = document.getElementById("id_image");
+  var visit = document.getElementById("side_visit");
+  var image = document.getElementById("side_image");
   if (!visit || !image) { return; }
 
   function narrow() {
