@@ -747,8 +747,8 @@ class ArmContrast(Result):
 
 
 @dataclass(frozen=True)
-class ArmsAgainstControl(Result):
-    """Each active arm against the control, from one ANCOVA over every arm."""
+class ArmComparisons(Result):
+    """Contrasts between arms from one ANCOVA over every arm, adjusted over their family."""
 
     method: str
     design: str
@@ -766,27 +766,18 @@ class ArmsAgainstControl(Result):
 
 
 @dataclass(frozen=True)
-class ActiveArmsCompared(Result):
+class ArmsAgainstControl(ArmComparisons):
+    """Each active arm against the control, from one ANCOVA over every arm."""
+
+
+@dataclass(frozen=True)
+class ActiveArmsCompared(ArmComparisons):
     """The active arms compared with each other, pair by pair, from one ANCOVA over every arm.
 
     ``control`` is the arm left out of these comparisons (it is in the model); each contrast is
     ``first - second`` in the order of the arms' names, its ``p_adjusted`` and
     ``ci_simultaneous`` are over the family of these pairwise comparisons.
     """
-
-    method: str
-    design: str
-    analysis_set: str
-    endpoint: str
-    visit_week: int
-    control: str
-    adjustment: str
-    confidence: float
-    n: int
-    n_missing: int
-    counts: tuple[GroupCount, ...]
-    contrasts: tuple[ArmContrast, ...]
-    df: float | None = None
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:
