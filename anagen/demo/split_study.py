@@ -399,7 +399,7 @@ def _close(ctx: DemoContext, rng: random.Random, study, subjects: list) -> None:
     reading of the coded images, and the signed lock."""
     from anagen.assessments.models import AssessmentVisit
     from anagen.studies.deviations import deviations_refresh
-    from anagen.studies.lock import study_lock
+    from anagen.studies.lock import analysis_unblind, study_lock
     from anagen.studies.models import CodedImage
     from anagen.studies.quality_services import query_answer, query_close, query_raise, sdv_flag, side_value_record
     from anagen.studies.reading_services import reading_code_images, reading_save, reading_sign
@@ -461,6 +461,8 @@ def _close(ctx: DemoContext, rng: random.Random, study, subjects: list) -> None:
                 ctx.stats["study_readings"] += 1
     with ctx.act(stats, _office(ctx, day + timedelta(days=21))):
         study_lock(actor=stats, study=study, password=DEMO_PASSWORD)
+    with ctx.act(stats, _office(ctx, day + timedelta(days=22))):
+        analysis_unblind(actor=stats, study=study, password=DEMO_PASSWORD)
 
 
 def _visit_at(subject, anchor: date, week: int):

@@ -8,8 +8,8 @@ Who may see results (they reveal the arms):
 
 - the study's **unblinded statistician**, at any time; before the database lock every page,
   PDF and export says **INTERIM** (the data may still change);
-- after the lock, also the (blinded) **study statistician** and the **investigators**: the lock
-  is the point at which the analysis is unblinded;
+- after the lock and the signed unblinding of the analysis (:func:`anagen.studies.lock.analysis_unblind`),
+  also the (blinded) **study statistician** and the **investigators**;
 - never the evaluators, coordinators or the unblinded pharmacist (403), nobody off the team (404).
 """
 
@@ -37,7 +37,7 @@ def can_see_results(user, study: Study) -> bool:
     role = blinding.study_role(user, study)
     if role in RESULTS_ANYTIME_ROLES:
         return True
-    return role in RESULTS_AFTER_LOCK_ROLES and lock.is_locked(study)
+    return role in RESULTS_AFTER_LOCK_ROLES and lock.results_released(study)
 
 
 def check_results(user, study: Study) -> None:
@@ -46,8 +46,12 @@ def check_results(user, study: Study) -> None:
         raise NotFound("No such study, or you are not on its team.")
     if not can_see_results(user, study):
         if role in RESULTS_AFTER_LOCK_ROLES:
-            raise PermissionDenied("The results reveal the arms: they open to you when the database is locked. "
-                                   "Until then only the unblinded statistician sees them.")
+            if lock.is_locked(study):
+                raise PermissionDenied("The database is locked; the results open to you once a study statistician "
+                                       "signs the unblinding of the analysis (data-quality page).")
+            raise PermissionDenied("The results reveal the arms: they open to you when the database is locked and "
+                                   "the unblinding of the analysis is signed. Until then only the unblinded "
+                                   "statistician sees them.")
         raise PermissionDenied("Your role on this study does not see results (they reveal the arms).")
 
 
@@ -286,7 +290,8 @@ POOLED = "All subjects"
 def blinded_table(data: StudyData, table: str) -> tuple[list[str], list[list]]:
     """One results table without the arms (see above); PermissionDenied for the analyses."""
     if table not in BLINDED_TABLES:
-        raise PermissionDenied("The analyses compare the arms: they open to you when the database is locked.")
+        raise PermissionDenied("The analyses compare the arms: they open to you when the database is locked and the "
+                               "unblinding of the analysis is signed.")
     if table == "baseline":
         base = baseline_table(data)
         at = base["columns"].index(POOLED)

@@ -166,17 +166,22 @@ class LockEventOut(Schema):
     at: datetime
     by: str
     reason: str
+    unblinded_at: datetime | None = Field(None, description="A lock: when the unblinding of its analysis was signed.")
+    unblinded_by: str | None = None
 
 
 class LockOut(Schema):
     locked: bool
+    results_released: bool = Field(..., description="Locked, and the unblinding of the analysis signed: the "
+                                                    "results are open to the study statistician and investigators.")
     events: list[LockEventOut]
 
 
 def _lock_out(study) -> dict:
-    return {"locked": lock.is_locked(study),
-            "events": [{"action": e.action, "at": e.at, "by": str(e.by), "reason": e.reason}
-                       for e in study.lock_events.select_related("by").order_by("-at", "-id")]}
+    return {"locked": lock.is_locked(study), "results_released": lock.results_released(study),
+            "events": [{"action": e.action, "at": e.at, "by": str(e.by), "reason": e.reason,
+                        "unblinded_at": e.unblinded_at, "unblinded_by": str(e.unblinded_by) if e.unblinded_by_id else None}
+                       for e in study.lock_events.select_related("by", "unblinded_by").order_by("-at", "-id")]}
 
 
 @router.get("/{study_id}/lock", response=LockOut, summary="Whether the database is locked, and its lock history")
@@ -205,6 +210,14 @@ def lock_study(request, study_id: Id, payload: LockIn):
 def unlock_study(request, study_id: Id, payload: UnlockIn):
     study = _study(request, study_id)
     lock.study_unlock(actor=request.user, study=study, password=payload.password, reason=payload.reason)
+    return Status(201, _lock_out(study))
+
+
+@router.post("/{study_id}/unblinding", response={201: LockOut},
+             summary="Sign the unblinding of the analysis of the locked database (study statistician, password)")
+def unblind_analysis(request, study_id: Id, payload: LockIn):
+    study = _study(request, study_id)
+    lock.analysis_unblind(actor=request.user, study=study, password=payload.password)
     return Status(201, _lock_out(study))
 
 
@@ -259,8 +272,8 @@ def _clean(value: Any) -> Any:
 
 
 @router.get("/{study_id}/results", response=dict[str, Any],
-            summary="Results (reveal the arms): unblinded statistician; after the lock also the study "
-                    "statistician and investigators")
+            summary="Results (reveal the arms): unblinded statistician; after the lock and the signed "
+                    "unblinding of the analysis also the study statistician and investigators")
 def results(request, study_id: Id):
     study = _study(request, study_id)
     res = analysis_services.results_for(user=request.user, study=study, figures=False)
@@ -315,8 +328,9 @@ def _file(description: str, media_type: str) -> dict:
         media_type: {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
-_EXPORT_RULE = ("the unblinded statistician, and after the lock the study statistician and investigators, get the "
-                "full file; before the lock the blinded study statistician and investigators get the blinded one")
+_EXPORT_RULE = ("the unblinded statistician, and after the lock and the signed unblinding of the analysis the study "
+                "statistician and investigators, get the full file; until then the blinded study statistician and "
+                "investigators get the blinded one")
 
 
 @router.get("/{study_id}/dataset.csv", summary=f"The analysis dataset as CSV: {_EXPORT_RULE} (no arm columns)",

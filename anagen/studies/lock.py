@@ -9,6 +9,11 @@ transaction, so a page, the API and a command get the same refusal.
 
 Lock and unlock are signed acts: the actor re-enters their password; an unlock needs its reason.
 Both are kept as :class:`LockEvent` rows and in the audit trail.
+
+The unblinding of the analysis is a signed act of its own (:func:`analysis_unblind`): on a locked
+database a study statistician re-enters their password to release the results to the blinded
+team (the study statistician and investigators); it is kept on the lock's event and in the
+audit trail. An unlock closes the results to them again; a new lock needs a new unblinding.
 """
 
 from __future__ import annotations
@@ -37,6 +42,12 @@ def last_event(study: Study) -> LockEvent | None:
 def is_locked(study: Study) -> bool:
     event = last_event(study)
     return event is not None and event.action == LockAction.LOCK
+
+
+def results_released(study: Study) -> bool:
+    """Whether the database is locked and the unblinding of its analysis signed."""
+    event = last_event(study)
+    return event is not None and event.action == LockAction.LOCK and event.unblinded_at is not None
 
 
 def locked_at(study: Study):
@@ -69,10 +80,10 @@ def check_patient_not_locked(patient_id: int, on: date | None) -> None:
             check_not_locked(subject.study)
 
 
-def _check_signer(actor, study: Study, password: str) -> None:
+def _check_signer(actor, study: Study, password: str, what: str = "lock or unlock the database") -> None:
     from .services import _check_study_role
 
-    _check_study_role(actor, study, LOCK_ROLES, "lock or unlock the database")
+    _check_study_role(actor, study, LOCK_ROLES, what)
     if not password or not actor.check_password(password):
         raise ActionError("The password is not correct: re-enter your own password to sign.", field="password",
                           code="bad_password")
@@ -107,3 +118,29 @@ def study_unlock(*, actor, study: Study, password: str, reason: str) -> LockEven
         raise ActionError("Keep the reason under 2000 characters.", field="reason")
     return LockEvent.objects.create(study=study, action=LockAction.UNLOCK, by=actor, at=timezone.now(),
                                     reason=reason)
+
+
+UNBLINDING_MEANING = ("I confirm that the database is locked and release the allocation to the analysis: the "
+                      "study's results open to its statisticians and investigators.")
+
+
+@transaction.atomic
+def analysis_unblind(*, actor, study: Study, password: str) -> LockEvent:
+    """Sign the unblinding of the analysis of the locked database (a study statistician, password
+    re-entered): the results open to the study statistician and investigators. Recorded on the
+    lock's event (who, when) and in the audit trail; refused before the lock and twice."""
+    from anagen.audit.context import acting_as
+
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    _check_signer(actor, study, password, "sign the unblinding of the analysis")
+    event = last_event(study)
+    if event is None or event.action != LockAction.LOCK:
+        raise Conflict("The database is not locked: the analysis is unblinded on a locked database. Close every "
+                       "query and lock it first.", code="not_locked")
+    if event.unblinded_at is not None:
+        raise Conflict(f"The analysis was already unblinded on {timezone.localtime(event.unblinded_at):%d/%m/%Y} by "
+                       f"{event.unblinded_by}.", code="already_unblinded")
+    with acting_as(actor):
+        event.unblinded_by, event.unblinded_at = actor, timezone.now()
+        event.save(update_fields=["unblinded_by", "unblinded_at"])
+    return event

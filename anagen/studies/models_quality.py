@@ -101,6 +101,11 @@ class LockEvent(models.Model):
     reason = models.TextField(blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
+    # A lock's results are released to the blinded team by a signed unblinding of the analysis
+    # (a study statistician, password re-entered); an unlock ends it with the lock.
+    unblinded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    unblinded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["study", "-at", "-id"]

@@ -56,6 +56,19 @@ class LockForm(forms.Form):
 class UnlockForm(LockForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason for unlocking")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = "Re-enter your password to sign the unlock."
+
+
+class UnblindForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password",
+                               help_text="Re-enter your password to sign the unblinding of the analysis.")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "unblind_%s")  # shown beside the unlock form, which has a password too
+        super().__init__(*args, **kwargs)
+
 
 class SdvForm(forms.Form):
     subject = forms.ChoiceField()
@@ -223,7 +236,7 @@ def _quality_context(request, study, **extra) -> dict:
         "side_values": (SideMeasurement.objects.filter(subject__in=subjects)
                         .select_related("subject", "visit", "source_image")
                         .order_by("subject__code", "visit__visit_date", "side") if split else []), "locked": lock.is_locked(study), "last_event": lock.last_event(study),
-        "events": study.lock_events.select_related("by").order_by("-at", "-id"),
+        "events": study.lock_events.select_related("by", "unblinded_by").order_by("-at", "-id"),
         "queries": DataQuery.objects.filter(study=study, subject__in=subjects)
         .select_related("subject", "visit", "raised_by", "answered_by", "closed_by"),
         "verifications": SourceVerification.objects.filter(study=study, subject__in=subjects)
@@ -231,6 +244,8 @@ def _quality_context(request, study, **extra) -> dict:
         "raise_form": raise_form, "sdv_form": sdv_form,
         "lock_form": extra.pop("lock_form", None) or LockForm(),
         "unlock_form": extra.pop("unlock_form", None) or UnlockForm(),
+        "unblind_form": extra.pop("unblind_form", None) or UnblindForm(),
+        "results_released": lock.results_released(study), "unblinding_meaning": lock.UNBLINDING_MEANING,
         "can_raise": role in quality_services.RAISE_ROLES, "can_answer": role in quality_services.ANSWER_ROLES,
         "can_sdv": role in quality_services.SDV_ROLES, "can_lock": role in lock.LOCK_ROLES,
         "is_statistician": role in quality_services.STATISTICIAN_ROLES,
@@ -308,6 +323,11 @@ def quality(request, pk: int):
             form = extra["lock_form"] = LockForm(request.POST)
             lock.study_lock(actor=request.user, study=study, password=request.POST.get("password", ""))
             messages.success(request, "The database is locked: the study's data no longer change.")
+        elif action == "unblind":
+            form = extra["unblind_form"] = UnblindForm(request.POST)
+            lock.analysis_unblind(actor=request.user, study=study, password=request.POST.get("password", ""))
+            messages.success(request, "The unblinding of the analysis is signed: the results are open to the study's "
+                                      "statisticians and investigators.")
         elif action == "unlock":
             form = extra["unlock_form"] = UnlockForm(request.POST)
             lock.study_unlock(actor=request.user, study=study, password=request.POST.get("password", ""),

@@ -323,6 +323,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     'GET /api/v1/studies/{study_id}/lock': NOBODY,
     'POST /api/v1/studies/{study_id}/lock': NOBODY,
     'POST /api/v1/studies/{study_id}/unlock': NOBODY,
+    'POST /api/v1/studies/{study_id}/unblinding': NOBODY,
     'POST /api/v1/studies/{study_id}/subjects/{subject_id}/side-values': NOBODY,
     'GET /api/v1/studies/{study_id}/results': NOBODY,
     'GET /api/v1/studies/{study_id}/dataset.csv': NOBODY,

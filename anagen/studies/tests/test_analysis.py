@@ -173,7 +173,8 @@ def test_results_are_for_the_unblinded_statistician_until_the_lock(randomized_su
 
     from anagen.core.errors import NotFound
     from anagen.studies.analysis_services import can_see_results, results_for
-    from anagen.studies.lock import study_lock
+    from anagen.core.errors import ActionError, Conflict
+    from anagen.studies.lock import analysis_unblind, study_lock, study_unlock
 
     study = randomized_subject.study
     assert can_see_results(unblinded_statistician, study)
@@ -182,8 +183,35 @@ def test_results_are_for_the_unblinded_statistician_until_the_lock(randomized_su
             results_for(user=user, study=study)
     with pytest.raises(NotFound):
         results_for(user=stranger, study=study)
-    study_lock(actor=statistician, study=study, password=PASSWORD)
+    with pytest.raises(Conflict):  # the analysis is unblinded on a locked database only
+        analysis_unblind(actor=statistician, study=study, password=PASSWORD)
+    event = study_lock(actor=statistician, study=study, password=PASSWORD)
+    # Locked, not yet released: still closed to the blinded team, with what opens it.
+    assert not can_see_results(statistician, study) and not can_see_results(clinician, study)
+    with pytest.raises(PermissionDenied, match="signs the unblinding of the analysis"):
+        results_for(user=clinician, study=study)
+    for user in (clinician, evaluator, coordinator):  # the study's statisticians sign it
+        with pytest.raises(PermissionDenied):
+            analysis_unblind(actor=user, study=study, password=PASSWORD)
+    with pytest.raises(ActionError):
+        analysis_unblind(actor=statistician, study=study, password="wrong")
+    analysis_unblind(actor=statistician, study=study, password=PASSWORD)
+    event.refresh_from_db()
+    assert event.unblinded_by == statistician and event.unblinded_at is not None
+    from auditlog.models import LogEntry
+
+    assert any("unblinded_at" in e.changes_dict and e.actor == statistician
+               for e in LogEntry.objects.get_for_object(event))
+    with pytest.raises(Conflict):
+        analysis_unblind(actor=statistician, study=study, password=PASSWORD)
     assert can_see_results(statistician, study) and can_see_results(clinician, study)
     assert not results_for(user=statistician, study=study, figures=False).interim
     for user in (evaluator, pharmacist, coordinator):
         assert not can_see_results(user, study)
+    # An unlock closes them again; a new lock needs a new signed unblinding.
+    study_unlock(actor=statistician, study=study, password=PASSWORD, reason="A late value to correct for S-001.")
+    assert not can_see_results(statistician, study) and can_see_results(unblinded_statistician, study)
+    study_lock(actor=statistician, study=study, password=PASSWORD)
+    assert not can_see_results(clinician, study)
+    analysis_unblind(actor=unblinded_statistician, study=study, password=PASSWORD)
+    assert can_see_results(clinician, study)

@@ -34,7 +34,13 @@ def test_query_sdv_lock_unlock_through_the_api(randomized_subject, api_client, s
     assert [v["data_point"] for v in stats.get(f"{base}/verifications").json()] == ["baseline density"]
     assert _post(stats, f"{base}/lock", {"password": "nope"}).json()["code"] == "bad_password"
     r = _post(stats, f"{base}/lock", {"password": PASSWORD})
-    assert r.status_code == 201 and r.json()["locked"] is True
+    assert r.status_code == 201 and r.json()["locked"] is True and r.json()["results_released"] is False
+    assert _post(doctor, f"{base}/unblinding", {"password": PASSWORD}).status_code == 403
+    assert doctor.get(f"{base}/results").status_code == 403
+    r = _post(stats, f"{base}/unblinding", {"password": PASSWORD})
+    assert r.status_code == 201 and r.json()["results_released"] is True
+    assert r.json()["events"][0]["unblinded_by"] == str(statistician)
+    assert _post(stats, f"{base}/unblinding", {"password": PASSWORD}).json()["code"] == "already_unblinded"
     r = _post(doctor, f"{base}/subjects/{subject.pk}/end", {"status": "withdrawn", "on": "2026-01-01",
                                                            "reason": "Moved"})
     assert r.status_code == 409 and r.json()["code"] == "locked" and "locked" in r.json()["detail"]

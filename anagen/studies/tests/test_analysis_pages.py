@@ -49,7 +49,16 @@ def test_results_open_to_the_study_statistician_after_the_lock_not_to_the_evalua
     from anagen.studies.lock import study_lock
 
     study_lock(actor=statistician, study=written, password=PASSWORD)
-    r = login(statistician).get(f"/studies/{written.pk}/results/")
+    client = login(statistician)
+    r = client.get(f"/studies/{written.pk}/results/")
+    assert r.status_code == 403 and "signs the unblinding" in r.content.decode()
+    quality = client.get(f"/studies/{written.pk}/quality").content.decode()
+    assert "Analysis still blinded" in quality and "Sign the unblinding of the analysis" in quality
+    r = client.post(f"/studies/{written.pk}/quality", {"action": "unblind", "password": "wrong"})
+    assert r.status_code == 400 and "password is not correct" in r.content.decode()
+    assert client.post(f"/studies/{written.pk}/quality", {"action": "unblind", "password": PASSWORD}).status_code == 302
+    assert "Analysis unblinded" in client.get(f"/studies/{written.pk}/quality").content.decode()
+    r = client.get(f"/studies/{written.pk}/results/")
     assert r.status_code == 200 and "INTERIM" not in r.content.decode()
     assert login(evaluator).get(f"/studies/{written.pk}/results/").status_code == 403
 

@@ -64,8 +64,16 @@ def test_query_answer_close_lock_and_results(page, browser_login, quality_team, 
     page.fill("#id_password", PASSWORD)
     page.click("button:text('Lock the database')")
     page.wait_for_load_state()
-    assert "Locked" in page.content()
+    assert "Locked" in page.content() and "Analysis still blinded" in page.content()
     page.shot("locked")
+    page.goto(f"/studies/{study.pk}/results/")
+    assert "signs the unblinding of the analysis" in page.content()  # locked, not yet released
+    page.goto(f"/studies/{study.pk}/quality")
+    page.fill("#unblind_password", PASSWORD)
+    page.click("button:text('Sign the unblinding of the analysis')")
+    page.wait_for_load_state()
+    assert "Analysis unblinded" in page.content()
+    page.shot("analysis-unblinded")
     page.goto(f"/studies/{study.pk}/results/")
     content = page.content()
     assert "INTERIM" not in content and "Final analysis of the locked database" in content

@@ -163,13 +163,18 @@ def test_protocol_to_blinded_treatment_reading_code_break_lock_and_report(
     assert "Micrograft suspension on the" in page.locator("#assignment").inner_text()
     _logout(page)
 
-    # 8. The statistician locks the database, then opens the CONSORT diagram and the report.
+    # 8. The statistician locks the database, signs the unblinding of the analysis, then opens the CONSORT
+    # diagram and the report.
     browser_login(statistician)
     page.goto(f"/studies/{study.pk}/quality")
     page.fill("#id_password", PASSWORD)
     page.click("button:text('Lock the database')")
     page.wait_for_load_state()
     assert "Locked" in page.content()
+    page.fill("#unblind_password", PASSWORD)
+    page.click("button:text('Sign the unblinding of the analysis')")
+    page.wait_for_load_state()
+    assert "Analysis unblinded" in page.content()
     page.goto(f"/studies/{study.pk}/results/")
     assert "INTERIM" not in page.content()
     page.shot("results-after-lock")

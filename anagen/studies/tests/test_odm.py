@@ -255,7 +255,7 @@ def test_the_blinded_odm_has_no_allocation_and_does_not_change_with_it(written, 
 def test_who_downloads_which_odm_page_and_api(written, login, api_client, unblinded_statistician, statistician,
                                               clinician, evaluator, coordinator, pharmacist, clinician_b):
     from anagen.audit.models import AuditEvent
-    from anagen.studies.lock import study_lock
+    from anagen.studies.lock import analysis_unblind, study_lock
 
     page, api = f"/studies/{written.pk}/results/odm.xml", f"/api/v1/studies/{written.pk}/odm.xml"
     for client, url in ((login(unblinded_statistician), page), (api_client(unblinded_statistician), api)):
@@ -275,6 +275,9 @@ def test_who_downloads_which_odm_page_and_api(written, login, api_client, unblin
     exports = AuditEvent.objects.filter(kind="export", subject=f"study:{written.pk}", detail__format="odm-1.3.2")
     assert sorted(e.detail["kind"] for e in exports) == ["blinded"] * 4 + ["interim"] * 2
     study_lock(actor=statistician, study=written, password=PASSWORD)
+    r = login(statistician).get(page)  # locked, the analysis not yet unblinded: still the blinded document
+    assert "-odm-blinded-" in r["Content-Disposition"] and b'ItemOID="IT.ARM"' not in r.content
+    analysis_unblind(actor=statistician, study=written, password=PASSWORD)
     r = login(statistician).get(page)
     assert "-odm-final-" in r["Content-Disposition"] and b'ItemOID="IT.ARM"' in r.content
 
