@@ -377,3 +377,26 @@ def test_no_photograph_is_linked_after_the_lock(split_study, split_subject, logi
         "image": str(image.pk)})
     assert r.status_code == 409 and "locked" in r.content.decode().lower()
     assert not SideMeasurement.objects.exists()
+
+
+def test_a_long_list_of_side_values_is_folded_under_the_form(split_study, split_subject, login, clinician):
+    from datetime import timedelta
+
+    from anagen.assessments.models import AssessmentVisit
+    from anagen.studies.models import SideMeasurement
+
+    subject, visit, _ = split_subject
+    url = f"/studies/{split_study.pk}/quality"
+    SideMeasurement.objects.create(subject=subject, visit=visit, side="left", density_per_cm2=120,
+                                   recorded_by=clinician, recorded_at=visit.created_at)
+    page = login(clinician).get(url).content.decode()
+    assert '<details id="side-values" open><summary>1 per-side value recorded</summary>' in page
+    assert page.index("Record the side's value") < page.index('id="side-values"')  # the form comes first
+    for k in range(1, 11):
+        earlier = AssessmentVisit.objects.create(patient=subject.patient, clinic=visit.clinic,
+                                                 visit_date=visit.visit_date - timedelta(days=7 * k))
+        for side in ("left", "right"):
+            SideMeasurement.objects.create(subject=subject, visit=earlier, side=side, density_per_cm2=100 + k,
+                                           recorded_by=clinician, recorded_at=visit.created_at)
+    page = login(clinician).get(url).content.decode()
+    assert '<details id="side-values"><summary>21 per-side values recorded</summary>' in page
