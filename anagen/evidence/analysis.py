@@ -646,7 +646,7 @@ def ancova(df: pd.DataFrame, *, visit_week: int | None = None, analysis_set: str
     sigma2 = float(resid @ resid) / dof
     if sigma2 <= 1e-12 * max(1.0, float(y @ y) / n):
         return Effect(**base, estimate=float(beta[1]), ci=(None, None), p_value=None, df=dof,
-                      note="the model fits every subject exactly: no residual spread, so no interval or test.")
+                      note=EXACT_FIT_NOTE)
     cov = sigma2 * np.linalg.inv(X.T @ X)
     se = math.sqrt(cov[1, 1])
     t = beta[1] / se
@@ -745,6 +745,9 @@ class ArmContrast(Result):
     p_adjusted: float | None
     ci_simultaneous: tuple[float | None, float | None]
 
+
+#: An ANCOVA that fits every subject exactly has no residual spread: the estimate, no interval or test.
+EXACT_FIT_NOTE = "the model fits every subject exactly: no residual spread, so no interval or test."
 
 @dataclass(frozen=True)
 class ArmComparisons(Result):
@@ -905,8 +908,7 @@ def ancova_against_control(df: pd.DataFrame, *, visit_week: int | None = None, a
                     counts=arm_counts, n_unblinded=n_unblinded, df=float(dof))
         if cov is None:
             effects.append(Effect(**base, estimate=float(beta[j]), ci=(None, None), p_value=None,
-                                  note="the model fits every subject exactly: no residual spread, so no interval "
-                                       "or test."))
+                                  note=EXACT_FIT_NOTE))
             simultaneous.append((None, None))
             continue
         se = math.sqrt(cov[j, j])
@@ -987,8 +989,7 @@ def ancova_between_active_arms(df: pd.DataFrame, *, visit_week: int | None = Non
                     counts=pair_counts, n_unblinded=n_unblinded, df=dof)
         if exact:
             effects.append(Effect(**base, ci=(None, None), p_value=None,
-                                  note="the model fits every subject exactly: no residual spread, so no interval "
-                                       "or test."))
+                                  note=EXACT_FIT_NOTE))
             simultaneous.append((None, None))
             continue
         effects.append(Effect(**base, ci=(float(ci[r, 0]), float(ci[r, 1])), p_value=float(p_values[r]),
