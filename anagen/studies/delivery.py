@@ -100,6 +100,21 @@ def _subject(subject: Subject) -> Subject:
     return Subject.objects.select_for_update().select_related("study", "patient", "protocol_version").get(pk=subject.pk)
 
 
+def _acting_on(actor, subject: Subject, roles, what: str, *, clinician: bool = False) -> Subject:
+    """The subject, locked for the write, once ``actor`` may do ``what`` to them: a study role of
+    ``roles`` (and the clinician role when ``clinician``), at the subject's clinic, the study not
+    locked, the subject randomized and taking part."""
+    subject = _subject(subject)
+    _check_study_role(actor, subject.study, roles, what)
+    if clinician:
+        check_role(actor, Role.CLINICIAN)
+    if not actor.can_see_clinic(subject.site_id):
+        raise NotFound("No such subject at a clinic you work at.")
+    check_not_locked(subject.study)
+    _check_taking_part(subject)
+    return subject
+
+
 def _arm_for(study: Study, allocation, side: str):
     arms = list(study.arms.all())
     if study.design == Design.SPLIT_SCALP:
@@ -160,13 +175,8 @@ def preparation_record(*, actor, subject: Subject, visit_code: str, modality, sy
     """
     from anagen.treatments.models import Modality
 
-    subject = _subject(subject)
+    subject = _acting_on(actor, subject, PREPARER_ROLES, "prepare study product")
     study = subject.study
-    _check_study_role(actor, study, PREPARER_ROLES, "prepare study product")
-    if not actor.can_see_clinic(subject.site_id):
-        raise NotFound("No such subject at a clinic you work at.")
-    check_not_locked(study)
-    _check_taking_part(subject)
     codes = dict(visit_codes(subject))
     visit_code = (visit_code or "").strip()
     if visit_code not in codes:
@@ -299,14 +309,8 @@ def injection_record(*, actor, subject: Subject, visit_code: str, side: str = ""
     """The blinded injector records the injection of one labelled syringe as a procedure."""
     from anagen.treatments.services import procedure_record
 
-    subject = _subject(subject)
+    subject = _acting_on(actor, subject, INJECTOR_ROLES, "record the injection of study product", clinician=True)
     study = subject.study
-    _check_study_role(actor, study, INJECTOR_ROLES, "record the injection of study product")
-    check_role(actor, Role.CLINICIAN)
-    if not actor.can_see_clinic(subject.site_id):
-        raise NotFound("No such subject at a clinic you work at.")
-    check_not_locked(study)
-    _check_taking_part(subject)
     side = _check_side(study, side)
     label = syringe_label(side)
     prep = Preparation.objects.filter(subject=subject, visit_code=(visit_code or "").strip()).first()
@@ -354,12 +358,7 @@ def injection_record(*, actor, subject: Subject, visit_code: str, side: str = ""
 # --- a spoiled syringe ----------------------------------------------------------------------------
 
 def _preparation_for_change(actor, subject: Subject, visit_code: str, what: str) -> tuple[Subject, Preparation]:
-    subject = _subject(subject)
-    _check_study_role(actor, subject.study, PREPARER_ROLES, what)
-    if not actor.can_see_clinic(subject.site_id):
-        raise NotFound("No such subject at a clinic you work at.")
-    check_not_locked(subject.study)
-    _check_taking_part(subject)
+    subject = _acting_on(actor, subject, PREPARER_ROLES, what)
     prep = (Preparation.objects.select_for_update().select_related("modality")
             .filter(subject=subject, visit_code=(visit_code or "").strip()).first())
     if prep is None:
